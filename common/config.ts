@@ -1,0 +1,74 @@
+// Runtime configuration, read once from the environment and validated at the edge.
+import { z } from 'zod';
+
+const Env = z.object({
+  TXPIPE_KAFKA_BROKERS: z.string().default('127.0.0.1:9092'),
+  TXPIPE_REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
+  TXPIPE_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]+$/).default('txpipe'),
+  TXPIPE_PARTITIONS: z.coerce.number().int().min(1).max(256).default(6),
+  TXPIPE_INGEST_HOST: z.string().default('127.0.0.1'),
+  TXPIPE_INGEST_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  TXPIPE_PROCESSOR_HOST: z.string().default('127.0.0.1'),
+  TXPIPE_PROCESSOR_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  TXPIPE_GROUP_ID: z.string().min(1).optional(),
+  /** How long to wait for more requests before a produce call goes out (micro-batching). */
+  TXPIPE_LINGER_MS: z.coerce.number().min(0).max(100).default(2),
+  /** Idempotency flags outlive the topic's retention so a redelivered message always finds its flag. */
+  TXPIPE_FLAG_RETENTION_MS: z.coerce.number().int().min(60_000).default(8 * 24 * 3600 * 1000),
+  /** How often the processor's sweeper looks for expired holds. */
+  TXPIPE_SWEEP_INTERVAL_MS: z.coerce.number().int().min(10).default(1000),
+  TXPIPE_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+export interface Config {
+  kafkaBrokers: string[];
+  redisUrl: string;
+  topicPrefix: string;
+  partitions: number;
+  ingest: { host: string; port: number };
+  processor: { host: string; port: number; groupId: string };
+  lingerMs: number;
+  flagRetentionMs: number;
+  sweepIntervalMs: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = Env.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`invalid configuration: ${issue.path.join('.')}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  return {
+    kafkaBrokers: e.TXPIPE_KAFKA_BROKERS.split(',').map((s) => s.trim()).filter(Boolean),
+    redisUrl: e.TXPIPE_REDIS_URL,
+    topicPrefix: e.TXPIPE_TOPIC_PREFIX,
+    partitions: e.TXPIPE_PARTITIONS,
+    ingest: { host: e.TXPIPE_INGEST_HOST, port: e.TXPIPE_INGEST_PORT },
+    processor: {
+      host: e.TXPIPE_PROCESSOR_HOST,
+      port: e.TXPIPE_PROCESSOR_PORT,
+      groupId: e.TXPIPE_GROUP_ID ?? `${e.TXPIPE_TOPIC_PREFIX}-processor`,
+    },
+    lingerMs: e.TXPIPE_LINGER_MS,
+    flagRetentionMs: e.TXPIPE_FLAG_RETENTION_MS,
+    sweepIntervalMs: e.TXPIPE_SWEEP_INTERVAL_MS,
+    logLevel: e.TXPIPE_LOG_LEVEL,
+  };
+}
+
+export const domains = ['wallet', 'stock', 'seats'] as const;
+export type Domain = (typeof domains)[number];
+
+/** Topic names: one per domain, plus outcomes and dead letters. */
+export function topics(prefix: string) {
+  return {
+    wallet: `${prefix}.wallet`,
+    stock: `${prefix}.stock`,
+    seats: `${prefix}.seats`,
+    results: `${prefix}.results`,
+    dlq: `${prefix}.dlq`,
+  };
+}
+export type Topics = ReturnType<typeof topics>;

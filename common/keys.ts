@@ -1,0 +1,10 @@
+// Redis key names. Every key of an entity carries the entity as its hash tag, so one script touches
+// one slot and runs unchanged on Redis Cluster.
+import type { Domain } from './config.ts';
+
+/** The entity's state: wallet:{acct-42}, stock:{sku-7}, seats:{event-3}. */
+export const entityKey = (domain: Domain, entity: string) => `${domain}:{${entity}}`;
+
+/** The idempotency flag of one step of one transaction on that entity. */
+export const flagKey = (domain: Domain, entity: string, id: string, step?: string) =>
+  `${domain}:{${entity}}:tx:${id}${step ? `:${step}` : ''}`;

@@ -1,0 +1,40 @@
+// The transaction status record, tx:{<id>}: the one place GET /v1/transactions/:id reads.
+// ingest-api writes the idempotency fields (digest, state); the processor writes the outcome fields.
+// Separate fields, so neither side can overwrite the other whatever order they run in.
+import type { ChainableCommander } from 'ioredis';
+
+export const statusKey = (id: string) => `tx:{${id}}`;
+
+export type TxStatus = 'pending' | 'applied' | 'rejected';
+
+/** What the processor records once a transaction's last step has run. */
+export interface Outcome {
+  id: string;
+  type: string;
+  status: Exclude<TxStatus, 'pending'>;
+  code: string;
+  result?: Record<string, number>;
+  /** Kafka timestamp of the message: the time ingest accepted it. */
+  ingestedAt: number;
+  appliedAt: number;
+  /** True when this delivery found the id already decided (a redelivery or re-send). */
+  duplicate: boolean;
+}
+
+export function writeOutcome(p: ChainableCommander, o: Outcome, retentionMs: number): void {
+  p.hset(statusKey(o.id), {
+    type: o.type,
+    status: o.status,
+    code: o.code,
+    result: JSON.stringify(o.result ?? {}),
+    ingestedAt: o.ingestedAt,
+    appliedAt: o.appliedAt,
+  });
+  p.pexpire(statusKey(o.id), retentionMs);
+}
+
+/** Marks a multi-step transaction as under way (a transfer between its debit and its credit). */
+export function writeStep(p: ChainableCommander, id: string, type: string, step: string, retentionMs: number): void {
+  p.hset(statusKey(id), { type, step });
+  p.pexpire(statusKey(id), retentionMs);
+}

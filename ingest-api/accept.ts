@@ -1,0 +1,81 @@
+// Accepting a transaction: claim its id, publish it keyed by its entity, mark it accepted.
+import type { Redis } from 'ioredis';
+import type { Topics } from '../common/config.ts';
+import type { Logger } from '../common/log.ts';
+import { describe, digestOf, encodeMessage, type Message } from '../common/messages/index.ts';
+import { ingestAccepted } from '../common/metrics.ts';
+import { statusKey } from '../common/status.ts';
+import { callScript } from '../lua/scripts.ts';
+import { ApiError } from './errors.ts';
+import type { Publisher } from './publisher.ts';
+
+export interface AcceptDeps {
+  redis: Redis;
+  publisher: Publisher;
+  topics: Topics;
+  retentionMs: number;
+  log: Logger;
+}
+
+/** How long a claimed id blocks a concurrent duplicate (409) before another request may take it over. */
+const inFlightWindowMs = 30_000;
+
+export type Accepted = { id: string; status: 'accepted'; replayed: boolean };
+
+export async function accept(deps: AcceptDeps, messages: Message[]): Promise<Array<Accepted | ApiError>> {
+  const now = Date.now();
+  const digests = messages.map(digestOf);
+  const claims = await claimAll(deps, messages, digests, now);
+
+  const toPublish: number[] = [];
+  const results: Array<Accepted | ApiError | undefined> = messages.map((m, i) => {
+    switch (claims[i]) {
+      case 'accepted':
+        return { id: m.id, status: 'accepted', replayed: true };
+      case 'inflight':
+        return new ApiError(409, 'idempotency_in_flight', `transaction ${m.id} is being accepted by another request`, 'id');
+      case 'mismatch':
+        return new ApiError(422, 'idempotency_key_mismatch', `id ${m.id} was already used with a different payload`, 'id');
+      default:
+        toPublish.push(i);
+        return undefined;
+    }
+  });
+
+  await Promise.all(
+    toPublish.map(async (i) => {
+      const m = messages[i]!;
+      const claimed = claims[i] === 'claimed';
+      const { domain, entity } = describe(m);
+      try {
+        await deps.publisher.publish([{ topic: deps.topics[domain], record: { key: entity, value: encodeMessage(m), timestamp: String(now) } }]);
+        ingestAccepted.inc({ type: m.type });
+        results[i] = { id: m.id, status: 'accepted', replayed: false };
+        if (claimed) await deps.redis.hset(statusKey(m.id), 'state', 'accepted').catch(() => undefined);
+      } catch (e) {
+        results[i] = e instanceof ApiError ? e : new ApiError(503, 'kafka_unavailable', (e as Error).message, undefined, 2);
+        // Free the id so the client's retry with the same key is published (it was not acknowledged).
+        if (claimed) await deps.redis.hdel(statusKey(m.id), 'state', 'until').catch(() => undefined);
+      }
+    }),
+  );
+  return results as Array<Accepted | ApiError>;
+}
+
+type Claim = 'claimed' | 'accepted' | 'inflight' | 'mismatch' | 'unchecked';
+
+/**
+ * Claims every id in one pipeline. When Redis is unreachable, ingest keeps accepting ('unchecked'):
+ * the processor's flag still applies each id once, only the 409/422 answers are lost meanwhile.
+ */
+async function claimAll(deps: AcceptDeps, messages: Message[], digests: string[], now: number): Promise<Claim[]> {
+  try {
+    const p = deps.redis.pipeline();
+    messages.forEach((m, i) => callScript(p, 'tx.claim', [statusKey(m.id)], [digests[i]!, now, inFlightWindowMs, deps.retentionMs]));
+    const replies = (await p.exec()) ?? [];
+    return replies.map(([err, reply]) => (err ? 'unchecked' : (reply as Claim)));
+  } catch (e) {
+    deps.log.warn('idempotency check skipped: Redis unavailable', { error: (e as Error).message });
+    return messages.map(() => 'unchecked');
+  }
+}

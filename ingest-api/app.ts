@@ -1,0 +1,89 @@
+// The HTTP surface of ingest-api. Handlers stay thin: parse, accept, answer.
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { Id } from '../common/messages/fields.ts';
+import { ingestRejected, ingestRequestDuration, ingestRequests } from '../common/metrics.ts';
+import { handleOps, type ReadinessCheck } from '../common/ops-server.ts';
+import { limits } from '../common/limits.ts';
+import { accept, type AcceptDeps } from './accept.ts';
+import { ApiError, fromZod } from './errors.ts';
+import { parseTransaction } from './parse.ts';
+import { readAccount, readTransaction } from './reads.ts';
+
+export interface AppDeps extends AcceptDeps {
+  ready: ReadinessCheck;
+}
+
+type Handler = (req: Request, res: Response) => Promise<void>;
+
+/** Wraps a handler with the route's metrics and the one error path. */
+const route = (name: string, h: Handler) => async (req: Request, res: Response, next: NextFunction) => {
+  const stop = ingestRequestDuration.startTimer({ route: name });
+  res.on('finish', () => {
+    stop();
+    ingestRequests.inc({ route: name, status: String(res.statusCode) });
+  });
+  try {
+    await h(req, res);
+  } catch (e) {
+    next(e);
+  }
+};
+
+function sendError(res: Response, e: ApiError) {
+  ingestRejected.inc({ code: e.code });
+  if (e.retryAfter !== undefined) res.set('Retry-After', String(e.retryAfter));
+  res.status(e.status).json(e);
+}
+
+function idParam(value: unknown, field: string): string {
+  const r = Id.safeParse(value);
+  if (!r.success) throw fromZod(r.error, value, field);
+  return r.data;
+}
+
+export function createApp(deps: AppDeps) {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  const requireJson = (req: Request, _res: Response, next: NextFunction) => {
+    if (!req.is('application/json')) return next(new ApiError(415, 'unsupported_media_type', 'send Content-Type: application/json'));
+    next();
+  };
+  const json = (limit: number) => express.json({ limit, strict: false });
+
+  app.post('/v1/transactions', requireJson, json(limits.maxBodyBytes), route('transactions', async (req, res) => {
+    const message = parseTransaction(req.body, req.get('Idempotency-Key'));
+    const [result] = await accept(deps, [message]);
+    if (result instanceof ApiError) throw result;
+    if (result!.replayed) res.set('Idempotent-Replayed', 'true');
+    res.status(202).json({ id: result!.id, status: result!.status });
+  }));
+
+  app.get('/v1/transactions/:id', route('transaction_status', async (req, res) => {
+    res.json(await readTransaction(deps.redis, idParam(req.params.id, 'id')));
+  }));
+
+  app.get('/v1/accounts/:id', route('account', async (req, res) => {
+    res.json(await readAccount(deps.redis, idParam(req.params.id, 'account')));
+  }));
+
+  app.get(['/healthz', '/readyz', '/metrics'], async (req, res) => {
+    const r = await handleOps(req.path, deps.ready)!;
+    res.status(r.status).type(r.type).send(r.body);
+  });
+
+  app.use((_req: Request, _res: Response, next: NextFunction) => next(new ApiError(404, 'not_found', 'no such route')));
+
+  // One error path: ApiErrors as they are, body-parser failures as stable codes, anything else as 500.
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (err instanceof ApiError) return sendError(res, err);
+    const type = (err as { type?: string }).type;
+    if (type === 'entity.parse.failed') return sendError(res, new ApiError(400, 'invalid_json', 'the body is not valid JSON'));
+    if (type === 'entity.too.large') return sendError(res, new ApiError(413, 'payload_too_large', `the body is over ${limits.maxBodyBytes} bytes`));
+    if (type === 'encoding.unsupported' || type === 'charset.unsupported') return sendError(res, new ApiError(415, 'unsupported_media_type', 'send UTF-8 JSON'));
+    deps.log.error('unhandled error', { error: (err as Error).message, stack: (err as Error).stack });
+    sendError(res, new ApiError(500, 'internal', 'internal error'));
+  });
+  return app;
+}

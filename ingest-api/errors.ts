@@ -1,0 +1,61 @@
+// Every refusal ingest-api makes: an HTTP status, a stable machine code, a message and the field.
+import type { z } from 'zod';
+
+export type ErrorCode =
+  | 'invalid_json' | 'unsupported_media_type' | 'payload_too_large' | 'not_an_object'
+  | 'unknown_type' | 'missing_field' | 'unknown_field' | 'wrong_type' | 'not_an_integer'
+  | 'out_of_range' | 'invalid_format' | 'invalid_value' | 'id_mismatch'
+  | 'idempotency_key_mismatch' | 'idempotency_in_flight'
+  | 'kafka_unavailable' | 'overloaded' | 'not_found' | 'internal';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: ErrorCode,
+    message: string,
+    readonly field?: string,
+    /** Seconds, for 503: when to try again. */
+    readonly retryAfter?: number,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  toJSON() {
+    return { code: this.code, message: this.message, ...(this.field !== undefined && { field: this.field }) };
+  }
+}
+
+const fieldPath = (path: PropertyKey[]) => path.map(String).join('.');
+
+function lookup(input: unknown, path: PropertyKey[]): unknown {
+  let v = input;
+  for (const k of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+  return v;
+}
+
+/** The first zod issue as an ApiError naming the field (the offending key itself for unknown fields). */
+export function fromZod(error: z.ZodError, input: unknown, prefix = ''): ApiError {
+  const issue = error.issues[0]!;
+  const field = [prefix, fieldPath(issue.path)].filter(Boolean).join('.');
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const key = [field, issue.keys[0]].filter(Boolean).join('.');
+      return new ApiError(400, 'unknown_field', `unknown field ${key}`, key);
+    }
+    case 'invalid_type': {
+      const value = lookup(input, issue.path);
+      if (value === undefined) return new ApiError(400, 'missing_field', `${field} is required`, field);
+      if (typeof value === 'number') return new ApiError(400, 'not_an_integer', `${field} ${issue.message}`, field);
+      return new ApiError(400, 'wrong_type', `${field} must be a ${issue.expected === 'int' ? 'number' : issue.expected}, not ${value === null ? 'null' : typeof value}`, field);
+    }
+    case 'too_small':
+      return new ApiError(400, 'out_of_range', `${field} ${issue.message}`, field);
+    case 'too_big':
+      return new ApiError(400, 'out_of_range', `${field} must be at most ${String(issue.maximum)}`, field);
+    case 'invalid_format':
+      return new ApiError(400, 'invalid_format', `${field} ${issue.message}`, field);
+    default:
+      return new ApiError(400, 'invalid_value', `${field}: ${issue.message}`, field);
+  }
+}

@@ -1,0 +1,72 @@
+// The ingest-api service: validates transactions and publishes them to Kafka (acks=all) before 202.
+import type { AddressInfo } from 'node:net';
+import { loadConfig, topics as topicNames } from '../common/config.ts';
+import { createKafka, createProducer } from '../common/kafka.ts';
+import { limits } from '../common/limits.ts';
+import { createLogger } from '../common/log.ts';
+import { collectProcessMetrics } from '../common/metrics.ts';
+import { createRedis } from '../common/redis.ts';
+import { createApp } from './app.ts';
+import { Publisher } from './publisher.ts';
+
+const config = loadConfig();
+const log = createLogger('ingest-api', config.logLevel);
+collectProcessMetrics('ingest-api');
+
+const kafka = createKafka(config.kafkaBrokers, 'txpipe-ingest');
+const producer = createProducer(kafka);
+const publisher = new Publisher(producer, { lingerMs: config.lingerMs, maxPending: limits.maxPendingProduces, maxBatch: 2000 });
+const redis = createRedis(config.redisUrl, { name: 'txpipe-ingest', failFast: true });
+
+producer.on(producer.events.CONNECT, () => { publisher.connected = true; });
+producer.on(producer.events.DISCONNECT, () => { publisher.connected = false; });
+
+const app = createApp({
+  redis, publisher, log,
+  topics: topicNames(config.topicPrefix),
+  retentionMs: config.flagRetentionMs,
+  ready: async () => ({
+    kafka: publisher.connected,
+    redis: await redis.ping().then(() => true, () => false),
+  }),
+});
+
+const server = app.listen(config.ingest.port, config.ingest.host, () => {
+  log.info('listening', { url: `http://${config.ingest.host}:${(server.address() as AddressInfo).port}` });
+});
+server.keepAliveTimeout = 65_000;
+
+let stopping = false;
+
+// Kafka and Redis may come up after us: keep trying in the background; /readyz says when we are ready.
+void retry('Kafka', () => producer.connect());
+void retry('Redis', () => redis.connect());
+
+async function retry(what: string, connect: () => Promise<unknown>) {
+  for (let attempt = 1; !stopping; attempt++) {
+    try {
+      await connect();
+      log.info(`connected to ${what}`);
+      return;
+    } catch (e) {
+      if (attempt === 1 || attempt % 10 === 0) log.warn(`waiting for ${what}`, { error: (e as Error).message });
+      if (what === 'Redis') redis.disconnect();
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  log.info('stopping: no new requests, waiting for pending acknowledgements', { signal });
+  server.close();
+  server.closeIdleConnections();
+  await publisher.drain();
+  await producer.disconnect().catch(() => undefined);
+  redis.disconnect();
+  log.info('stopped');
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

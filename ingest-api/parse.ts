@@ -1,0 +1,39 @@
+// A request body (+ Idempotency-Key header) -> a validated message, or the ApiError saying why not.
+import { randomUUID } from 'node:crypto';
+import { Id } from '../common/messages/fields.ts';
+import { isMessageType, messageTypes, publicTypes, type Message } from '../common/messages/index.ts';
+import { ApiError, fromZod } from './errors.ts';
+
+/** The transaction id: body `id` or the Idempotency-Key header (the same value when both), else a new one. */
+function resolveId(body: Record<string, unknown>, header: string | undefined, prefix: string): string {
+  if (header !== undefined) {
+    const h = Id.safeParse(header);
+    if (!h.success) throw fromZod(h.error, header, 'Idempotency-Key');
+  }
+  if (body.id !== undefined) {
+    const b = Id.safeParse(body.id);
+    if (!b.success) throw fromZod(b.error, body.id, [prefix, 'id'].filter(Boolean).join('.'));
+    if (header !== undefined && header !== b.data) {
+      throw new ApiError(400, 'id_mismatch', 'body id and Idempotency-Key header differ', [prefix, 'id'].filter(Boolean).join('.'));
+    }
+    return b.data;
+  }
+  return header ?? randomUUID();
+}
+
+export function parseTransaction(body: unknown, idempotencyKey?: string, prefix = ''): Message {
+  const at = (f: string) => [prefix, f].filter(Boolean).join('.');
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new ApiError(400, 'not_an_object', 'a transaction is a JSON object', prefix || undefined);
+  }
+  const fields = body as Record<string, unknown>;
+  if (fields.type === undefined) throw new ApiError(400, 'missing_field', `${at('type')} is required`, at('type'));
+  if (!isMessageType(fields.type) || !messageTypes[fields.type].public) {
+    throw new ApiError(400, 'unknown_type', `${at('type')} must be one of ${publicTypes.join(', ')}`, at('type'));
+  }
+  const id = resolveId(fields, idempotencyKey, prefix);
+  const candidate = { ...fields, id };
+  const parsed = messageTypes[fields.type].schema.safeParse(candidate);
+  if (!parsed.success) throw fromZod(parsed.error, candidate, prefix);
+  return parsed.data as Message;
+}

@@ -1,0 +1,143 @@
+// One Kafka batch of one partition: decode, run the Lua commands in order, record outcomes, publish
+// follow-ups, results and dead letters, and only then report the batch done (its offsets may be committed).
+import type { ChainableCommander, Redis } from 'ioredis';
+import type { KafkaMessage, Message as KafkaRecord, Producer, TopicMessages } from 'kafkajs';
+import type { Domain, Topics } from '../common/config.ts';
+import type { Logger } from '../common/log.ts';
+import { describe, digestOf, encodeMessage, type Message } from '../common/messages/index.ts';
+import { endToEndLatency, processedMessages } from '../common/metrics.ts';
+import { writeOutcome, writeStep, type Outcome } from '../common/status.ts';
+import { commandOf, keysOf } from './commands/index.ts';
+import type { Next } from './commands/types.ts';
+import { decode } from './decode.ts';
+import { runScripts, runWrites, withRetry, type RetryHooks, type ScriptCall } from './run-scripts.ts';
+
+export interface BatchDeps {
+  redis: Redis;
+  producer: Producer;
+  topics: Topics;
+  retentionMs: number;
+  log: Logger;
+}
+
+export interface BatchInput {
+  topic: string;
+  partition: number;
+  messages: KafkaMessage[];
+}
+
+/** Everything a batch leaves behind, gathered before any of it is written. */
+class Effects {
+  readonly out = new Map<string, KafkaRecord[]>();
+  readonly statusWrites: Array<(p: ChainableCommander) => void> = [];
+  publish(topic: string, record: KafkaRecord) {
+    const list = this.out.get(topic) ?? [];
+    list.push(record);
+    this.out.set(topic, list);
+  }
+  topicMessages(): TopicMessages[] {
+    return [...this.out].map(([topic, messages]) => ({ topic, messages }));
+  }
+}
+
+/** Handles the batch; true once every effect is durable, false when abandoned (stop or rebalance). */
+export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: RetryHooks): Promise<boolean> {
+  const { topics, retentionMs } = deps;
+  const decoded = input.messages.map((km) => decode(km.value));
+  const calls: ScriptCall[] = [];
+  decoded.forEach((d, i) => {
+    if (!d.ok) return;
+    const spec = commandOf(d.message);
+    // "now" for the script is the message's own time, so a replay of the log decides the same way.
+    const now = Number(input.messages[i]!.timestamp);
+    calls.push({
+      script: spec.script,
+      keys: keysOf(d.message, spec),
+      args: [digestOf(d.message), retentionMs, now, ...spec.args(d.message)],
+    });
+  });
+  const replies = calls.length ? await runScripts(deps.redis, calls, hooks) : [];
+  if (!replies) return false;
+
+  const fx = new Effects();
+  const now = Date.now();
+  let r = 0;
+  input.messages.forEach((km, i) => {
+    const d = decoded[i]!;
+    if (!d.ok) return deadLetter(fx, topics.dlq, input, km, d.reason);
+    const reply = replies[r++]!;
+    if ('failed' in reply) return deadLetter(fx, topics.dlq, input, km, `script error: ${reply.failed}`);
+
+    const m = d.message;
+    const spec = commandOf(m);
+    const [code, fresh, ...ints] = reply;
+    const values = Object.fromEntries(spec.result.map((name, j) => [name, ints[j] ?? 0]));
+    const ingestedAt = Number(km.timestamp);
+    const { domain } = describe(m);
+    processedMessages.inc({ domain, type: m.type, code: fresh ? code : 'duplicate' });
+
+    const next: Next = spec.then
+      ? spec.then(m, { code, values })
+      : { publish: [], outcome: { type: m.type, code, result: values } };
+    for (const f of next.publish) publishCommand(fx, topics, f, km.timestamp);
+
+    if (code === 'conflict') {
+      // Another payload under an id already used: report it, but the id's status stays the first one's.
+      fx.publish(topics.results, resultRecord({ id: m.id, type: m.type, status: 'rejected', code, ingestedAt, appliedAt: now, duplicate: false }));
+      return;
+    }
+    if (next.outcome) {
+      const o: Outcome = {
+        id: m.id, type: next.outcome.type, status: next.outcome.code === 'ok' ? 'applied' : 'rejected',
+        code: next.outcome.code, result: next.outcome.result, ingestedAt, appliedAt: now, duplicate: !fresh,
+      };
+      fx.statusWrites.push((p) => writeOutcome(p, o, retentionMs));
+      fx.publish(topics.results, resultRecord(o));
+      if (fresh) endToEndLatency.observe({ domain }, (now - ingestedAt) / 1000);
+    } else {
+      fx.statusWrites.push((p) => writeStep(p, m.id, m.type, spec.step ?? m.type, retentionMs));
+    }
+  });
+
+  if (fx.statusWrites.length) {
+    const ok = await runWrites(deps.redis, (p) => fx.statusWrites.forEach((w) => w(p)), hooks);
+    if (!ok) return false;
+  }
+  const topicMessages = fx.topicMessages();
+  if (topicMessages.length) {
+    const sent = await withRetry(hooks, () => deps.producer.sendBatch({ topicMessages, acks: -1 }));
+    if (!sent) return false;
+  }
+  return true;
+}
+
+function deadLetter(fx: Effects, dlq: string, input: BatchInput, km: KafkaMessage, reason: string): void {
+  processedMessages.inc({ domain: domainOfTopic(input.topic), type: 'unknown', code: 'dlq' });
+  // The original bytes stay as they were; where they came from and why they failed travel in headers.
+  fx.publish(dlq, {
+    key: km.key,
+    value: km.value,
+    headers: {
+      ...km.headers,
+      'txpipe-dlq-reason': reason,
+      'txpipe-dlq-topic': input.topic,
+      'txpipe-dlq-partition': String(input.partition),
+      'txpipe-dlq-offset': km.offset,
+    },
+  });
+}
+
+/** A follow-up step, keyed by its own entity, stamped with the original ingest time. */
+function publishCommand(fx: Effects, topics: Topics, m: Message, timestamp: string): void {
+  const { domain, entity } = describe(m);
+  fx.publish(topics[domain], { key: entity, value: encodeMessage(m), timestamp });
+}
+
+function resultRecord(o: Outcome): KafkaRecord {
+  return { key: o.id, value: JSON.stringify(o) };
+}
+
+function domainOfTopic(topic: string): Domain | 'unknown' {
+  const d = topic.slice(topic.lastIndexOf('.') + 1);
+  return d === 'wallet' || d === 'stock' || d === 'seats' ? d : 'unknown';
+}

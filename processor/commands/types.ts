@@ -1,0 +1,35 @@
+// How a message type becomes one Lua command, and what follows once it has run.
+import type { Domain } from '../../common/config.ts';
+import type { Message } from '../../common/messages/index.ts';
+
+export interface StepResult {
+  code: string;
+  /** The script's integers, named by the command's `result` list. */
+  values: Record<string, number>;
+}
+
+export interface Next {
+  /** Messages to publish (follow-up steps), each keyed by its own entity. */
+  publish: Message[];
+  /**
+   * The transaction's outcome when this step ends it; undefined while further steps are under way
+   * (its status stays pending). `type` is the transaction's own type when a step differs from it.
+   */
+  outcome?: { type: string; code: string; result: Record<string, number> };
+}
+
+export interface CommandSpec<M extends Message = Message> {
+  domain: Domain;
+  /** The Lua command name (lua/<script>-<numberOfKeys>.lua). */
+  script: string;
+  /** The step name for the idempotency flag when a transaction has several steps. */
+  step?: string;
+  /** Keys after the flag key (which the processor builds). */
+  keys(m: M): string[];
+  /** ARGV after the common three (digest, retention, now). */
+  args(m: M): (string | number)[];
+  /** Names of the integers the script returns after { code, fresh }. */
+  result: readonly string[];
+  /** Multi-step types say what follows; the default ends the transaction with this step's outcome. */
+  then?(m: M, r: StepResult): Next;
+}

@@ -1,0 +1,61 @@
+// The processor service: consumes the domain topics and applies each message once, in Redis.
+import type { AddressInfo } from 'node:net';
+import { loadConfig, topics as topicNames } from '../common/config.ts';
+import { createKafka, createProducer } from '../common/kafka.ts';
+import { createLogger } from '../common/log.ts';
+import { collectProcessMetrics } from '../common/metrics.ts';
+import { startOpsServer } from '../common/ops-server.ts';
+import { createRedis } from '../common/redis.ts';
+import { startConsumer } from './consumer.ts';
+
+const config = loadConfig();
+const log = createLogger('processor', config.logLevel);
+collectProcessMetrics('processor');
+
+const topics = topicNames(config.topicPrefix);
+const kafka = createKafka(config.kafkaBrokers, 'txpipe-processor');
+const redis = createRedis(config.redisUrl, { name: 'txpipe-processor', failFast: true });
+const producer = createProducer(kafka);
+let joined = false;
+
+const ops = await startOpsServer(config.processor.host, config.processor.port, async () => ({
+  redis: await redis.ping().then(() => true, () => false),
+  kafka: joined,
+}));
+log.info('ops endpoints listening', { port: (ops.address() as AddressInfo).port });
+
+await connectRedis();
+await producer.connect();
+const consumer = await startConsumer(kafka, { redis, producer, topics, retentionMs: config.flagRetentionMs, log }, topics, {
+  groupId: config.processor.groupId,
+  partitionsConcurrently: config.partitions,
+  onMembership: (inGroup) => { joined = inGroup; },
+});
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  log.info('stopping: finishing the batch in hand, committing, disconnecting', { signal });
+  // consumer.disconnect() waits for the running eachBatch calls, then commits what they resolved.
+  await consumer.disconnect().catch((e: Error) => log.error('consumer disconnect failed', { error: e.message }));
+  await producer.disconnect().catch(() => undefined);
+  redis.disconnect();
+  ops.close();
+  log.info('stopped');
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));
+
+async function connectRedis() {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await redis.connect();
+      return;
+    } catch (e) {
+      if (attempt === 1 || attempt % 10 === 0) log.warn('waiting for Redis', { url: config.redisUrl, error: (e as Error).message });
+      redis.disconnect();
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}

@@ -1,0 +1,67 @@
+// Runs a partition's commands as one pipeline on one connection: Redis executes them in order, so the
+// partition's order is kept. A transient failure (connection lost, LOADING, BUSY, READONLY...) retries
+// the whole round with backoff: every script is idempotent, so re-running one already applied is safe.
+import { ReplyError, type ChainableCommander, type Redis } from 'ioredis';
+import { callScript, type ScriptReply } from '../lua/scripts.ts';
+
+export interface ScriptCall {
+  script: string;
+  keys: string[];
+  args: (string | number)[];
+}
+
+/** A script that failed on its own (a Lua runtime error): the message goes to the DLQ, the rest go on. */
+export interface ScriptFailure {
+  failed: string;
+}
+
+export interface RetryHooks {
+  /** False once the consumer stops or loses the partition: give up and leave the offsets unresolved. */
+  keepGoing(): boolean;
+  /** Called before each wait (heartbeat, metrics, logs). */
+  onRetry(err: Error, attempt: number): Promise<void> | void;
+}
+
+const isScriptError = (e: unknown) =>
+  e instanceof ReplyError && /user_script|Error running script|Error compiling script/.test((e as Error).message);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Runs `round` until it succeeds, or returns undefined once `keepGoing()` turns false. */
+export async function withRetry<T>(hooks: RetryHooks, round: () => Promise<T>): Promise<T | undefined> {
+  for (let attempt = 1; hooks.keepGoing(); attempt++) {
+    try {
+      return await round();
+    } catch (e) {
+      if (!hooks.keepGoing()) break;
+      await hooks.onRetry(e as Error, attempt);
+      await sleep(Math.min(100 * 2 ** Math.min(attempt, 5), 3000));
+    }
+  }
+  return undefined;
+}
+
+export function runScripts(redis: Redis, calls: ScriptCall[], hooks: RetryHooks) {
+  return withRetry(hooks, async () => {
+    const pipeline = redis.pipeline();
+    for (const c of calls) callScript(pipeline, c.script, c.keys, c.args);
+    const replies = (await pipeline.exec()) ?? [];
+    const transient = replies.find(([err]) => err && !isScriptError(err));
+    if (transient) throw transient[0];
+    return replies.map(([err, reply]): ScriptReply | ScriptFailure =>
+      err ? { failed: err.message } : (reply as ScriptReply),
+    );
+  });
+}
+
+/** Plain Redis writes (status records) under the same retry policy; false when abandoned. */
+export async function runWrites(redis: Redis, fill: (p: ChainableCommander) => void, hooks: RetryHooks) {
+  const done = await withRetry(hooks, async () => {
+    const p = redis.pipeline();
+    fill(p);
+    const failed = ((await p.exec()) ?? []).find(([err]) => err);
+    if (failed) throw failed[0];
+    return true;
+  });
+  return done === true;
+}
