@@ -1,0 +1,162 @@
+// Test harness: runs the real ingest-api and processor as child processes against the run's Kafka and
+// Redis (test/global-setup.ts), each test file on its own topic prefix, so files cannot see each other.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
+import { inject } from 'vitest';
+import { topics as topicNames, type Topics } from '../common/config.ts';
+import { ensureTopics } from '../stack/topics.ts';
+import { freePort } from '../stack/ports.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+export const services = () => inject('services');
+
+export const uid = (label = 'x') => `${label}-${randomUUID().slice(0, 8)}`;
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls until `fn` returns a value other than undefined/false, or fails with the last value seen. */
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v;
+      last = v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+    await sleep(100);
+  }
+}
+
+class Service {
+  child?: ChildProcess;
+  output = '';
+  constructor(readonly name: 'ingest-api' | 'processor', readonly env: NodeJS.ProcessEnv, readonly readyUrl: string) {}
+
+  async start(): Promise<void> {
+    this.child = spawn(process.execPath, ['--import', 'tsx', `${this.name}/main.ts`], {
+      cwd: root, env: this.env, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const keep = (b: Buffer) => { this.output = (this.output + b.toString()).slice(-20_000); };
+    this.child.stdout!.on('data', keep);
+    this.child.stderr!.on('data', keep);
+    await waitFor(`${this.name} ready (log tail: ${this.output.slice(-500)})`, async () => {
+      if (this.child!.exitCode !== null) throw new Error(`${this.name} exited: ${this.output.slice(-2000)}`);
+      const r = await fetch(this.readyUrl).catch(() => undefined);
+      return r?.ok;
+    });
+  }
+
+  /** SIGTERM (graceful) or SIGKILL (crash); resolves when the process is gone. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const c = this.child;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    const gone = new Promise((r) => c.once('exit', r));
+    c.kill(signal);
+    await gone;
+  }
+}
+
+export interface Pipeline {
+  prefix: string;
+  topics: Topics;
+  ingestUrl: string;
+  redis: Redis;
+  kafka: Kafka;
+  ingest: Service;
+  processor: Service;
+  post(body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  get(path: string): Promise<{ status: number; body: any }>;
+  stop(): Promise<void>;
+}
+
+export async function startPipeline(opts: { partitions?: number; env?: NodeJS.ProcessEnv; processor?: boolean } = {}): Promise<Pipeline> {
+  const { kafkaBrokers, redisUrl } = services();
+  const prefix = uid('t').replace('-', '');
+  const partitions = opts.partitions ?? 6;
+  await ensureTopics(kafkaBrokers, prefix, partitions);
+  const [ingestPort, processorPort] = [await freePort(), await freePort()];
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    TXPIPE_KAFKA_BROKERS: kafkaBrokers.join(','),
+    TXPIPE_REDIS_URL: redisUrl,
+    TXPIPE_TOPIC_PREFIX: prefix,
+    TXPIPE_PARTITIONS: String(partitions),
+    TXPIPE_INGEST_PORT: String(ingestPort),
+    TXPIPE_PROCESSOR_PORT: String(processorPort),
+    TXPIPE_LOG_LEVEL: 'warn',
+    ...opts.env,
+  };
+  const ingestUrl = `http://127.0.0.1:${ingestPort}`;
+  const ingest = new Service('ingest-api', env, `${ingestUrl}/readyz`);
+  const processor = new Service('processor', env, `http://127.0.0.1:${processorPort}/readyz`);
+  await Promise.all([ingest.start(), opts.processor === false ? undefined : processor.start()]);
+
+  const redis = new Redis(redisUrl, { lazyConnect: false });
+  const kafka = new Kafka({ brokers: kafkaBrokers, clientId: `test-${prefix}`, logLevel: logLevel.NOTHING });
+  return {
+    prefix, topics: topicNames(prefix), ingestUrl, redis, kafka, ingest, processor,
+    async post(body, headers = {}) {
+      const r = await fetch(`${ingestUrl}/v1/transactions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      return { status: r.status, body: await r.json().catch(() => undefined), headers: r.headers };
+    },
+    async get(path) {
+      const r = await fetch(`${ingestUrl}${path}`);
+      return { status: r.status, body: await r.json().catch(() => undefined) };
+    },
+    async stop() {
+      await Promise.all([ingest.stop(), processor.stop()]);
+      redis.disconnect();
+    },
+  };
+}
+
+/** Every record of a topic up to its current end (a fresh consumer group, from the beginning). */
+export async function readTopic(kafka: Kafka, topic: string): Promise<KafkaMessage[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  const remaining = new Map(ends.filter((e) => e.high !== e.low).map((e) => [e.partition, BigInt(e.high)]));
+  const out: KafkaMessage[] = [];
+  if (!remaining.size) return out;
+  const consumer = kafka.consumer({ groupId: uid('reader'), maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await new Promise<void>((resolve, reject) => {
+    consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        out.push(message);
+        if (BigInt(message.offset) + 1n >= (remaining.get(partition) ?? 0n)) remaining.delete(partition);
+        if (!remaining.size) resolve();
+      },
+    }).catch(reject);
+  });
+  await consumer.disconnect();
+  return out;
+}
+
+/** Waits for the outcome of every id (status applied or rejected), in parallel batches. */
+export async function waitForOutcomes(p: Pipeline, ids: string[], timeoutMs = 120_000): Promise<Map<string, Record<string, string>>> {
+  const out = new Map<string, Record<string, string>>();
+  await waitFor(`${ids.length} outcomes`, async () => {
+    const missing = ids.filter((id) => !out.has(id));
+    const pipe = p.redis.pipeline();
+    for (const id of missing) pipe.hgetall(`tx:{${id}}`);
+    const replies = (await pipe.exec()) ?? [];
+    replies.forEach(([, h], i) => {
+      if (h && (h as Record<string, string>).status) out.set(missing[i]!, h as Record<string, string>);
+    });
+    return out.size === ids.length;
+  }, timeoutMs);
+  return out;
+}
