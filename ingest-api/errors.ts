@@ -46,7 +46,7 @@ export function fromZod(error: z.ZodError, input: unknown, prefix = ''): ApiErro
     case 'invalid_type': {
       const value = lookup(input, issue.path);
       if (value === undefined) return new ApiError(400, 'missing_field', `${field} is required`, field);
-      if (typeof value === 'number') return new ApiError(400, 'not_an_integer', `${field} ${issue.message}`, field);
+      if (typeof value === 'number' && (issue.expected === 'int' || issue.expected === 'number')) return new ApiError(400, 'not_an_integer', `${field} ${issue.message}`, field);
       return new ApiError(400, 'wrong_type', `${field} must be a ${issue.expected === 'int' ? 'number' : issue.expected}, not ${value === null ? 'null' : typeof value}`, field);
     }
     case 'too_small':

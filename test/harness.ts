@@ -75,7 +75,16 @@ export interface Pipeline {
   stop(): Promise<void>;
 }
 
-export async function startPipeline(opts: { partitions?: number; env?: NodeJS.ProcessEnv; processor?: boolean } = {}): Promise<Pipeline> {
+export interface PipelineOptions {
+  partitions?: number;
+  env?: NodeJS.ProcessEnv;
+  /** false: ingest-api only. */
+  processor?: boolean;
+  /** false: wait for /healthz instead of /readyz (for tests of an unready service). */
+  ready?: boolean;
+}
+
+export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipeline> {
   const { kafkaBrokers, redisUrl } = services();
   const prefix = uid('t').replace('-', '');
   const partitions = opts.partitions ?? 6;
@@ -93,7 +102,7 @@ export async function startPipeline(opts: { partitions?: number; env?: NodeJS.Pr
     ...opts.env,
   };
   const ingestUrl = `http://127.0.0.1:${ingestPort}`;
-  const ingest = new Service('ingest-api', env, `${ingestUrl}/readyz`);
+  const ingest = new Service('ingest-api', env, `${ingestUrl}/${opts.ready === false ? 'healthz' : 'readyz'}`);
   const processor = new Service('processor', env, `http://127.0.0.1:${processorPort}/readyz`);
   await Promise.all([ingest.start(), opts.processor === false ? undefined : processor.start()]);
 
