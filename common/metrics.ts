@@ -1,117 +1,159 @@
 // Every Prometheus metric txpipe exports, in one place so names and labels stay consistent.
-// Labels are bounded sets (route, status, type, code, topic, partition): never an id or an account.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+// Each metric belongs to the service that observes it; a service's /metrics serves only its own
+// (plus the Node process metrics), so ingest-api never shows a processor metric stuck at zero.
+// Labels are bounded sets (route, status, type, code, reason, domain, script, topic, partition,
+// dependency): never a transaction id or an account.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 
+export type Service = 'ingest-api' | 'processor';
+
+/** What the service's /metrics serves: filled by collectProcessMetrics(). */
 export const registry = new Registry();
-let defaultsOn = false;
+const owned: Record<Service, Metric[]> = { 'ingest-api': [], processor: [] };
+let serving: Service | undefined;
 
-/** Node process metrics (CPU, memory, event-loop lag, GC); called once by each service's main. */
-export function collectProcessMetrics(service: string): void {
-  if (defaultsOn) return;
-  defaultsOn = true;
+/** Registers the service's own metrics and the Node process metrics (CPU, memory, event-loop lag, GC); once per process. */
+export function collectProcessMetrics(service: Service): void {
+  if (serving) return;
+  serving = service;
   registry.setDefaultLabels({ service });
+  for (const m of owned[service]) registry.registerMetric(m);
   collectDefaultMetrics({ register: registry });
 }
 
-// Accept and produce latencies sit in the low milliseconds; the top buckets catch stalls.
+/** Every txpipe metric by service, for the docs (README table) and their test. */
+export function definitions(): Array<{ service: Service; name: string; type: string; labels: string[]; help: string }> {
+  return (Object.keys(owned) as Service[]).flatMap((service) =>
+    owned[service].map((m) => {
+      const { name, help, labelNames = [] } = m as unknown as { name: string; help: string; labelNames?: string[] };
+      const type = m instanceof Counter ? 'counter' : m instanceof Gauge ? 'gauge' : 'histogram';
+      return { service, name, type, labels: [...labelNames], help };
+    }),
+  );
+}
+
+const of = <M extends Metric>(service: Service, metric: M): M => {
+  owned[service].push(metric);
+  return metric;
+};
+
+// Accept, produce and commit latencies sit in the low milliseconds; the top buckets catch stalls.
 const fastBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+// One script call's share of a pipelined round: tens of microseconds when healthy.
+const scriptBuckets = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1];
+// End to end: the target is p99 under 100 ms, so the buckets are dense around it.
+const endToEndBuckets = [0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const sizeBuckets = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000];
 
-export const ingestRequests = new Counter({
+// ---- ingest-api ----
+
+export const ingestRequests = of('ingest-api', new Counter({
   name: 'txpipe_ingest_requests_total',
-  help: 'HTTP requests answered by ingest-api, by route and status code.',
+  help: 'HTTP requests answered by ingest-api, by route (the Express route pattern, or "unmatched") and status code.',
   labelNames: ['route', 'status'] as const,
-  registers: [registry],
-});
-export const ingestRequestDuration = new Histogram({
+  registers: [],
+}));
+export const ingestRequestDuration = of('ingest-api', new Histogram({
   name: 'txpipe_ingest_request_duration_seconds',
   help: 'Time from request to response in ingest-api, by route.',
   labelNames: ['route'] as const,
   buckets: fastBuckets,
-  registers: [registry],
-});
-export const ingestRejected = new Counter({
+  registers: [],
+}));
+export const ingestRejected = of('ingest-api', new Counter({
   name: 'txpipe_ingest_rejected_total',
-  help: 'Requests refused before publishing, by error code.',
+  help: 'Requests (or batch items) answered with an error, by error code.',
   labelNames: ['code'] as const,
-  registers: [registry],
-});
-export const ingestAccepted = new Counter({
+  registers: [],
+}));
+export const ingestAccepted = of('ingest-api', new Counter({
   name: 'txpipe_ingest_accepted_total',
   help: 'Transactions acknowledged by Kafka and answered 202, by type.',
   labelNames: ['type'] as const,
-  registers: [registry],
-});
-export const produceDuration = new Histogram({
-  name: 'txpipe_produce_duration_seconds',
+  registers: [],
+}));
+export const kafkaUnavailable = of('ingest-api', new Counter({
+  name: 'txpipe_ingest_kafka_unavailable_total',
+  help: 'Requests answered 503 because Kafka was disconnected, did not acknowledge, or the produce queue was full.',
+  labelNames: ['reason'] as const,
+  registers: [],
+}));
+export const produceDuration = of('ingest-api', new Histogram({
+  name: 'txpipe_ingest_produce_duration_seconds',
   help: 'Duration of one produce call (a micro-batch) until Kafka acknowledged it.',
   buckets: fastBuckets,
-  registers: [registry],
-});
-export const produceBatchSize = new Histogram({
-  name: 'txpipe_produce_batch_size',
+  registers: [],
+}));
+export const produceBatchSize = of('ingest-api', new Histogram({
+  name: 'txpipe_ingest_produce_batch_messages',
   help: 'Messages per produce call.',
   buckets: sizeBuckets,
-  registers: [registry],
-});
-export const producesPending = new Gauge({
-  name: 'txpipe_produce_pending',
-  help: 'Messages waiting for a Kafka acknowledgement.',
-  registers: [registry],
-});
-export const kafkaUnavailable = new Counter({
-  name: 'txpipe_ingest_kafka_unavailable_total',
-  help: 'Requests answered 503 because Kafka did not acknowledge or the produce queue was full.',
-  labelNames: ['reason'] as const,
-  registers: [registry],
-});
+  registers: [],
+}));
+export const producesPending = of('ingest-api', new Gauge({
+  name: 'txpipe_ingest_produce_inflight_messages',
+  help: 'Messages queued or sent to Kafka and not yet acknowledged.',
+  registers: [],
+}));
 
-export const processedMessages = new Counter({
+// ---- processor ----
+
+export const processedMessages = of('processor', new Counter({
   name: 'txpipe_processor_messages_total',
   help: 'Messages handled by the processor, by domain, type and outcome code (ok, a rejection code, duplicate, dlq).',
   labelNames: ['domain', 'type', 'code'] as const,
-  registers: [registry],
-});
-export const luaDuration = new Histogram({
+  registers: [],
+}));
+export const luaDuration = of('processor', new Histogram({
   name: 'txpipe_processor_lua_duration_seconds',
-  help: 'Duration of one pipelined round of Lua commands, by domain.',
-  labelNames: ['domain'] as const,
-  buckets: fastBuckets,
-  registers: [registry],
-});
-export const processorBatchSize = new Histogram({
-  name: 'txpipe_processor_batch_size',
+  help: 'Redis time per Lua script call, by script: each pipelined round\'s duration shared evenly among its calls.',
+  labelNames: ['script'] as const,
+  buckets: scriptBuckets,
+  registers: [],
+}));
+export const processorBatchSize = of('processor', new Histogram({
+  name: 'txpipe_processor_batch_messages',
   help: 'Messages per Kafka batch handled by the processor.',
   buckets: sizeBuckets,
-  registers: [registry],
-});
-export const commitDuration = new Histogram({
+  registers: [],
+}));
+export const commitDuration = of('processor', new Histogram({
   name: 'txpipe_processor_commit_duration_seconds',
-  help: 'Duration of an offset commit.',
+  help: 'Duration of an offset commit request to the group coordinator.',
   buckets: fastBuckets,
-  registers: [registry],
-});
-export const endToEndLatency = new Histogram({
+  registers: [],
+}));
+export const endToEndLatency = of('processor', new Histogram({
   name: 'txpipe_end_to_end_latency_seconds',
   help: 'Time from ingest acceptance (the message timestamp) to the outcome being recorded, by domain.',
   labelNames: ['domain'] as const,
-  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
-  registers: [registry],
-});
-export const consumerLag = new Gauge({
-  name: 'txpipe_processor_consumer_lag',
-  help: 'Messages between the last offset handled and the partition high watermark.',
+  buckets: endToEndBuckets,
+  registers: [],
+}));
+export const consumerLag = of('processor', new Gauge({
+  name: 'txpipe_processor_consumer_lag_messages',
+  help: 'Messages between the group\'s committed offset and the high watermark, for each partition assigned to this instance.',
   labelNames: ['topic', 'partition'] as const,
-  registers: [registry],
-});
-export const redisRetries = new Counter({
-  name: 'txpipe_processor_redis_retries_total',
-  help: 'Times the processor paused a partition and retried because Redis failed.',
-  registers: [registry],
-});
-export const sweeperExpirations = new Counter({
+  registers: [],
+}));
+export const processorRetries = of('processor', new Counter({
+  name: 'txpipe_processor_retries_total',
+  help: 'Rounds retried after Redis or Kafka failed (the partition waits, nothing is committed), by dependency.',
+  labelNames: ['dependency'] as const,
+  registers: [],
+}));
+export const pausedPartitions = of('processor', new Gauge({
+  name: 'txpipe_processor_paused_partitions',
+  help: 'Partitions whose batch is waiting to retry after a Redis or Kafka failure.',
+  registers: [],
+}));
+export const sweeperExpirations = of('processor', new Counter({
   name: 'txpipe_processor_sweeper_expirations_total',
   help: 'Expire commands published by the sweeper, by type.',
   labelNames: ['type'] as const,
-  registers: [registry],
-});
+  registers: [],
+}));
+
+// Known label values start at zero, so rate() and alerts see the series before the first event.
+for (const reason of ['disconnected', 'overloaded', 'produce_failed']) kafkaUnavailable.inc({ reason }, 0);
+for (const dependency of ['redis', 'kafka']) processorRetries.inc({ dependency }, 0);

@@ -15,13 +15,24 @@ export interface AppDeps extends AcceptDeps {
 
 type Handler = (req: Request, res: Response) => Promise<void>;
 
-/** Wraps a handler with the route's metrics and the one error path. */
-const route = (name: string, h: Handler) => async (req: Request, res: Response, next: NextFunction) => {
-  const stop = ingestRequestDuration.startTimer({ route: name });
+/**
+ * Request metrics for every response, also those refused by middleware before the handler (415, invalid
+ * JSON, too large) and unknown paths. The route label is the Express route pattern, a bounded set, never
+ * the URL (it carries ids).
+ */
+function observeRequests(req: Request, res: Response, next: NextFunction) {
+  const started = performance.now();
   res.on('finish', () => {
-    stop();
-    ingestRequests.inc({ route: name, status: String(res.statusCode) });
+    const pattern: unknown = req.route?.path;
+    const route = pattern === undefined ? 'unmatched' : Array.isArray(pattern) ? req.path : String(pattern);
+    ingestRequestDuration.observe({ route }, (performance.now() - started) / 1000);
+    ingestRequests.inc({ route, status: String(res.statusCode) });
   });
+  next();
+}
+
+/** Passes a handler's failure to the one error path. */
+const route = (h: Handler) => async (req: Request, res: Response, next: NextFunction) => {
   try {
     await h(req, res);
   } catch (e) {
@@ -45,6 +56,7 @@ export function createApp(deps: AppDeps) {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.use(observeRequests);
 
   const requireJson = (req: Request, _res: Response, next: NextFunction) => {
     if (!req.is('application/json')) return next(new ApiError(415, 'unsupported_media_type', 'send Content-Type: application/json'));
@@ -52,7 +64,7 @@ export function createApp(deps: AppDeps) {
   };
   const json = (limit: number) => express.json({ limit, strict: false });
 
-  app.post('/v1/transactions', requireJson, json(limits.maxBodyBytes), route('transactions', async (req, res) => {
+  app.post('/v1/transactions', requireJson, json(limits.maxBodyBytes), route(async (req, res) => {
     const message = parseTransaction(req.body, req.get('Idempotency-Key'));
     const [result] = await accept(deps, [message]);
     if (result instanceof ApiError) throw result;
@@ -60,11 +72,11 @@ export function createApp(deps: AppDeps) {
     res.status(202).json({ id: result!.id, status: result!.status });
   }));
 
-  app.get('/v1/transactions/:id', route('transaction_status', async (req, res) => {
+  app.get('/v1/transactions/:id', route(async (req, res) => {
     res.json(await readTransaction(deps.redis, idParam(req.params.id, 'id')));
   }));
 
-  app.get('/v1/accounts/:id', route('account', async (req, res) => {
+  app.get('/v1/accounts/:id', route(async (req, res) => {
     res.json(await readAccount(deps.redis, idParam(req.params.id, 'account')));
   }));
 

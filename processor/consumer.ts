@@ -2,8 +2,9 @@
 // after a batch's Redis writes and Kafka publishes are confirmed.
 import type { Consumer, Kafka } from 'kafkajs';
 import { domains, type Topics } from '../common/config.ts';
-import { consumerLag, processorBatchSize, redisRetries } from '../common/metrics.ts';
+import { commitDuration, pausedPartitions, processorBatchSize, processorRetries } from '../common/metrics.ts';
 import { handleBatch, type BatchDeps } from './batch.ts';
+import { watchLag } from './lag.ts';
 
 export interface ConsumerOptions {
   groupId: string;
@@ -21,14 +22,21 @@ export async function startConsumer(kafka: Kafka, deps: BatchDeps, topics: Topic
     maxWaitTimeInMs: 100,
     allowAutoTopicCreation: false,
   });
+  const lag = watchLag(kafka, opts.groupId, deps.log);
   // Listeners go on before connect: the first join can happen before run() resolves.
   consumer.on(consumer.events.GROUP_JOIN, (e) => {
     opts.onMembership(true);
+    lag.assign(e.payload.memberAssignment);
     deps.log.info('joined consumer group', { groupId: opts.groupId, assignment: e.payload.memberAssignment });
   });
   consumer.on(consumer.events.CRASH, (e) => {
     opts.onMembership(false);
+    lag.assign({});
     deps.log.error('consumer crashed', { error: e.payload.error.message, restart: e.payload.restart });
+  });
+  consumer.on(consumer.events.DISCONNECT, () => void lag.stop());
+  consumer.on(consumer.events.REQUEST, (e) => {
+    if (e.payload.apiName === 'OffsetCommit') commitDuration.observe(e.payload.duration / 1000);
   });
   await consumer.connect();
   // A new group starts at the beginning: everything accepted before the processor first ran is applied.
@@ -39,20 +47,25 @@ export async function startConsumer(kafka: Kafka, deps: BatchDeps, topics: Topic
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }) => {
       if (batch.isEmpty()) return;
       processorBatchSize.observe(batch.messages.length);
+      let paused = false;
       const hooks = {
         keepGoing: () => isRunning() && !isStale(),
         onRetry: async (err: Error, attempt: number) => {
-          redisRetries.inc();
+          // kafkajs errors are named KafkaJS*; anything else came from Redis (ioredis or a reply error).
+          processorRetries.inc({ dependency: err.name.startsWith('KafkaJS') ? 'kafka' : 'redis' });
+          if (!paused) pausedPartitions.inc();
+          paused = true;
           if (attempt === 1 || attempt % 10 === 0) {
             deps.log.warn('batch paused, retrying', { topic: batch.topic, partition: batch.partition, attempt, error: err.message });
           }
           await heartbeat().catch(() => undefined);
         },
       };
-      const done = await handleBatch(deps, batch, hooks);
+      const done = await handleBatch(deps, batch, hooks).finally(() => {
+        if (paused) pausedPartitions.dec();
+      });
       if (!done) return; // stopping or rebalanced: nothing resolved, the batch is delivered again
       resolveOffset(batch.lastOffset());
-      consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.highWatermark) - Number(batch.lastOffset()) - 1);
       await commitOffsetsIfNecessary();
       await heartbeat();
     },

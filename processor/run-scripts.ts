@@ -2,6 +2,7 @@
 // partition's order is kept. A transient failure (connection lost, LOADING, BUSY, READONLY...) retries
 // the whole round with backoff: every script is idempotent, so re-running one already applied is safe.
 import { ReplyError, type ChainableCommander, type Redis } from 'ioredis';
+import { luaDuration } from '../common/metrics.ts';
 import { callScript, type ScriptReply } from '../lua/scripts.ts';
 
 export interface ScriptCall {
@@ -45,9 +46,13 @@ export function runScripts(redis: Redis, calls: ScriptCall[], hooks: RetryHooks)
   return withRetry(hooks, async () => {
     const pipeline = redis.pipeline();
     for (const c of calls) callScript(pipeline, c.script, c.keys, c.args);
+    const started = performance.now();
     const replies = (await pipeline.exec()) ?? [];
     const transient = replies.find(([err]) => err && !isScriptError(err));
     if (transient) throw transient[0];
+    // A pipeline has no per-command timing: each call is charged an even share of the round.
+    const share = (performance.now() - started) / 1000 / calls.length;
+    for (const c of calls) luaDuration.observe({ script: c.script }, share);
     return replies.map(([err, reply]): ScriptReply | ScriptFailure =>
       err ? { failed: err.message } : (reply as ScriptReply),
     );
