@@ -1,8 +1,8 @@
 // Every Prometheus metric txpipe exports, in one place so names and labels stay consistent.
 // Each metric belongs to the service that observes it; a service's /metrics serves only its own
 // (plus the Node process metrics), so ingest-api never shows a processor metric stuck at zero.
-// Labels are bounded sets (route, status, type, code, reason, domain, script, topic, partition,
-// dependency): never a transaction id or an account.
+// Labels are bounded sets (route, status, type, code, reason, domain, script, topic, partition):
+// never a transaction id or an account.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 
 export type Service = 'ingest-api' | 'processor';
@@ -136,10 +136,14 @@ export const consumerLag = of('processor', new Gauge({
   labelNames: ['topic', 'partition'] as const,
   registers: [],
 }));
-export const processorRetries = of('processor', new Counter({
-  name: 'txpipe_processor_retries_total',
-  help: 'Rounds retried after Redis or Kafka failed (the partition waits, nothing is committed), by dependency.',
-  labelNames: ['dependency'] as const,
+export const redisRetries = of('processor', new Counter({
+  name: 'txpipe_processor_redis_retries_total',
+  help: 'Rounds retried after Redis failed (the partition waits, nothing is committed).',
+  registers: [],
+}));
+export const kafkaRetries = of('processor', new Counter({
+  name: 'txpipe_processor_kafka_retries_total',
+  help: 'Rounds retried after publishing outcomes, follow-ups or dead letters to Kafka failed.',
   registers: [],
 }));
 export const pausedPartitions = of('processor', new Gauge({
@@ -156,4 +160,3 @@ export const sweeperExpirations = of('processor', new Counter({
 
 // Known label values start at zero, so rate() and alerts see the series before the first event.
 for (const reason of ['disconnected', 'overloaded', 'produce_failed']) kafkaUnavailable.inc({ reason }, 0);
-for (const dependency of ['redis', 'kafka']) processorRetries.inc({ dependency }, 0);

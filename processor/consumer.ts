@@ -2,7 +2,7 @@
 // after a batch's Redis writes and Kafka publishes are confirmed.
 import type { Consumer, Kafka } from 'kafkajs';
 import { domains, type Topics } from '../common/config.ts';
-import { commitDuration, pausedPartitions, processorBatchSize, processorRetries } from '../common/metrics.ts';
+import { commitDuration, kafkaRetries, pausedPartitions, processorBatchSize, redisRetries } from '../common/metrics.ts';
 import { handleBatch, type BatchDeps } from './batch.ts';
 import { watchLag } from './lag.ts';
 
@@ -52,7 +52,7 @@ export async function startConsumer(kafka: Kafka, deps: BatchDeps, topics: Topic
         keepGoing: () => isRunning() && !isStale(),
         onRetry: async (err: Error, attempt: number) => {
           // kafkajs errors are named KafkaJS*; anything else came from Redis (ioredis or a reply error).
-          processorRetries.inc({ dependency: err.name.startsWith('KafkaJS') ? 'kafka' : 'redis' });
+          (err.name.startsWith('KafkaJS') ? kafkaRetries : redisRetries).inc();
           if (!paused) pausedPartitions.inc();
           paused = true;
           if (attempt === 1 || attempt % 10 === 0) {
