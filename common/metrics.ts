@@ -4,6 +4,7 @@
 // Labels are bounded sets (route, status, type, code, reason, domain, script, topic, partition):
 // never a transaction id or an account.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
+import { domains } from './config.ts';
 
 export type Service = 'ingest-api' | 'processor';
 
@@ -158,5 +159,6 @@ export const sweeperExpirations = of('processor', new Counter({
   registers: [],
 }));
 
-// Known label values start at zero, so rate() and alerts see the series before the first event.
+// Known label values start at zero, so rate() and increase() (the DLQ alert) count the very first event.
 for (const reason of ['disconnected', 'overloaded', 'produce_failed']) kafkaUnavailable.inc({ reason }, 0);
+for (const domain of domains) processedMessages.inc({ domain, type: 'unknown', code: 'dlq' }, 0);
