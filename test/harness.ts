@@ -106,7 +106,8 @@ export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipelin
   const processor = new Service('processor', env, `http://127.0.0.1:${processorPort}/readyz`);
   await Promise.all([ingest.start(), opts.processor === false ? undefined : processor.start()]);
 
-  const redis = new Redis(redisUrl, { lazyConnect: false });
+  const redis = new Redis(env.TXPIPE_REDIS_URL!, { lazyConnect: false });
+  redis.on('error', () => undefined); // tests that stop Redis expect reconnect attempts
   const kafka = new Kafka({ brokers: kafkaBrokers, clientId: `test-${prefix}`, logLevel: logLevel.NOTHING });
   return {
     prefix, topics: topicNames(prefix), ingestUrl, redis, kafka, ingest, processor,
