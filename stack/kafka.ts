@@ -1,0 +1,150 @@
+// A single-node KRaft Kafka broker (combined broker + controller) run from the Maven-fetched jars.
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { Kafka, logLevel } from 'kafkajs';
+import { ensureKafkaJars, repoRoot } from './kafka-jars.ts';
+import { freePort } from './ports.ts';
+import { exited, logTo, sleep, spawnOwned, stopChild, tail } from './proc.ts';
+
+export interface KafkaServer {
+  brokers: string[];
+  stop(): Promise<void>;
+}
+
+export interface StartKafkaOptions {
+  dataDir: string;
+  port?: number;
+  controllerPort?: number;
+  logFile?: string;
+  log?: (s: string) => void;
+  /** Called if the broker exits on its own after it was ready (not after stop()). */
+  onExit?: (code: number | string | null) => void;
+}
+
+const log4jConfig = path.join(repoRoot, 'kafka', 'log4j2.yaml');
+
+function serverProperties(dataDir: string, port: number, cport: number): string {
+  return [
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.voters=1@127.0.0.1:${cport}`,
+    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${cport}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    'controller.listener.names=CONTROLLER',
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'inter.broker.listener.name=PLAINTEXT',
+    `log.dirs=${dataDir}`,
+    'offsets.topic.replication.factor=1',
+    'offsets.topic.num.partitions=6',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'share.coordinator.state.topic.replication.factor=1',
+    'share.coordinator.state.topic.min.isr=1',
+    'group.initial.rebalance.delay.ms=0',
+    // Topics come from ensureTopics only, so a typo in a topic name fails loudly instead of creating one.
+    'auto.create.topics.enable=false',
+    'num.partitions=6',
+    '',
+  ].join('\n');
+}
+
+/** Kafka's cluster id: 16 random bytes, base64url without padding (22 chars). */
+function clusterId(): string {
+  // A leading '-' would be read by StorageTool's argument parser as an option (Kafka's own Uuid avoids it too).
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
+/** Resolves once a kafkajs admin can list topics; used for our broker and for containers. */
+export async function waitForKafka(
+  brokers: string[],
+  timeoutMs: number,
+  alive: () => string | null = () => null,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastErr = 'no attempt';
+  while (Date.now() < deadline) {
+    const dead = alive();
+    if (dead) throw new Error(dead);
+    const admin = new Kafka({
+      clientId: 'txpipe-stack-probe',
+      brokers,
+      logLevel: logLevel.NOTHING,
+      connectionTimeout: 1000,
+      retry: { retries: 0 },
+    }).admin();
+    try {
+      await admin.connect();
+      await admin.listTopics();
+      return;
+    } catch (e) {
+      lastErr = (e as Error).message;
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+    await sleep(300);
+  }
+  throw new Error(`Kafka at ${brokers.join(',')} not ready after ${timeoutMs / 1000} s (last error: ${lastErr})`);
+}
+
+export async function startKafka(opts: StartKafkaOptions): Promise<KafkaServer> {
+  const log = opts.log ?? (() => {});
+  const libs = await ensureKafkaJars(log);
+  const port = opts.port ?? (await freePort());
+  const cport = opts.controllerPort ?? (await freePort());
+  const dataDir = path.resolve(opts.dataDir);
+  const logFile = path.resolve(opts.logFile ?? path.join(dataDir, 'kafka.log'));
+  fs.mkdirSync(dataDir, { recursive: true });
+  fs.mkdirSync(path.dirname(logFile), { recursive: true });
+
+  // Regenerated every start so the ports may change; the formatted storage does not depend on them.
+  // Kafka ignores plain files in log.dirs, so the config and default log can live there.
+  const props = path.join(dataDir, 'server.properties');
+  fs.writeFileSync(props, serverProperties(dataDir, port, cport));
+  const cp = `${libs}/*`;
+  const javaArgs = ['-Xms256m', '-Xmx768m', '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${log4jConfig}`];
+
+  if (!fs.existsSync(path.join(dataDir, 'meta.properties'))) {
+    log(`formatting Kafka storage in ${dataDir}`);
+    const fmt = spawnSync(
+      'java',
+      [...javaArgs, '-cp', cp, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', props],
+      { encoding: 'utf8' },
+    );
+    if (fmt.status !== 0) {
+      throw new Error(`kafka storage format failed (exit ${fmt.status}):\n${(fmt.stdout + fmt.stderr).slice(-3000)}`);
+    }
+  }
+
+  log(`starting Kafka on 127.0.0.1:${port} (controller ${cport}), log ${logFile}`);
+  const t0 = Date.now();
+  fs.appendFileSync(logFile, `\n==== broker start ${new Date().toISOString()} port ${port} ====\n`);
+  const child = spawnOwned('java', [...javaArgs, '-cp', cp, 'kafka.Kafka', props], {
+    cwd: dataDir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  logTo(child, logFile);
+  let spawnError: Error | undefined;
+  child.once('error', (e) => (spawnError = e));
+
+  const brokers = [`127.0.0.1:${port}`];
+  const stop = () => stopChild(child, 15_000);
+  try {
+    await waitForKafka(brokers, 60_000, () => {
+      if (spawnError) return `could not run java: ${spawnError.message}`;
+      if (exited(child)) return `Kafka exited (code ${child.exitCode ?? child.signalCode}) while starting`;
+      return null;
+    });
+  } catch (e) {
+    await stop();
+    throw new Error(`${(e as Error).message}\n--- tail of ${logFile} ---\n${tail(logFile, 40)}`);
+  }
+  log(`Kafka ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  let stopping = false;
+  child.once('exit', (code, sig) => { if (!stopping) opts.onExit?.(code ?? sig); });
+  return { brokers, stop: async () => { stopping = true; await stop(); } };
+}

@@ -1,0 +1,70 @@
+// Child-process helpers shared by the Kafka, Redis and app launchers.
+import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import fs from 'node:fs';
+
+const children = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+// setpriv asks the kernel to SIGTERM the child when we die, even by SIGKILL (no orphaned brokers).
+const hasSetpriv =
+  process.platform === 'linux' && spawnSync('setpriv', ['--help'], { stdio: 'ignore' }).status === 0;
+
+/**
+ * Spawns a long-running server that must not outlive this process.
+ * With setpriv the child also gets its own process group, so a terminal Ctrl-C reaches only us and
+ * we stop the children in order; without it, it stays in our group so it can't be orphaned.
+ */
+export function spawnOwned(cmd: string, args: string[], opts: SpawnOptions = {}): ChildProcess {
+  const [c, a] = hasSetpriv ? ['setpriv', ['--pdeathsig', 'TERM', '--', cmd, ...args]] : [cmd, args];
+  const child = spawn(c, a, { ...opts, detached: hasSetpriv });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => {
+      for (const ch of children) if (ch.exitCode === null && ch.signalCode === null) ch.kill('SIGKILL');
+    });
+  }
+  return child;
+}
+
+/** True when `cmd` can be executed (found on PATH). */
+export function commandExists(cmd: string, args: string[] = ['--version']): boolean {
+  const r = spawnSync(cmd, args, { stdio: 'ignore' });
+  return !(r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT');
+}
+
+export function exited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves once the child is gone. */
+export async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
+  if (exited(child)) return;
+  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await gone;
+  clearTimeout(timer);
+}
+
+/** Last `lines` lines of a log file ('' when unreadable). */
+export function tail(file: string, lines = 30): string {
+  try {
+    const text = fs.readFileSync(file, 'utf8');
+    return text.split('\n').slice(-lines - 1).join('\n').trimEnd();
+  } catch {
+    return '';
+  }
+}
+
+/** Pipes a child's stdout and stderr into a file (appending). Resolves the stream for closing. */
+export function logTo(child: ChildProcess, file: string): fs.WriteStream {
+  const out = fs.createWriteStream(file, { flags: 'a' });
+  child.stdout?.pipe(out, { end: false });
+  child.stderr?.pipe(out, { end: false });
+  child.once('close', () => out.end());
+  return out;
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -1,0 +1,68 @@
+// A redis-server child with AOF on, for the local stack and tests.
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { commandExists, exited, logTo, sleep, spawnOwned, stopChild, tail } from './proc.ts';
+import { freePort } from './ports.ts';
+
+export interface RedisServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export const redisMissing =
+  'redis-server not found: install it with `apt-get install redis-server` (Debian/Ubuntu) or set TXPIPE_REDIS_URL';
+
+/** One PING over a raw socket: no client library, no reconnect noise. */
+export function ping(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = net.connect({ host, port });
+    const done = (ok: boolean) => (sock.destroy(), resolve(ok));
+    sock.setTimeout(timeoutMs, () => done(false));
+    sock.once('error', () => done(false));
+    sock.once('connect', () => sock.write('PING\r\n'));
+    sock.once('data', (b) => done(b.toString().startsWith('+PONG')));
+  });
+}
+
+export interface StartRedisOptions {
+  dir: string;
+  port?: number;
+  logFile?: string;
+  /** Called if redis-server exits on its own after it was ready (not after stop()). */
+  onExit?: (code: number | string | null) => void;
+}
+
+export async function startRedis(opts: StartRedisOptions): Promise<RedisServer> {
+  if (!commandExists('redis-server')) throw new Error(redisMissing);
+  const port = opts.port ?? (await freePort());
+  const dir = path.resolve(opts.dir);
+  const logFile = path.resolve(opts.logFile ?? path.join(dir, 'redis.log'));
+  fs.mkdirSync(dir, { recursive: true });
+  fs.mkdirSync(path.dirname(logFile), { recursive: true });
+  // --save '' turns RDB snapshots off: the AOF is the durability story (design: AOF, everysec).
+  const args = ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--appendonly', 'yes',
+    '--appendfsync', 'everysec', '--save', '', '--protected-mode', 'yes', '--daemonize', 'no'];
+  const child = spawnOwned('redis-server', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  logTo(child, logFile);
+  let spawnError: Error | undefined;
+  child.once('error', (e) => (spawnError = e));
+  const stop = () => stopChild(child, 10_000);
+
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const problem = spawnError ? `could not run redis-server: ${spawnError.message}`
+      : exited(child) ? `redis-server exited (code ${child.exitCode ?? child.signalCode}) while starting`
+      : Date.now() > deadline ? `redis-server on port ${port} did not answer PING within 20 s`
+      : null;
+    if (problem) {
+      await stop();
+      throw new Error(`${problem}\n--- tail of ${logFile} ---\n${tail(logFile, 20)}`);
+    }
+    if (await ping('127.0.0.1', port)) break;
+    await sleep(100);
+  }
+  let stopping = false;
+  child.once('exit', (code, sig) => { if (!stopping) opts.onExit?.(code ?? sig); });
+  return { url: `redis://127.0.0.1:${port}`, stop: async () => { stopping = true; await stop(); } };
+}

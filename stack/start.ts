@@ -1,0 +1,204 @@
+// `npm start`: Kafka + Redis (unless given by env), topics, then ingest-api and processor; Ctrl-C stops all.
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadConfig } from '../common/config.ts';
+import { repoRoot } from './kafka-jars.ts';
+import { startKafka } from './kafka.ts';
+import { portIsFree } from './ports.ts';
+import { exited, sleep, spawnOwned, stopChild, tail } from './proc.ts';
+import { startRedis } from './redis.ts';
+import { ensureTopics } from './topics.ts';
+
+const quiet = process.argv.includes('--quiet');
+// `--prometheus` is reserved (added later); unknown flags are ignored.
+const stackDir = path.join(repoRoot, '.stack');
+const logDir = path.join(stackDir, 'logs');
+const say = (s: string) => console.log(`[stack] ${s}`);
+
+type Part = 'ingest-api' | 'processor' | 'kafka' | 'redis';
+// Shutdown order: stop taking requests first, then the consumer, then the infrastructure under them.
+const order: Part[] = ['ingest-api', 'processor', 'kafka', 'redis'];
+const stoppers = new Map<Part, () => Promise<void>>();
+let stopping: Promise<void> | undefined;
+let exitCode = 0;
+let firstSignalAt = 0;
+
+async function stopAll(): Promise<void> {
+  if (stoppers.size) say('stopping...');
+  for (const part of order) {
+    const stop = stoppers.get(part);
+    if (!stop) continue;
+    await stop().catch((e: Error) => say(`${part}: ${e.message}`));
+    say(`${part} stopped`);
+  }
+}
+
+/** Idempotent: later callers wait for the same ordered stop; the first non-zero code wins. */
+async function shutdown(code: number): Promise<never> {
+  exitCode ||= code;
+  stopping ??= stopAll();
+  await stopping;
+  process.exit(exitCode);
+}
+
+function fail(message: string): Promise<never> {
+  if (!stopping) console.error(`\n[stack] ${message}\n`);
+  return shutdown(1);
+}
+
+const onSignal = () => {
+  // Ctrl-C again (not the same keypress relayed twice) while stopping: force; the exit hook kills the rest.
+  if (stopping && Date.now() - firstSignalAt > 1000) process.exit(1);
+  firstSignalAt ||= Date.now();
+  void shutdown(0);
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+
+async function requireFree(port: number, what: string, envVar: string): Promise<void> {
+  if (!(await portIsFree(port))) {
+    throw new Error(`port ${port} (${what}) is already in use: stop what listens there, or set ${envVar} to use another`);
+  }
+}
+
+/** Copies a stream into the log file and, unless --quiet, to the terminal with a `[name]` prefix. */
+function relay(stream: NodeJS.ReadableStream, name: string, file: fs.WriteStream, to: NodeJS.WriteStream): void {
+  let carry = '';
+  stream.on('data', (b: Buffer) => {
+    file.write(b);
+    if (quiet) return;
+    const lines = (carry + b.toString()).split('\n');
+    carry = lines.pop() ?? '';
+    for (const l of lines) to.write(`[${name}] ${l}\n`);
+  });
+  stream.on('end', () => {
+    if (carry && !quiet) to.write(`[${name}] ${carry}\n`);
+  });
+}
+
+function startApp(name: 'ingest-api' | 'processor', env: NodeJS.ProcessEnv): ChildProcess {
+  const logFile = path.join(logDir, `${name}.log`);
+  const out = fs.createWriteStream(logFile, { flags: 'a' });
+  out.write(`\n==== ${name} start ${new Date().toISOString()} ====\n`);
+  // `node --import tsx` runs the TypeScript entry in this one process (no tsx wrapper process to signal).
+  const child = spawnOwned(process.execPath, ['--import', 'tsx', path.join(name, 'main.ts')], {
+    cwd: repoRoot,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  relay(child.stdout!, name, out, process.stdout);
+  relay(child.stderr!, name, out, process.stderr);
+  child.once('close', () => out.end());
+  child.once('exit', (code, sig) => {
+    if (stopping) return;
+    // Give the log stream a moment to flush before reading its tail.
+    setTimeout(() => {
+      void fail(`${name} exited unexpectedly (${code ?? sig}); tail of ${logFile}:\n${tail(logFile, 30)}`);
+    }, 200);
+  });
+  stoppers.set(name, () => stopChild(child, name === 'processor' ? 15_000 : 10_000));
+  return child;
+}
+
+async function waitReady(name: string, child: ChildProcess, url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    if (exited(child)) throw new Error(`${name} exited while starting`);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      if (res.status === 200) return;
+      last = `HTTP ${res.status}`;
+    } catch (e) {
+      last = (e as Error).message;
+    }
+    await sleep(300);
+  }
+  const logFile = path.join(logDir, `${name}.log`);
+  throw new Error(`${name} not ready at ${url} after ${timeoutMs / 1000} s (${last}); tail of ${logFile}:\n${tail(logFile, 30)}`);
+}
+
+// A wildcard bind address is reachable on loopback; probe that.
+const probeHost = (h: string) => (h === '0.0.0.0' || h === '::' ? '127.0.0.1' : h);
+
+async function main(): Promise<void> {
+  const cfg = loadConfig();
+  fs.mkdirSync(logDir, { recursive: true });
+  const useEnvKafka = Boolean(process.env.TXPIPE_KAFKA_BROKERS);
+  const useEnvRedis = Boolean(process.env.TXPIPE_REDIS_URL);
+  const onExit = (part: Part, file: string) => (code: number | string | null) =>
+    void fail(`${part} exited unexpectedly (${code}); tail of ${file}:\n${tail(file, 30)}`);
+
+  // Fail on taken ports before starting anything, so the message names the culprit.
+  if (!useEnvKafka) {
+    await requireFree(9092, 'Kafka', 'TXPIPE_KAFKA_BROKERS');
+    await requireFree(9093, 'Kafka controller', 'TXPIPE_KAFKA_BROKERS');
+  }
+  if (!useEnvRedis) await requireFree(6379, 'Redis', 'TXPIPE_REDIS_URL');
+  await requireFree(cfg.ingest.port, 'ingest-api', 'TXPIPE_INGEST_PORT');
+  await requireFree(cfg.processor.port, 'processor metrics', 'TXPIPE_PROCESSOR_PORT');
+
+  let kafkaBrokers = cfg.kafkaBrokers;
+  let redisUrl = cfg.redisUrl;
+  const kafkaLog = path.join(logDir, 'kafka.log');
+  const redisLog = path.join(logDir, 'redis.log');
+  await Promise.all([
+    useEnvKafka
+      ? say(`Kafka: using TXPIPE_KAFKA_BROKERS=${kafkaBrokers.join(',')}`)
+      : startKafka({
+          dataDir: path.join(stackDir, 'kafka'),
+          port: 9092,
+          controllerPort: 9093,
+          logFile: kafkaLog,
+          log: say,
+          onExit: onExit('kafka', kafkaLog),
+        }).then((k) => {
+          stoppers.set('kafka', k.stop);
+          kafkaBrokers = k.brokers;
+        }),
+    useEnvRedis
+      ? say(`Redis: using TXPIPE_REDIS_URL=${redisUrl}`)
+      : startRedis({ dir: path.join(stackDir, 'redis'), port: 6379, logFile: redisLog, onExit: onExit('redis', redisLog) }).then(
+          (r) => {
+            stoppers.set('redis', r.stop);
+            redisUrl = r.url;
+            say(`Redis ready at ${r.url}`);
+          },
+        ),
+  ]);
+
+  say(`creating topics ${cfg.topicPrefix}.* (${cfg.partitions} partitions)`);
+  await ensureTopics(kafkaBrokers, cfg.topicPrefix, cfg.partitions);
+
+  const env = { ...process.env, TXPIPE_KAFKA_BROKERS: kafkaBrokers.join(','), TXPIPE_REDIS_URL: redisUrl };
+  const apps = [
+    { name: 'processor' as const, url: `http://${probeHost(cfg.processor.host)}:${cfg.processor.port}/readyz` },
+    { name: 'ingest-api' as const, url: `http://${probeHost(cfg.ingest.host)}:${cfg.ingest.port}/readyz` },
+  ];
+  const waits: Promise<void>[] = [];
+  const started: string[] = [];
+  for (const app of apps) {
+    if (!fs.existsSync(path.join(repoRoot, app.name, 'main.ts'))) {
+      say(`WARNING: ${app.name}/main.ts does not exist yet; not starting ${app.name}`);
+      continue;
+    }
+    say(`starting ${app.name}`);
+    waits.push(waitReady(app.name, startApp(app.name, env), app.url));
+    started.push(app.name);
+  }
+  await Promise.all(waits);
+
+  const rows: [string, string][] = [
+    ['Kafka', `${kafkaBrokers.join(',')}${useEnvKafka ? ' (from env)' : ''}`],
+    ['Redis', `${redisUrl}${useEnvRedis ? ' (from env)' : ''}`],
+    ['ingest-api', started.includes('ingest-api') ? `http://${cfg.ingest.host}:${cfg.ingest.port}` : '(not started)'],
+    ['processor', started.includes('processor') ? `http://${cfg.processor.host}:${cfg.processor.port}/metrics` : '(not started)'],
+    ['logs', logDir],
+  ];
+  console.log('\ntxpipe is up');
+  for (const [k, v] of rows) console.log(`  ${k.padEnd(11)} ${v}`);
+  console.log('Ctrl-C to stop\n');
+}
+
+main().catch((e: Error) => fail(e.message));
