@@ -63,7 +63,7 @@ export const ingestRequestDuration = of('ingest-api', new Histogram({
 }));
 export const ingestRejected = of('ingest-api', new Counter({
   name: 'txpipe_ingest_rejected_total',
-  help: 'Requests (or batch items) answered with an error, by error code.',
+  help: 'Requests answered with an error, by the error code of the body.',
   labelNames: ['code'] as const,
   registers: [],
 }));

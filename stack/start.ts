@@ -6,19 +6,21 @@ import { loadConfig } from '../common/config.ts';
 import { repoRoot } from './kafka-jars.ts';
 import { startKafka } from './kafka.ts';
 import { portIsFree } from './ports.ts';
-import { exited, sleep, spawnOwned, stopChild, tail } from './proc.ts';
+import { commandExists, exited, sleep, spawnOwned, stopChild, tail } from './proc.ts';
+import { prometheusMissing, startPrometheus } from './prometheus.ts';
 import { startRedis } from './redis.ts';
 import { ensureTopics } from './topics.ts';
 
 const quiet = process.argv.includes('--quiet');
-// `--prometheus` is reserved (added later); unknown flags are ignored.
+// `--prometheus`: also run the system Prometheus on 127.0.0.1:9090 scraping both services. Unknown flags are ignored.
+const withPrometheus = process.argv.includes('--prometheus');
 const stackDir = path.join(repoRoot, '.stack');
 const logDir = path.join(stackDir, 'logs');
 const say = (s: string) => console.log(`[stack] ${s}`);
 
-type Part = 'ingest-api' | 'processor' | 'kafka' | 'redis';
+type Part = 'prometheus' | 'ingest-api' | 'processor' | 'kafka' | 'redis';
 // Shutdown order: stop taking requests first, then the consumer, then the infrastructure under them.
-const order: Part[] = ['ingest-api', 'processor', 'kafka', 'redis'];
+const order: Part[] = ['prometheus', 'ingest-api', 'processor', 'kafka', 'redis'];
 const stoppers = new Map<Part, () => Promise<void>>();
 let stopping: Promise<void> | undefined;
 let exitCode = 0;
@@ -138,6 +140,10 @@ async function main(): Promise<void> {
   if (!useEnvRedis) await requireFree(6379, 'Redis', 'TXPIPE_REDIS_URL');
   await requireFree(cfg.ingest.port, 'ingest-api', 'TXPIPE_INGEST_PORT');
   await requireFree(cfg.processor.port, 'processor metrics', 'TXPIPE_PROCESSOR_PORT');
+  if (withPrometheus) {
+    if (!commandExists('prometheus')) throw new Error(prometheusMissing);
+    if (!(await portIsFree(9090))) throw new Error('port 9090 (Prometheus) is already in use: stop what listens there, or drop --prometheus');
+  }
 
   let kafkaBrokers = cfg.kafkaBrokers;
   let redisUrl = cfg.redisUrl;
@@ -189,11 +195,29 @@ async function main(): Promise<void> {
   }
   await Promise.all(waits);
 
+  let prometheusUrl: string | undefined;
+  if (withPrometheus) {
+    const promLog = path.join(logDir, 'prometheus.log');
+    const prom = await startPrometheus({
+      dir: path.join(stackDir, 'prometheus'),
+      port: 9090,
+      logFile: promLog,
+      onExit: onExit('prometheus', promLog),
+      targets: {
+        ingest: `${probeHost(cfg.ingest.host)}:${cfg.ingest.port}`,
+        processor: `${probeHost(cfg.processor.host)}:${cfg.processor.port}`,
+      },
+    });
+    stoppers.set('prometheus', prom.stop);
+    prometheusUrl = prom.url;
+  }
+
   const rows: [string, string][] = [
     ['Kafka', `${kafkaBrokers.join(',')}${useEnvKafka ? ' (from env)' : ''}`],
     ['Redis', `${redisUrl}${useEnvRedis ? ' (from env)' : ''}`],
     ['ingest-api', started.includes('ingest-api') ? `http://${cfg.ingest.host}:${cfg.ingest.port}` : '(not started)'],
     ['processor', started.includes('processor') ? `http://${cfg.processor.host}:${cfg.processor.port}/metrics` : '(not started)'],
+    ...(prometheusUrl ? [['Prometheus', `${prometheusUrl} (alerts: ${prometheusUrl}/alerts)`] as [string, string]] : []),
     ['logs', logDir],
   ];
   console.log('\ntxpipe is up');
