@@ -8,3 +8,9 @@ export const entityKey = (domain: Domain, entity: string) => `${domain}:{${entit
 /** The idempotency flag of one step of one transaction on that entity. */
 export const flagKey = (domain: Domain, entity: string, id: string, step?: string) =>
   `${domain}:{${entity}}:tx:${id}${step ? `:${step}` : ''}`;
+
+/** A two-phase hold (wallet hold, stock reservation, seat hold) inside its entity's hash tag. */
+export const holdKey = (domain: Domain, entity: string, hold: string) => `${domain}:{${entity}}:hold:${hold}`;
+
+/** Units per customer of a sku (reserved + sold), for the per-customer limit. */
+export const customersKey = (sku: string) => `stock:{${sku}}:customers`;

@@ -6,8 +6,10 @@ import { handleOps, type ReadinessCheck } from '../common/ops-server.ts';
 import { limits } from '../common/limits.ts';
 import { accept, type AcceptDeps } from './accept.ts';
 import { ApiError, fromZod } from './errors.ts';
-import { parseTransaction } from './parse.ts';
-import { readAccount, readTransaction } from './reads.ts';
+import { acceptBatch } from './batch.ts';
+import { parseBatch, parseTransaction } from './parse.ts';
+import { readAccount, readHold, readSeats, readStock, readTransaction } from './reads.ts';
+import { checkReferences } from './references.ts';
 
 export interface AppDeps extends AcceptDeps {
   ready: ReadinessCheck;
@@ -66,10 +68,20 @@ export function createApp(deps: AppDeps) {
 
   app.post('/v1/transactions', requireJson, json(limits.maxBodyBytes), route(async (req, res) => {
     const message = parseTransaction(req.body, req.get('Idempotency-Key'));
+    const [unknown] = await checkReferences(deps.redis, [{ message, prefix: '' }]);
+    if (unknown) throw unknown;
     const [result] = await accept(deps, [message]);
     if (result instanceof ApiError) throw result;
     if (result!.replayed) res.set('Idempotent-Replayed', 'true');
     res.status(202).json({ id: result!.id, status: result!.status });
+  }));
+
+  // Each item accepted or refused on its own: 200 with one result per item, in order.
+  app.post('/v1/transactions/batch', requireJson, json(limits.maxBatchBytes), route(async (req, res) => {
+    if (req.get('Idempotency-Key') !== undefined) {
+      throw new ApiError(400, 'invalid_value', 'a batch takes no Idempotency-Key: give each transaction its own id', 'Idempotency-Key');
+    }
+    res.json({ results: await acceptBatch(deps, parseBatch(req.body)) });
   }));
 
   app.get('/v1/transactions/:id', route(async (req, res) => {
@@ -78,6 +90,27 @@ export function createApp(deps: AppDeps) {
 
   app.get('/v1/accounts/:id', route(async (req, res) => {
     res.json(await readAccount(deps.redis, idParam(req.params.id, 'account')));
+  }));
+
+  app.get('/v1/accounts/:id/holds/:hold', route(async (req, res) => {
+    res.json(await readHold(deps.redis, 'wallet', idParam(req.params.id, 'account'), idParam(req.params.hold, 'hold'), 'hold'));
+  }));
+
+  app.get('/v1/stock/:sku', route(async (req, res) => {
+    res.json(await readStock(deps.redis, idParam(req.params.sku, 'sku')));
+  }));
+
+  app.get('/v1/stock/:sku/reservations/:reservation', route(async (req, res) => {
+    const [sku, reservation] = [idParam(req.params.sku, 'sku'), idParam(req.params.reservation, 'reservation')];
+    res.json(await readHold(deps.redis, 'stock', sku, reservation, 'reservation'));
+  }));
+
+  app.get('/v1/events/:event/seats', route(async (req, res) => {
+    res.json(await readSeats(deps.redis, idParam(req.params.event, 'event')));
+  }));
+
+  app.get('/v1/events/:event/holds/:hold', route(async (req, res) => {
+    res.json(await readHold(deps.redis, 'seats', idParam(req.params.event, 'event'), idParam(req.params.hold, 'hold'), 'hold'));
   }));
 
   app.get(['/healthz', '/readyz', '/metrics'], async (req, res) => {
@@ -92,7 +125,10 @@ export function createApp(deps: AppDeps) {
     if (err instanceof ApiError) return sendError(res, err);
     const type = (err as { type?: string }).type;
     if (type === 'entity.parse.failed') return sendError(res, new ApiError(400, 'invalid_json', 'the body is not valid JSON'));
-    if (type === 'entity.too.large') return sendError(res, new ApiError(413, 'payload_too_large', `the body is over ${limits.maxBodyBytes} bytes`));
+    if (type === 'entity.too.large') {
+      const limit = (err as { limit?: number }).limit ?? limits.maxBodyBytes;
+      return sendError(res, new ApiError(413, 'payload_too_large', `the body is over ${limit} bytes`));
+    }
     if (type === 'encoding.unsupported' || type === 'charset.unsupported') return sendError(res, new ApiError(415, 'unsupported_media_type', 'send UTF-8 JSON'));
     deps.log.error('unhandled error', { error: (err as Error).message, stack: (err as Error).stack });
     sendError(res, new ApiError(500, 'internal', 'internal error'));

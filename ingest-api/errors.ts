@@ -5,6 +5,7 @@ export type ErrorCode =
   | 'invalid_json' | 'unsupported_media_type' | 'payload_too_large' | 'not_an_object'
   | 'unknown_type' | 'missing_field' | 'unknown_field' | 'wrong_type' | 'not_an_integer'
   | 'out_of_range' | 'invalid_format' | 'invalid_value' | 'id_mismatch'
+  | 'self_transfer' | 'duplicate_seat' | 'unknown_seat' | 'unknown_hold' | 'unknown_reservation'
   | 'idempotency_key_mismatch' | 'idempotency_in_flight'
   | 'kafka_unavailable' | 'overloaded' | 'not_found' | 'internal';
 
@@ -55,6 +56,11 @@ export function fromZod(error: z.ZodError, input: unknown, prefix = ''): ApiErro
       return new ApiError(400, 'out_of_range', `${field} must be at most ${String(issue.maximum)}`, field);
     case 'invalid_format':
       return new ApiError(400, 'invalid_format', `${field} ${issue.message}`, field);
+    case 'custom': {
+      // Refinements name their own code (common/messages: self_transfer, duplicate_seat).
+      const code = (issue.params?.code as ErrorCode | undefined) ?? 'invalid_value';
+      return new ApiError(400, code, `${field} ${issue.message}`, field);
+    }
     default:
       return new ApiError(400, 'invalid_value', `${field}: ${issue.message}`, field);
   }

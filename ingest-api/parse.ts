@@ -1,5 +1,6 @@
 // A request body (+ Idempotency-Key header) -> a validated message, or the ApiError saying why not.
 import { randomUUID } from 'node:crypto';
+import { limits } from '../common/limits.ts';
 import { Id } from '../common/messages/fields.ts';
 import { isMessageType, messageTypes, publicTypes, type Message } from '../common/messages/index.ts';
 import { ApiError, fromZod } from './errors.ts';
@@ -36,4 +37,21 @@ export function parseTransaction(body: unknown, idempotencyKey?: string, prefix 
   const parsed = messageTypes[fields.type].schema.safeParse(candidate);
   if (!parsed.success) throw fromZod(parsed.error, candidate, prefix);
   return parsed.data as Message;
+}
+
+/** A batch body: `{ "transactions": [ ... ] }`, 1..maxBatchItems items (each parsed on its own later). */
+export function parseBatch(body: unknown): unknown[] {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new ApiError(400, 'not_an_object', 'a batch is a JSON object {"transactions": [...]}');
+  }
+  const { transactions, ...rest } = body as Record<string, unknown>;
+  const extra = Object.keys(rest)[0];
+  if (extra !== undefined) throw new ApiError(400, 'unknown_field', `unknown field ${extra}`, extra);
+  if (transactions === undefined) throw new ApiError(400, 'missing_field', 'transactions is required', 'transactions');
+  if (!Array.isArray(transactions)) throw new ApiError(400, 'wrong_type', 'transactions must be an array', 'transactions');
+  if (transactions.length === 0) throw new ApiError(400, 'out_of_range', 'transactions must list at least one transaction', 'transactions');
+  if (transactions.length > limits.maxBatchItems) {
+    throw new ApiError(413, 'payload_too_large', `transactions must list at most ${limits.maxBatchItems} transactions`, 'transactions');
+  }
+  return transactions;
 }

@@ -1,6 +1,7 @@
 // Read endpoints: a transaction's status and each domain's state, straight from Redis.
 import type { Redis } from 'ioredis';
-import { entityKey } from '../common/keys.ts';
+import type { Domain } from '../common/config.ts';
+import { entityKey, holdKey } from '../common/keys.ts';
 import { statusKey } from '../common/status.ts';
 import { ApiError } from './errors.ts';
 
@@ -14,8 +15,45 @@ export async function readTransaction(redis: Redis, id: string) {
 }
 
 export async function readAccount(redis: Redis, account: string) {
-  const [balance, held, overdraft, status] = await redis.hmget(entityKey('wallet', account), 'balance', 'held', 'overdraft', 'status');
+  const [balance, held, overdraft, status, outgoing] = await redis.hmget(entityKey('wallet', account), 'balance', 'held', 'overdraft', 'status', 'outgoing');
   if (balance === null) throw new ApiError(404, 'not_found', `no account ${account}`, 'account');
   const b = Number(balance), h = Number(held), o = Number(overdraft);
-  return { account, status, balance: b, held: h, overdraft: o, available: b + o - h };
+  // outgoing: sent by transfers whose credit is not confirmed yet (already out of the balance).
+  return { account, status, balance: b, held: h, outgoing: Number(outgoing ?? 0), overdraft: o, available: b + o - h };
+}
+
+/** A wallet hold, stock reservation or seat hold: its state and what it holds. */
+export async function readHold(redis: Redis, domain: Domain, entity: string, hold: string, field: string) {
+  const h = await redis.hgetall(holdKey(domain, entity, hold));
+  if (!h.state) throw new ApiError(404, 'not_found', `no ${field} ${hold}`, field);
+  const { state, expiresAt, seats, holder, customer, ...numbers } = h;
+  return {
+    [field]: hold, state, expiresAt: Number(expiresAt),
+    ...(holder !== undefined && { holder }), ...(customer !== undefined && { customer }),
+    ...(seats !== undefined && { seats: seats.split(' ') }),
+    ...Object.fromEntries(Object.entries(numbers).map(([k, v]) => [k, Number(v)])),
+  };
+}
+
+export async function readStock(redis: Redis, sku: string) {
+  const [available, reserved, sold, limit] = await redis.hmget(entityKey('stock', sku), 'available', 'reserved', 'sold', 'limit');
+  if (available === null) throw new ApiError(404, 'not_found', `no sku ${sku}`, 'sku');
+  const [a, r, s] = [Number(available), Number(reserved), Number(sold)];
+  return { sku, stocked: a + r + s, available: a, reserved: r, sold: s, perCustomerLimit: Number(limit) || null };
+}
+
+const seatOrder = new Intl.Collator('en', { numeric: true }).compare;
+
+/** The seat map: every seat with its state (free, held, sold) and the hold that has it. */
+export async function readSeats(redis: Redis, event: string) {
+  const map = await redis.hgetall(entityKey('seats', event));
+  const names = Object.keys(map).sort(seatOrder);
+  if (!names.length) throw new ApiError(404, 'not_found', `no event ${event}`, 'event');
+  const counts = { free: 0, held: 0, sold: 0 };
+  const seats = names.map((seat) => {
+    const [state, hold] = map[seat]!.split(' ') as ['free' | 'held' | 'sold', string | undefined];
+    counts[state]++;
+    return { seat, state, ...(hold && { hold }) };
+  });
+  return { event, ...counts, seats };
 }

@@ -10,10 +10,4 @@
 local seen = txSeen()
 if seen then return seen end
 
-local acct, err = openAccount(KEYS[2])
-if not acct then return txDone(err) end
-local amount = tonumber(ARGV[4])
-if available(acct) < amount then return txDone('insufficient_funds') end
-acct.balance = acct.balance - amount
-redis.call('HSET', KEYS[2], 'balance', intString(acct.balance))
-return txDone('ok', acct.balance, available(acct))
+return debitAccount(KEYS[2], tonumber(ARGV[4]), false)

@@ -13,6 +13,6 @@ if seen then return seen end
 local account = KEYS[2]
 if redis.call('EXISTS', account) == 1 then return txDone('account_exists') end
 local overdraft = tonumber(ARGV[4])
-redis.call('HSET', account, 'balance', 0, 'held', 0, 'overdraft', intString(overdraft), 'status', 'open',
-  'openedAt', intString(txNow))
+redis.call('HSET', account, 'balance', 0, 'held', 0, 'outgoing', 0, 'overdraft', intString(overdraft),
+  'status', 'open', 'openedAt', intString(txNow))
 return txDone('ok', 0, overdraft)

@@ -11,6 +11,7 @@ import { commandOf, keysOf } from './commands/index.ts';
 import type { Next } from './commands/types.ts';
 import { decode } from './decode.ts';
 import { runScripts, runWrites, withRetry, type RetryHooks, type ScriptCall } from './run-scripts.ts';
+import { writeExpiring } from './sweeper.ts';
 
 export interface BatchDeps {
   redis: Redis;
@@ -73,13 +74,16 @@ export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: Ret
     const [code, fresh, ...ints] = reply;
     const values = Object.fromEntries(spec.result.map((name, j) => [name, ints[j] ?? 0]));
     const ingestedAt = Number(km.timestamp);
-    const { domain } = describe(m);
+    const { domain, entity } = describe(m);
     processedMessages.inc({ domain, type: m.type, code: fresh ? code : 'duplicate' });
 
     const next: Next = spec.then
       ? spec.then(m, { code, values })
       : { publish: [], outcome: { type: m.type, code, result: values } };
     for (const f of next.publish) publishCommand(fx, topics, f, km.timestamp);
+    // The sweeper's index of pending holds, kept beside the status record (outside Lua: another hash tag).
+    const change = spec.expiring?.(m, { code, values }, ingestedAt);
+    if (change) fx.statusWrites.push((p) => writeExpiring(p, topics[domain], entity, change));
 
     if (code === 'conflict') {
       // Another payload under an id already used: report it, but the id's status stays the first one's.
@@ -94,8 +98,8 @@ export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: Ret
       fx.statusWrites.push((p) => writeOutcome(p, o, retentionMs));
       fx.publish(topics.results, resultRecord(o));
       if (fresh) endToEndLatency.observe({ domain }, (now - ingestedAt) / 1000);
-    } else {
-      fx.statusWrites.push((p) => writeStep(p, m.id, m.type, spec.step ?? m.type, retentionMs));
+    } else if (!next.silent) {
+      fx.statusWrites.push((p) => writeStep(p, m.id, spec.transaction ?? m.type, spec.step ?? m.type, retentionMs));
     }
   });
 

@@ -7,6 +7,7 @@ import { collectProcessMetrics } from '../common/metrics.ts';
 import { startOpsServer } from '../common/ops-server.ts';
 import { createRedis } from '../common/redis.ts';
 import { startConsumer } from './consumer.ts';
+import { Sweeper } from './sweeper.ts';
 
 const config = loadConfig();
 const log = createLogger('processor', config.logLevel);
@@ -31,11 +32,14 @@ const consumer = await startConsumer(kafka, { redis, producer, topics, retention
   partitionsConcurrently: config.partitions,
   onMembership: (inGroup) => { joined = inGroup; },
 });
+const sweeper = new Sweeper({ redis, producer, topics, log, intervalMs: config.sweepIntervalMs });
+sweeper.start();
 let stopping = false;
 async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   log.info('stopping: finishing the batch in hand, committing, disconnecting', { signal });
+  await sweeper.stop();
   // consumer.disconnect() waits for the running eachBatch calls, then commits what they resolved.
   await consumer.disconnect().catch((e: Error) => log.error('consumer disconnect failed', { error: e.message }));
   await producer.disconnect().catch(() => undefined);

@@ -3,7 +3,12 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Domain } from '../config.ts';
-import { walletCredit, walletDebit, walletOpen } from './wallet.ts';
+import { seatsConfirm, seatsDefine, seatsExpire, seatsHold, seatsRelease } from './seats.ts';
+import { stockConfirm, stockExpire, stockRelease, stockReserve, stockRestock, stockSet } from './stock.ts';
+import {
+  walletCapture, walletClose, walletCredit, walletDebit, walletExpire, walletHold, walletOpen, walletTransfer,
+  walletTransferCredit, walletTransferRefund, walletTransferSettle, walletVoid,
+} from './wallet.ts';
 
 interface MessageType<S extends z.ZodType> {
   schema: S;
@@ -20,6 +25,28 @@ export const messageTypes = {
   'wallet.open': define({ schema: walletOpen, domain: 'wallet', entity: (m) => m.account, public: true }),
   'wallet.credit': define({ schema: walletCredit, domain: 'wallet', entity: (m) => m.account, public: true }),
   'wallet.debit': define({ schema: walletDebit, domain: 'wallet', entity: (m) => m.account, public: true }),
+  'wallet.transfer': define({ schema: walletTransfer, domain: 'wallet', entity: (m) => m.from, public: true }),
+  'wallet.transfer.credit': define({ schema: walletTransferCredit, domain: 'wallet', entity: (m) => m.to, public: false }),
+  'wallet.transfer.settle': define({ schema: walletTransferSettle, domain: 'wallet', entity: (m) => m.from, public: false }),
+  'wallet.transfer.refund': define({ schema: walletTransferRefund, domain: 'wallet', entity: (m) => m.from, public: false }),
+  'wallet.hold': define({ schema: walletHold, domain: 'wallet', entity: (m) => m.account, public: true }),
+  'wallet.capture': define({ schema: walletCapture, domain: 'wallet', entity: (m) => m.account, public: true }),
+  'wallet.void': define({ schema: walletVoid, domain: 'wallet', entity: (m) => m.account, public: true }),
+  'wallet.expire': define({ schema: walletExpire, domain: 'wallet', entity: (m) => m.account, public: false }),
+  'wallet.close': define({ schema: walletClose, domain: 'wallet', entity: (m) => m.account, public: true }),
+
+  'stock.set': define({ schema: stockSet, domain: 'stock', entity: (m) => m.sku, public: true }),
+  'stock.restock': define({ schema: stockRestock, domain: 'stock', entity: (m) => m.sku, public: true }),
+  'stock.reserve': define({ schema: stockReserve, domain: 'stock', entity: (m) => m.sku, public: true }),
+  'stock.confirm': define({ schema: stockConfirm, domain: 'stock', entity: (m) => m.sku, public: true }),
+  'stock.release': define({ schema: stockRelease, domain: 'stock', entity: (m) => m.sku, public: true }),
+  'stock.expire': define({ schema: stockExpire, domain: 'stock', entity: (m) => m.sku, public: false }),
+
+  'seats.define': define({ schema: seatsDefine, domain: 'seats', entity: (m) => m.event, public: true }),
+  'seats.hold': define({ schema: seatsHold, domain: 'seats', entity: (m) => m.event, public: true }),
+  'seats.confirm': define({ schema: seatsConfirm, domain: 'seats', entity: (m) => m.event, public: true }),
+  'seats.release': define({ schema: seatsRelease, domain: 'seats', entity: (m) => m.event, public: true }),
+  'seats.expire': define({ schema: seatsExpire, domain: 'seats', entity: (m) => m.event, public: false }),
 };
 
 export type MessageTypeName = keyof typeof messageTypes;

@@ -1,17 +1,93 @@
 --[[
-  Account state, one hash per account: wallet:{<account>} = { balance, held, overdraft, status }.
+  Account state, one hash per account: wallet:{<account>} = { balance, held, outgoing, overdraft, status }.
+    held      funds reserved by pending holds (still in the balance)
+    outgoing  funds debited by transfers whose credit has not been confirmed yet (no longer in the balance)
   available = balance + overdraft - held: what a debit, a hold or a transfer may still take.
+  balance + outgoing + overdraft stays within 2^53-1, so a refund (which moves outgoing back into the
+  balance) can never overflow.
 ]]
 --- @include "tx"
 
+local function loadAccount(key)
+  local a = redis.call('HMGET', key, 'balance', 'held', 'overdraft', 'status', 'outgoing')
+  if not a[1] then return nil, 'account_not_found' end
+  return {
+    balance = tonumber(a[1]), held = tonumber(a[2]), overdraft = tonumber(a[3]), status = a[4],
+    outgoing = tonumber(a[5] or '0'),
+  }
+end
+
 -- The account's numbers, or nil and a rejection code when it cannot be used.
 local function openAccount(key)
-  local a = redis.call('HMGET', key, 'balance', 'held', 'overdraft', 'status')
-  if not a[1] then return nil, 'account_not_found' end
-  if a[4] ~= 'open' then return nil, 'account_closed' end
-  return { balance = tonumber(a[1]), held = tonumber(a[2]), overdraft = tonumber(a[3]) }
+  local acct, err = loadAccount(key)
+  if not acct then return nil, err end
+  if acct.status ~= 'open' then return nil, 'account_closed' end
+  return acct
 end
 
 local function available(acct)
   return acct.balance + acct.overdraft - acct.held
+end
+
+-- Writes the changed numbers back.
+local function saveAccount(key, acct)
+  redis.call('HSET', key, 'balance', intString(acct.balance), 'held', intString(acct.held),
+    'outgoing', intString(acct.outgoing))
+end
+
+-- Every wallet command answers with the account's balance and available, in that order.
+local function accountDone(code, acct)
+  return txDone(code, acct.balance, available(acct))
+end
+
+-- A debit within the account's available. A transfer's debit keeps the amount visible as outgoing.
+local function debitAccount(key, amount, outgoing)
+  local acct, err = openAccount(key)
+  if not acct then return txDone(err) end
+  if available(acct) < amount then return txDone('insufficient_funds') end
+  acct.balance = acct.balance - amount
+  if outgoing then acct.outgoing = acct.outgoing + amount end
+  saveAccount(key, acct)
+  return accountDone('ok', acct)
+end
+
+-- A transfer's last step on its source: the amount leaves outgoing, for good (settle) or back into the
+-- balance (refund).
+local function endTransfer(key, amount, refund)
+  local acct, err = loadAccount(key)
+  if not acct then return txDone(err) end
+  acct.outgoing = acct.outgoing - amount
+  if refund then acct.balance = acct.balance + amount end
+  saveAccount(key, acct)
+  return accountDone('ok', acct)
+end
+
+--- @include "hold"
+
+-- A pending hold's amount goes back to available (void, expire).
+local function releaseHold(acct, h)
+  acct.held = acct.held - tonumber(h.amount)
+  saveAccount(KEYS[2], acct)
+end
+
+-- Capture, void and expire: the account and its hold. `pending` is holdPending (client commands) or
+-- holdDue (expire). Returns acct, hold, nil when the hold is pending; otherwise acct (or nil), nil and the
+-- rejection code, after expiring the hold when it was found past its ttl.
+local function accountHold(pending)
+  local acct, err = loadAccount(KEYS[2])
+  if not acct then return nil, nil, err end
+  local h, code = pending(KEYS[3], 'hold')
+  if h and code then
+    releaseHold(acct, h)
+    holdResolve(KEYS[3], 'expired')
+  end
+  if code then return acct, nil, code end
+  return acct, h, nil
+end
+
+-- The reply of a capture, void or expire that did not proceed.
+local function accountHoldRefused(acct, code)
+  if code == 'not_due' then return { code, 1 } end
+  if acct then return accountDone(code, acct) end
+  return txDone(code)
 end

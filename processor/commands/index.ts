@@ -2,10 +2,14 @@
 import { describe, type Message, type MessageTypeName } from '../../common/messages/index.ts';
 import { flagKey } from '../../common/keys.ts';
 import type { CommandSpec } from './types.ts';
+import { seatsCommands } from './seats.ts';
+import { stockCommands } from './stock.ts';
 import { walletCommands } from './wallet.ts';
 
 const commands: { [K in MessageTypeName]: CommandSpec<Extract<Message, { type: K }>> } = {
   ...walletCommands,
+  ...stockCommands,
+  ...seatsCommands,
 };
 
 export function commandOf(m: Message): CommandSpec {

@@ -16,7 +16,12 @@ export interface Next {
    * (its status stays pending). `type` is the transaction's own type when a step differs from it.
    */
   outcome?: { type: string; code: string; result: Record<string, number> };
+  /** A housekeeping step (an expiry) that is no transaction of its own: no status record, no result. */
+  silent?: boolean;
 }
+
+/** How a step changes the sweeper's index of pending holds (processor/sweeper.ts). */
+export type ExpiringChange = { opened: string; expiresAt: number } | { settled: string };
 
 export interface CommandSpec<M extends Message = Message> {
   domain: Domain;
@@ -24,6 +29,8 @@ export interface CommandSpec<M extends Message = Message> {
   script: string;
   /** The step name for the idempotency flag when a transaction has several steps. */
   step?: string;
+  /** The transaction a step belongs to, for its pending status record (by default the message's type). */
+  transaction?: string;
   /** Keys after the flag key (which the processor builds). */
   keys(m: M): string[];
   /** ARGV after the common three (digest, retention, now). */
@@ -32,4 +39,6 @@ export interface CommandSpec<M extends Message = Message> {
   result: readonly string[];
   /** Multi-step types say what follows; the default ends the transaction with this step's outcome. */
   then?(m: M, r: StepResult): Next;
+  /** Steps that open or end a hold say which; `now` is the message's time. */
+  expiring?(m: M, r: StepResult, now: number): ExpiringChange | undefined;
 }

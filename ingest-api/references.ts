@@ -1,0 +1,68 @@
+// Checks that need Redis: what a transaction names must exist. A seat must be in its event's map, a
+// capture, void, confirm or release must name a hold (or reservation) that exists on its entity, or one
+// still on its way through the pipeline (accepted, not yet applied: a client may hold then capture at once).
+// Advisory: the Lua script decides again, atomically; when Redis does not answer, the check is skipped.
+import type { Redis } from 'ioredis';
+import { entityKey, holdKey } from '../common/keys.ts';
+import type { Message } from '../common/messages/index.ts';
+import { statusKey } from '../common/status.ts';
+import { ApiError } from './errors.ts';
+
+type Reference =
+  | { kind: 'hold'; key: string; id: string; field: string; code: 'unknown_hold' | 'unknown_reservation'; on: string }
+  | { kind: 'seats'; key: string; seats: string[]; event: string };
+
+function referenceOf(m: Message): Reference | undefined {
+  switch (m.type) {
+    case 'wallet.capture':
+    case 'wallet.void':
+      return { kind: 'hold', key: holdKey('wallet', m.account, m.hold), id: m.hold, field: 'hold', code: 'unknown_hold', on: `account ${m.account}` };
+    case 'stock.confirm':
+    case 'stock.release':
+      return { kind: 'hold', key: holdKey('stock', m.sku, m.reservation), id: m.reservation, field: 'reservation', code: 'unknown_reservation', on: `sku ${m.sku}` };
+    case 'seats.confirm':
+    case 'seats.release':
+      return { kind: 'hold', key: holdKey('seats', m.event, m.hold), id: m.hold, field: 'hold', code: 'unknown_hold', on: `event ${m.event}` };
+    case 'seats.hold':
+      return { kind: 'seats', key: entityKey('seats', m.event), seats: m.seats, event: m.event };
+    default:
+      return undefined;
+  }
+}
+
+/** One ApiError (422) or undefined per item; `prefix` is the item's field path in a batch. */
+export async function checkReferences(redis: Redis, items: Array<{ message: Message; prefix: string }>): Promise<Array<ApiError | undefined>> {
+  const refs = items.map((it) => referenceOf(it.message));
+  if (!refs.some(Boolean)) return items.map(() => undefined);
+  let replies: Array<[Error | null, unknown]>;
+  try {
+    const p = redis.pipeline();
+    for (const ref of refs) {
+      if (ref?.kind === 'hold') p.exists(ref.key).hmget(statusKey(ref.id), 'state', 'status');
+      else if (ref?.kind === 'seats') p.exists(ref.key).hmget(ref.key, ...ref.seats);
+    }
+    replies = ((await p.exec()) ?? []) as Array<[Error | null, unknown]>;
+  } catch {
+    return items.map(() => undefined);
+  }
+  let r = 0;
+  return refs.map((ref, i) => {
+    if (!ref) return undefined;
+    const [e1, exists] = replies[r++]!;
+    const [e2, fields] = replies[r++]!;
+    if (e1 || e2) return undefined;
+    const at = (f: string) => [items[i]!.prefix, f].filter(Boolean).join('.');
+    if (ref.kind === 'seats') {
+      // An event not defined yet (its definition may be on its way) is left to the script: event_not_found.
+      if (exists !== 1) return undefined;
+      const missing = (fields as Array<string | null>).findIndex((v) => v === null);
+      if (missing < 0) return undefined;
+      return new ApiError(422, 'unknown_seat', `seat ${ref.seats[missing]} is not in the seat map of event ${ref.event}`, at(`seats.${missing}`));
+    }
+    if (exists === 1) return undefined;
+    // Its transaction accepted and not yet decided: the hold is on its way.
+    const [state, status] = fields as [string | null, string | null];
+    if (state && !status) return undefined;
+    return new ApiError(422, ref.code, `no ${ref.field} ${ref.id} on ${ref.on}`, at(ref.field));
+  });
+}

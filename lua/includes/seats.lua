@@ -1,0 +1,40 @@
+--[[
+  An event's seat map, one hash per event: seats:{<event>} = { <seat> = 'free' | 'held <hold>' | 'sold <hold>' }.
+  One field per seat, so a seat has at most one holder or buyer by construction.
+  A seat hold is the two-phase hold (includes/hold.lua): seats:{<event>}:hold:<id> =
+  { state, expiresAt, holder, seats = 'A1 A2 ...' }; confirmed = posted, released = voided.
+  Scripts on a hold take KEYS[2] seat map, KEYS[3] hold hash, ARGV[4] the hold's id.
+]]
+--- @include "hold"
+
+-- HSET/HDEL in slices: unpack() of thousands of values would overflow the Lua stack.
+local function eachSlice(list, fn)
+  for i = 1, #list, 500 do fn({ unpack(list, i, math.min(i + 499, #list)) }) end
+end
+
+-- Sets every seat of the list to `value`.
+local function setSeats(seats, value)
+  eachSlice(seats, function(slice)
+    local args = {}
+    for _, seat in ipairs(slice) do args[#args + 1] = seat; args[#args + 1] = value end
+    redis.call('HSET', KEYS[2], unpack(args))
+  end)
+end
+
+local function holdSeats(h)
+  local seats = {}
+  for seat in string.gmatch(h.seats, '%S+') do seats[#seats + 1] = seat end
+  return seats
+end
+
+-- Confirm, release and expire: the pending hold, or nil and the rejection code (after freeing its seats
+-- when it was found past its ttl). `pending` is holdPending or holdDue.
+local function eventHold(pending)
+  local h, code = pending(KEYS[3], 'hold')
+  if h and code then
+    setSeats(holdSeats(h), 'free')
+    holdResolve(KEYS[3], 'expired')
+  end
+  if code then return nil, code end
+  return h, nil
+end

@@ -1,0 +1,20 @@
+--[[
+  seats.confirm: sell the seats of a pending hold.
+    KEYS[1] flag key (see includes/tx.lua)    KEYS[2] seat map seats:{<event>}
+    KEYS[3] hold hash seats:{<event>}:hold:<hold>
+    ARGV[1..3] digest, retention ms, now      ARGV[4] hold id
+  Returns { code, fresh, seats }  (seats: how many were sold)
+    ok | hold_not_found | hold_confirmed | hold_released | hold_expired | conflict
+  A hold past its ttl (by the message's time) is expired here and the confirm rejected hold_expired.
+]]
+--- @include "seats"
+
+local seen = txSeen()
+if seen then return seen end
+
+local h, code = eventHold(holdPending)
+if not h then return txDone(code) end
+local seats = holdSeats(h)
+setSeats(seats, 'sold ' .. ARGV[4])
+holdResolve(KEYS[3], 'confirmed')
+return txDone('ok', #seats)

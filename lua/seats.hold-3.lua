@@ -1,0 +1,27 @@
+--[[
+  seats.hold: hold every listed seat for a holder for ttl ms, or none of them.
+  The hold's id is the transaction's; it ends confirmed, released or expired (includes/hold.lua).
+    KEYS[1] flag key (see includes/tx.lua)    KEYS[2] seat map seats:{<event>}
+    KEYS[3] hold hash seats:{<event>}:hold:<id>
+    ARGV[1..3] digest, retention ms, now      ARGV[4] hold id    ARGV[5] holder    ARGV[6] ttl ms
+    ARGV[7..] seat ids (1..maxSeatsPerHold, distinct, checked by ingest)
+  Returns { code, fresh, seats }  (seats: how many were held)
+    ok | event_not_found | seat_not_found | seat_unavailable | conflict
+]]
+--- @include "seats"
+
+local seen = txSeen()
+if seen then return seen end
+
+if redis.call('EXISTS', KEYS[2]) == 0 then return txDone('event_not_found') end
+local seats = { unpack(ARGV, 7) }
+local states = redis.call('HMGET', KEYS[2], unpack(seats))
+for i = 1, #seats do
+  if not states[i] then return txDone('seat_not_found') end
+end
+for i = 1, #seats do
+  if states[i] ~= 'free' then return txDone('seat_unavailable') end
+end
+setSeats(seats, 'held ' .. ARGV[4])
+holdOpen(KEYS[3], ARGV[6], { 'holder', ARGV[5], 'seats', table.concat(seats, ' ') })
+return txDone('ok', #seats)

@@ -1,0 +1,22 @@
+--[[
+  stock.confirm: a pending reservation becomes a sale (reserved -> sold).
+    KEYS[1] flag key (see includes/tx.lua)    KEYS[2] sku hash stock:{<sku>}
+    KEYS[3] reservation hash stock:{<sku>}:hold:<reservation>    KEYS[4] customers hash
+    ARGV[1..3] digest, retention ms, now
+  Returns { code, fresh, available, reserved, sold }
+    ok | sku_not_found | reservation_not_found | reservation_confirmed | reservation_released
+    | reservation_expired | conflict
+  A reservation past its ttl (by the message's time) is expired here and the confirm rejected.
+]]
+--- @include "stock"
+
+local seen = txSeen()
+if seen then return seen end
+
+local s, h, code = skuReservation(holdPending)
+if not h then return skuReservationRefused(s, code) end
+s.reserved = s.reserved - tonumber(h.quantity)
+s.sold = s.sold + tonumber(h.quantity)
+saveStock(KEYS[2], s)
+holdResolve(KEYS[3], 'confirmed')
+return stockDone('ok', s)

@@ -1,0 +1,19 @@
+--[[
+  stock.release: a pending reservation's units return to available.
+    KEYS[1] flag key (see includes/tx.lua)    KEYS[2] sku hash stock:{<sku>}
+    KEYS[3] reservation hash stock:{<sku>}:hold:<reservation>    KEYS[4] customers hash
+    ARGV[1..3] digest, retention ms, now
+  Returns { code, fresh, available, reserved, sold }
+    ok | sku_not_found | reservation_not_found | reservation_confirmed | reservation_released
+    | reservation_expired | conflict
+]]
+--- @include "stock"
+
+local seen = txSeen()
+if seen then return seen end
+
+local s, h, code = skuReservation(holdPending)
+if not h then return skuReservationRefused(s, code) end
+returnUnits(s, h)
+holdResolve(KEYS[3], 'released')
+return stockDone('ok', s)

@@ -1,0 +1,27 @@
+--[[
+  wallet.capture: post a pending hold: debit `amount` (the whole hold when 0) and release the rest.
+    KEYS[1] flag key (see includes/tx.lua)    KEYS[2] account hash wallet:{<account>}
+    KEYS[3] hold hash wallet:{<account>}:hold:<hold>
+    ARGV[1..3] digest, retention ms, now      ARGV[4] amount (0 = the held amount)
+  Returns { code, fresh, balance, available, captured }
+    ok | account_not_found | hold_not_found | hold_captured | hold_voided | hold_expired
+    | amount_exceeds_hold | conflict
+  A hold past its ttl (by the message's time) is expired here and the capture rejected hold_expired.
+]]
+--- @include "wallet"
+
+local seen = txSeen()
+if seen then return seen end
+
+local acct, h, code = accountHold(holdPending)
+if not h then return accountHoldRefused(acct, code) end
+local held = tonumber(h.amount)
+local amount = tonumber(ARGV[4])
+if amount == 0 then amount = held end
+if amount > held then return txDone('amount_exceeds_hold') end
+acct.held = acct.held - held
+acct.balance = acct.balance - amount
+saveAccount(KEYS[2], acct)
+holdResolve(KEYS[3], 'captured')
+redis.call('HSET', KEYS[3], 'captured', intString(amount))
+return txDone('ok', acct.balance, available(acct), amount)

@@ -1,0 +1,18 @@
+--[[
+  wallet.void: release a pending hold; nothing is debited.
+    KEYS[1] flag key (see includes/tx.lua)    KEYS[2] account hash wallet:{<account>}
+    KEYS[3] hold hash wallet:{<account>}:hold:<hold>
+    ARGV[1..3] digest, retention ms, now
+  Returns { code, fresh, balance, available }
+    ok | account_not_found | hold_not_found | hold_captured | hold_voided | hold_expired | conflict
+]]
+--- @include "wallet"
+
+local seen = txSeen()
+if seen then return seen end
+
+local acct, h, code = accountHold(holdPending)
+if not h then return accountHoldRefused(acct, code) end
+releaseHold(acct, h)
+holdResolve(KEYS[3], 'voided')
+return accountDone('ok', acct)

@@ -1,0 +1,103 @@
+// The sweeper: finds holds, reservations and seat holds past their ttl and publishes expire commands
+// through Kafka, so every state change is in the log and a replay repeats it.
+//
+// Its index is one sorted set per domain topic, expiring:{<topic>}, member "<entity> <hold id>", score the
+// expiry (message time + ttl). A Lua script touches one entity's hash tag, so the index cannot be written
+// there: the processor writes it after the script, in the pipeline that writes status records, from the
+// step's outcome (opened: ZADD; no longer pending: ZREM). Index and state cannot drift apart for long: an
+// entry whose write was lost to a crash is rewritten when the message is redelivered, and a stale entry
+// only yields an expire command the script answers with the hold's final state.
+//
+// The expire command carries the sweeper's clock as its Kafka timestamp; the script expires the hold only
+// if that time is at or past its expiry (else `not_due`, no flag), so a replay decides the same way.
+import type { ChainableCommander, Redis } from 'ioredis';
+import type { Message as KafkaRecord, Producer } from 'kafkajs';
+import { domains, type Domain, type Topics } from '../common/config.ts';
+import type { Logger } from '../common/log.ts';
+import { encodeMessage, type Message } from '../common/messages/index.ts';
+import type { ExpiringChange } from './commands/types.ts';
+
+export const expiringKey = (topic: string) => `expiring:{${topic}}`;
+const member = (entity: string, hold: string) => `${entity} ${hold}`;
+
+/** Queues the index change of one step (on the status-record pipeline). */
+export function writeExpiring(p: ChainableCommander, topic: string, entity: string, change: ExpiringChange): void {
+  if ('opened' in change) p.zadd(expiringKey(topic), change.expiresAt, member(entity, change.opened));
+  else p.zrem(expiringKey(topic), member(entity, change.settled));
+}
+
+/** The expire command of each domain: the hold's id as the message id, keyed by the entity. */
+const expireCommand: Record<Domain, (entity: string, id: string) => Message> = {
+  wallet: (account, id) => ({ id, type: 'wallet.expire', account }),
+  stock: (sku, id) => ({ id, type: 'stock.expire', sku }),
+  seats: (event, id) => ({ id, type: 'seats.expire', event }),
+};
+
+export interface SweeperOptions {
+  redis: Redis;
+  producer: Producer;
+  topics: Topics;
+  log: Logger;
+  intervalMs: number;
+  /** The sweeper's clock (tests may drive it); its reading becomes the expire commands' timestamp. */
+  now?: () => number;
+  /** Most holds expired per domain per sweep. */
+  maxPerSweep?: number;
+}
+
+export class Sweeper {
+  /** Holds whose expire command went out recently, by member: not published again until republishAfterMs. */
+  private readonly published = new Map<string, number>();
+  private readonly republishAfterMs: number;
+  private readonly now: () => number;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | undefined;
+  private stopped = false;
+
+  constructor(private readonly o: SweeperOptions) {
+    this.now = o.now ?? Date.now;
+    // Long enough for the processor to apply an expire command (and drop the entry) under load.
+    this.republishAfterMs = Math.max(10 * o.intervalMs, 10_000);
+  }
+
+  start(): void {
+    const tick = () => {
+      if (this.stopped) return;
+      this.running = this.sweep()
+        .catch((e: Error) => this.o.log.warn('sweep failed; retrying next interval', { error: e.message }))
+        .finally(() => {
+          if (!this.stopped) this.timer = setTimeout(tick, this.o.intervalMs);
+        });
+    };
+    this.timer = setTimeout(tick, this.o.intervalMs);
+  }
+
+  /** One pass over every domain; returns how many expire commands it published. */
+  async sweep(): Promise<number> {
+    const now = this.now();
+    for (const [m, at] of this.published) if (now - at >= this.republishAfterMs) this.published.delete(m);
+    let sent = 0;
+    for (const domain of domains) {
+      const topic = this.o.topics[domain];
+      const due = await this.o.redis.zrangebyscore(expiringKey(topic), '-inf', now, 'LIMIT', 0, this.o.maxPerSweep ?? 5000);
+      const fresh = due.filter((m) => !this.published.has(m));
+      if (!fresh.length) continue;
+      const messages: KafkaRecord[] = fresh.map((m) => {
+        const [entity, id] = m.split(' ') as [string, string];
+        return { key: entity, value: encodeMessage(expireCommand[domain](entity, id)), timestamp: String(now) };
+      });
+      await this.o.producer.send({ topic, messages, acks: -1 });
+      for (const m of fresh) this.published.set(m, now);
+      sent += fresh.length;
+    }
+    if (sent) this.o.log.info('published expire commands', { count: sent });
+    return sent;
+  }
+
+  /** Stops after the sweep in progress, if any. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+}
