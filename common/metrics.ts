@@ -37,6 +37,12 @@ const of = <M extends Metric>(service: Service, metric: M): M => {
   owned[service].push(metric);
   return metric;
 };
+const counter = <L extends string>(service: Service, name: string, help: string, labelNames: readonly L[] = []) =>
+  of(service, new Counter({ name, help, labelNames, registers: [] }));
+const gauge = <L extends string>(service: Service, name: string, help: string, labelNames: readonly L[] = []) =>
+  of(service, new Gauge({ name, help, labelNames, registers: [] }));
+const histogram = <L extends string>(service: Service, name: string, help: string, buckets: number[], labelNames: readonly L[] = []) =>
+  of(service, new Histogram({ name, help, buckets, labelNames, registers: [] }));
 
 // Accept, produce and commit latencies sit in the low milliseconds; the top buckets catch stalls.
 const fastBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -48,116 +54,116 @@ const sizeBuckets = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000];
 
 // ---- ingest-api ----
 
-export const ingestRequests = of('ingest-api', new Counter({
-  name: 'txpipe_ingest_requests_total',
-  help: 'HTTP requests answered by ingest-api, by route (the Express route pattern, or "unmatched") and status code.',
-  labelNames: ['route', 'status'] as const,
-  registers: [],
-}));
-export const ingestRequestDuration = of('ingest-api', new Histogram({
-  name: 'txpipe_ingest_request_duration_seconds',
-  help: 'Time from request to response in ingest-api, by route.',
-  labelNames: ['route'] as const,
-  buckets: fastBuckets,
-  registers: [],
-}));
-export const ingestRejected = of('ingest-api', new Counter({
-  name: 'txpipe_ingest_rejected_total',
-  help: 'Requests answered with an error, by the error code of the body.',
-  labelNames: ['code'] as const,
-  registers: [],
-}));
-export const ingestAccepted = of('ingest-api', new Counter({
-  name: 'txpipe_ingest_accepted_total',
-  help: 'Transactions acknowledged by Kafka and answered 202, by type.',
-  labelNames: ['type'] as const,
-  registers: [],
-}));
-export const kafkaUnavailable = of('ingest-api', new Counter({
-  name: 'txpipe_ingest_kafka_unavailable_total',
-  help: 'Requests answered 503 because Kafka was disconnected, did not acknowledge, or the produce queue was full.',
-  labelNames: ['reason'] as const,
-  registers: [],
-}));
-export const produceDuration = of('ingest-api', new Histogram({
-  name: 'txpipe_ingest_produce_duration_seconds',
-  help: 'Duration of one produce call (a micro-batch) until Kafka acknowledged it.',
-  buckets: fastBuckets,
-  registers: [],
-}));
-export const produceBatchSize = of('ingest-api', new Histogram({
-  name: 'txpipe_ingest_produce_batch_messages',
-  help: 'Messages per produce call.',
-  buckets: sizeBuckets,
-  registers: [],
-}));
-export const producesPending = of('ingest-api', new Gauge({
-  name: 'txpipe_ingest_produce_inflight_messages',
-  help: 'Messages queued or sent to Kafka and not yet acknowledged.',
-  registers: [],
-}));
+export const ingestRequests = counter(
+  'ingest-api',
+  'txpipe_ingest_requests_total',
+  'HTTP requests answered by ingest-api, by route (the Express route pattern, or "unmatched") and status code.',
+  ['route', 'status'],
+);
+export const ingestRequestDuration = histogram(
+  'ingest-api',
+  'txpipe_ingest_request_duration_seconds',
+  'Time from request to response in ingest-api, by route.',
+  fastBuckets,
+  ['route'],
+);
+export const ingestRejected = counter(
+  'ingest-api',
+  'txpipe_ingest_rejected_total',
+  'Requests answered with an error, by the error code of the body.',
+  ['code'],
+);
+export const ingestAccepted = counter(
+  'ingest-api',
+  'txpipe_ingest_accepted_total',
+  'Transactions acknowledged by Kafka and answered 202, by type.',
+  ['type'],
+);
+export const kafkaUnavailable = counter(
+  'ingest-api',
+  'txpipe_ingest_kafka_unavailable_total',
+  'Requests answered 503 because Kafka was disconnected, did not acknowledge, or the produce queue was full.',
+  ['reason'],
+);
+export const produceDuration = histogram(
+  'ingest-api',
+  'txpipe_ingest_produce_duration_seconds',
+  'Duration of one produce call (a micro-batch) until Kafka acknowledged it.',
+  fastBuckets,
+);
+export const produceBatchSize = histogram(
+  'ingest-api',
+  'txpipe_ingest_produce_batch_messages',
+  'Messages per produce call.',
+  sizeBuckets,
+);
+export const producesPending = gauge(
+  'ingest-api',
+  'txpipe_ingest_produce_inflight_messages',
+  'Messages queued or sent to Kafka and not yet acknowledged.',
+);
 
 // ---- processor ----
 
-export const processedMessages = of('processor', new Counter({
-  name: 'txpipe_processor_messages_total',
-  help: 'Messages handled by the processor, by domain, type and outcome code (ok, a rejection code, duplicate, dlq).',
-  labelNames: ['domain', 'type', 'code'] as const,
-  registers: [],
-}));
-export const luaDuration = of('processor', new Histogram({
-  name: 'txpipe_processor_lua_duration_seconds',
-  help: 'Redis time per Lua script call, by script: each pipelined round\'s duration shared evenly among its calls.',
-  labelNames: ['script'] as const,
-  buckets: scriptBuckets,
-  registers: [],
-}));
-export const processorBatchSize = of('processor', new Histogram({
-  name: 'txpipe_processor_batch_messages',
-  help: 'Messages per Kafka batch handled by the processor.',
-  buckets: sizeBuckets,
-  registers: [],
-}));
-export const commitDuration = of('processor', new Histogram({
-  name: 'txpipe_processor_commit_duration_seconds',
-  help: 'Duration of an offset commit request to the group coordinator.',
-  buckets: fastBuckets,
-  registers: [],
-}));
-export const endToEndLatency = of('processor', new Histogram({
-  name: 'txpipe_end_to_end_latency_seconds',
-  help: 'Time from ingest acceptance (the message timestamp) to the outcome being recorded, by domain.',
-  labelNames: ['domain'] as const,
-  buckets: endToEndBuckets,
-  registers: [],
-}));
-export const consumerLag = of('processor', new Gauge({
-  name: 'txpipe_processor_consumer_lag_messages',
-  help: 'Messages between the group\'s committed offset and the high watermark, for each partition assigned to this instance.',
-  labelNames: ['topic', 'partition'] as const,
-  registers: [],
-}));
-export const redisRetries = of('processor', new Counter({
-  name: 'txpipe_processor_redis_retries_total',
-  help: 'Rounds retried after Redis failed (the partition waits, nothing is committed).',
-  registers: [],
-}));
-export const kafkaRetries = of('processor', new Counter({
-  name: 'txpipe_processor_kafka_retries_total',
-  help: 'Rounds retried after publishing outcomes, follow-ups or dead letters to Kafka failed.',
-  registers: [],
-}));
-export const pausedPartitions = of('processor', new Gauge({
-  name: 'txpipe_processor_paused_partitions',
-  help: 'Partitions whose batch is waiting to retry after a Redis or Kafka failure.',
-  registers: [],
-}));
-export const sweeperExpirations = of('processor', new Counter({
-  name: 'txpipe_processor_sweeper_expirations_total',
-  help: 'Expire commands published by the sweeper, by type.',
-  labelNames: ['type'] as const,
-  registers: [],
-}));
+export const processedMessages = counter(
+  'processor',
+  'txpipe_processor_messages_total',
+  'Messages handled by the processor, by domain, type and outcome code (ok, a rejection code, duplicate, dlq).',
+  ['domain', 'type', 'code'],
+);
+export const luaDuration = histogram(
+  'processor',
+  'txpipe_processor_lua_duration_seconds',
+  'Redis time per Lua script call, by script: each pipelined round\'s duration shared evenly among its calls.',
+  scriptBuckets,
+  ['script'],
+);
+export const processorBatchSize = histogram(
+  'processor',
+  'txpipe_processor_batch_messages',
+  'Messages per Kafka batch handled by the processor.',
+  sizeBuckets,
+);
+export const commitDuration = histogram(
+  'processor',
+  'txpipe_processor_commit_duration_seconds',
+  'Duration of an offset commit request to the group coordinator.',
+  fastBuckets,
+);
+export const endToEndLatency = histogram(
+  'processor',
+  'txpipe_end_to_end_latency_seconds',
+  'Time from ingest acceptance (the message timestamp) to the outcome being recorded, by domain.',
+  endToEndBuckets,
+  ['domain'],
+);
+export const consumerLag = gauge(
+  'processor',
+  'txpipe_processor_consumer_lag_messages',
+  'Messages between the group\'s committed offset and the high watermark, for each partition assigned to this instance.',
+  ['topic', 'partition'],
+);
+export const redisRetries = counter(
+  'processor',
+  'txpipe_processor_redis_retries_total',
+  'Rounds retried after Redis failed (the partition waits, nothing is committed).',
+);
+export const kafkaRetries = counter(
+  'processor',
+  'txpipe_processor_kafka_retries_total',
+  'Rounds retried after publishing outcomes, follow-ups or dead letters to Kafka failed.',
+);
+export const pausedPartitions = gauge(
+  'processor',
+  'txpipe_processor_paused_partitions',
+  'Partitions whose batch is waiting to retry after a Redis or Kafka failure.',
+);
+export const sweeperExpirations = counter(
+  'processor',
+  'txpipe_processor_sweeper_expirations_total',
+  'Expire commands published by the sweeper, by type.',
+  ['type'],
+);
 
 // Known label values start at zero, so rate() and increase() (the DLQ alert) count the very first event.
 for (const reason of ['disconnected', 'overloaded', 'produce_failed']) kafkaUnavailable.inc({ reason }, 0);

@@ -68,3 +68,35 @@ export function logTo(child: ChildProcess, file: string): fs.WriteStream {
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export interface ReadyWait {
+  /** The server as messages name it, e.g. "redis-server on port 6379". */
+  what: string;
+  logFile: string;
+  timeoutMs: number;
+  /** One probe: true once the server answers. */
+  probe: () => Promise<boolean>;
+  stop: () => Promise<void>;
+}
+
+/**
+ * Polls `probe` until the freshly spawned child answers; call it right after spawning. If the child could
+ * not be spawned, exits, or the time runs out: stops it and throws with the tail of its log.
+ */
+export async function waitChildReady(child: ChildProcess, w: ReadyWait): Promise<void> {
+  let spawnError: Error | undefined;
+  child.once('error', (e) => (spawnError = e));
+  const deadline = Date.now() + w.timeoutMs;
+  for (;;) {
+    const problem = spawnError ? `could not run ${w.what}: ${spawnError.message}`
+      : exited(child) ? `${w.what} exited (code ${child.exitCode ?? child.signalCode}) while starting`
+      : Date.now() > deadline ? `${w.what} not ready within ${w.timeoutMs / 1000} s`
+      : null;
+    if (problem) {
+      await w.stop();
+      throw new Error(`${problem}\n--- tail of ${w.logFile} ---\n${tail(w.logFile, 20)}`);
+    }
+    if (await w.probe()) return;
+    await sleep(100);
+  }
+}

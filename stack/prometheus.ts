@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './ports.ts';
-import { commandExists, exited, logTo, sleep, spawnOwned, stopChild, tail } from './proc.ts';
+import { commandExists, logTo, spawnOwned, stopChild, waitChildReady } from './proc.ts';
 
 /** Job names: the same in prometheus/prometheus.yml (compose), the alert rules and the dashboard. */
 export const scrapeJobs = { ingest: 'txpipe-ingest-api', processor: 'txpipe-processor' } as const;
@@ -61,24 +61,14 @@ export async function startPrometheus(opts: StartPrometheusOptions): Promise<Pro
     `--web.listen-address=127.0.0.1:${port}`,
   ], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   logTo(child, logFile);
-  let spawnError: Error | undefined;
-  child.once('error', (e) => (spawnError = e));
   const stop = () => stopChild(child, 10_000);
-
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const problem = spawnError ? `could not run prometheus: ${spawnError.message}`
-      : exited(child) ? `prometheus exited (code ${child.exitCode ?? child.signalCode}) while starting`
-      : Date.now() > deadline ? `prometheus on port ${port} not ready within 30 s`
-      : null;
-    if (problem) {
-      await stop();
-      throw new Error(`${problem}\n--- tail of ${logFile} ---\n${tail(logFile, 20)}`);
-    }
-    const ready = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
-    if (ready) break;
-    await sleep(200);
-  }
+  await waitChildReady(child, {
+    what: `prometheus on port ${port}`,
+    logFile,
+    timeoutMs: 30_000,
+    probe: () => fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false),
+    stop,
+  });
   let stopping = false;
   child.once('exit', (code, sig) => { if (!stopping) opts.onExit?.(code ?? sig); });
   return { url, stop: async () => { stopping = true; await stop(); } };

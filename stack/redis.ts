@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { commandExists, exited, logTo, sleep, spawnOwned, stopChild, tail } from './proc.ts';
+import { commandExists, logTo, spawnOwned, stopChild, waitChildReady } from './proc.ts';
 import { freePort } from './ports.ts';
 
 export interface RedisServer {
@@ -45,23 +45,8 @@ export async function startRedis(opts: StartRedisOptions): Promise<RedisServer> 
     '--appendfsync', 'everysec', '--save', '', '--protected-mode', 'yes', '--daemonize', 'no'];
   const child = spawnOwned('redis-server', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   logTo(child, logFile);
-  let spawnError: Error | undefined;
-  child.once('error', (e) => (spawnError = e));
   const stop = () => stopChild(child, 10_000);
-
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const problem = spawnError ? `could not run redis-server: ${spawnError.message}`
-      : exited(child) ? `redis-server exited (code ${child.exitCode ?? child.signalCode}) while starting`
-      : Date.now() > deadline ? `redis-server on port ${port} did not answer PING within 20 s`
-      : null;
-    if (problem) {
-      await stop();
-      throw new Error(`${problem}\n--- tail of ${logFile} ---\n${tail(logFile, 20)}`);
-    }
-    if (await ping('127.0.0.1', port)) break;
-    await sleep(100);
-  }
+  await waitChildReady(child, { what: `redis-server on port ${port}`, logFile, timeoutMs: 20_000, probe: () => ping('127.0.0.1', port), stop });
   let stopping = false;
   child.once('exit', (code, sig) => { if (!stopping) opts.onExit?.(code ?? sig); });
   return { url: `redis://127.0.0.1:${port}`, stop: async () => { stopping = true; await stop(); } };
