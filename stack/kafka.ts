@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { Kafka, logLevel } from 'kafkajs';
 import { ensureKafkaJars, repoRoot } from './kafka-jars.ts';
 import { freePort } from './ports.ts';
-import { exited, logTo, sleep, spawnOwned, stopChild, tail } from './proc.ts';
+import { commandExists, exited, logTo, sleep, spawnOwned, stopChild, tail } from './proc.ts';
 
 export interface KafkaServer {
   brokers: string[];
@@ -94,6 +94,10 @@ export async function waitForKafka(
 export async function startKafka(opts: StartKafkaOptions): Promise<KafkaServer> {
   const log = opts.log ?? (() => {});
   const libs = await ensureKafkaJars(log);
+  // The jars may be cached from a machine state where java was present; say so plainly, not "exit null".
+  if (!commandExists('java', ['-version'])) {
+    throw new Error('java not found: the local Kafka broker needs Java 17+ (Debian/Ubuntu: apt-get install openjdk-17-jre-headless), or set TXPIPE_KAFKA_BROKERS');
+  }
   const port = opts.port ?? (await freePort());
   const cport = opts.controllerPort ?? (await freePort());
   const dataDir = path.resolve(opts.dataDir);
