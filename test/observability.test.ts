@@ -10,7 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { Partitioners } from 'kafkajs';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { definitions } from '../common/metrics.ts';
+import { createLogger } from '../common/log.ts';
+import { consumerLag, definitions } from '../common/metrics.ts';
+import { watchLag } from '../processor/lag.ts';
 import { scrapeJobs, startPrometheus, type PrometheusServer } from '../stack/prometheus.ts';
 import { startPipeline, uid, waitFor, waitForOutcomes, type Pipeline } from './harness.ts';
 
@@ -204,5 +206,34 @@ describe('against a real Prometheus', () => {
     const routes = new Set([...texts[0]!.matchAll(/route="([^"]*)"/g)].map((m) => m[1]));
     for (const r of routes) expect(r).toMatch(/^(unmatched|\/[\w/:-]*)$/);
     expect(routes).toContain('/v1/transactions/:id');
+  });
+  it('consumer lag comes from Kafka: a partition behind counts from its commit, one never consumed from its start', async () => {
+    // The DLQ topic: nothing consumes it, so its offsets stay where this test puts them.
+    const topic = p.topics.dlq;
+    const groupId = uid('lag-probe');
+    const producer = p.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    const records = (partition: number, n: number) => Array.from({ length: n }, (_, i) => ({ partition, value: `lag ${i}` }));
+    await producer.send({ topic, messages: [...records(0, 5), ...records(1, 2)] });
+    await producer.disconnect();
+    const admin = p.kafka.admin();
+    await admin.connect();
+    const ends = await admin.fetchTopicOffsets(topic);
+    const high = (n: number) => Number(ends.find((e) => e.partition === n)!.high);
+    await admin.setOffsets({ groupId, topic, partitions: [{ partition: 0, offset: String(high(0) - 3) }] });
+    await admin.disconnect();
+
+    const lag = watchLag(p.kafka, groupId, createLogger('lag-test', 'error'), 60_000);
+    try {
+      lag.assign({ [topic]: [0, 1, 2] });
+      const byPartition = () => consumerLag.get().then((m) => Object.fromEntries(m.values.map((v) => [v.labels.partition, v.value])));
+      await waitFor('lag measured', async () => Object.keys(await byPartition()).length === 3, 10_000);
+      const low = Object.fromEntries(ends.map((e) => [e.partition, Number(e.low)]));
+      expect(await byPartition()).toEqual({ '0': 3, '1': high(1) - low[1]!, '2': high(2) - low[2]! });
+      lag.assign({});
+      await waitFor('lag cleared when unassigned', async () => Object.keys(await byPartition()).length === 0, 10_000);
+    } finally {
+      await lag.stop();
+    }
   });
 });
