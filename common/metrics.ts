@@ -168,3 +168,4 @@ export const sweeperExpirations = counter(
 // Known label values start at zero, so rate() and increase() (the DLQ alert) count the very first event.
 for (const reason of ['disconnected', 'overloaded', 'produce_failed']) kafkaUnavailable.inc({ reason }, 0);
 for (const domain of domains) processedMessages.inc({ domain, type: 'unknown', code: 'dlq' }, 0);
+for (const domain of domains) sweeperExpirations.inc({ type: `${domain}.expire` }, 0);
