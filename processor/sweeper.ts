@@ -15,6 +15,7 @@ import type { Message as KafkaRecord, Producer } from 'kafkajs';
 import { domains, type Domain, type Topics } from '../common/config.ts';
 import type { Logger } from '../common/log.ts';
 import { encodeMessage, type Message } from '../common/messages/index.ts';
+import { sweeperExpirations } from '../common/metrics.ts';
 import type { ExpiringChange } from './commands/types.ts';
 
 export const expiringKey = (topic: string) => `expiring:{${topic}}`;
@@ -87,6 +88,7 @@ export class Sweeper {
         return { key: entity, value: encodeMessage(expireCommand[domain](entity, id)), timestamp: String(now) };
       });
       await this.o.producer.send({ topic, messages, acks: -1 });
+      sweeperExpirations.inc({ type: `${domain}.expire` }, fresh.length);
       for (const m of fresh) this.published.set(m, now);
       sent += fresh.length;
     }

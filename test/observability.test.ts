@@ -128,7 +128,8 @@ describe('against a real Prometheus', () => {
     expect(text.status).toBe(415);
     expect((await p.get(`/v1/no-such-route/${account}`)).status).toBe(404);
 
-    // Accepted and applied: an account, credits and debits, one debit too large (a rejection outcome).
+    // Accepted and applied: an account, credits and debits, one debit too large (a rejection outcome),
+    // and a hold with the shortest ttl, which the sweeper expires.
     const ids: string[] = [];
     const send = async (body: Record<string, unknown>) => {
       const id = uid('obs-tx');
@@ -140,6 +141,7 @@ describe('against a real Prometheus', () => {
     for (let i = 0; i < 20; i++) await send({ type: 'wallet.credit', account, amount: 100 });
     for (let i = 0; i < 10; i++) await send({ type: 'wallet.debit', account, amount: 50 });
     await send({ type: 'wallet.debit', account, amount: 1_000_000 });
+    await send({ type: 'wallet.hold', account, amount: 10, ttl: 1000 });
     used.push(...ids);
     const outcomes = await waitForOutcomes(p, ids);
     expect([...outcomes.values()].filter((o) => o.status === 'rejected')).toHaveLength(1);
@@ -159,6 +161,9 @@ describe('against a real Prometheus', () => {
       const r = await fetch(`${prom.url}/api/v1/alerts`).then((res) => res.json()) as { data: { alerts: Array<{ labels: Record<string, string>; state: string }> } };
       return r.data.alerts.some((a) => a.labels.alertname === 'TxpipeDeadLetters' && a.labels.domain === 'wallet' && a.state === 'firing');
     }, 30_000);
+
+    await waitFor('the sweeper expiration in Prometheus', async () =>
+      (await query('sum(txpipe_processor_sweeper_expirations_total{type="wallet.expire"}) >= 1')).length === 1, 30_000);
 
     const expressions = dashboardExpressions(dashboard).map(resolveVariables);
     expect(expressions.length).toBeGreaterThan(20);
