@@ -1,0 +1,209 @@
+// Side by side: this checkout against another version, in one run on the same Kafka and Redis, rounds
+// alternating (A B, B A, ...) so that noise from anything else on the machine hits both alike.
+//   npm run bench:compare -- --base HEAD~1 [--rounds 2] [--rate 1500] [--seconds 15] [--drain 200000] [--only ingest|drain]
+// Reports per version: accept latency at a fixed arrival rate, the closed-loop maximum (wrk), CPU per
+// request of ingest-api, and the processor's drain rate with its CPU per message; then the ratios.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { repoRoot } from '../stack/kafka-jars.ts';
+import { sleep } from '../stack/proc.ts';
+import { provideServices, type Services } from '../stack/services.ts';
+import { ensureTopics } from '../stack/topics.ts';
+import { ensureK6, runK6 } from './lib/k6.ts';
+import { benchKafka, groupLag, preload, waitForLag0 } from './lib/kafka.ts';
+import { startPipeline } from './lib/pipeline.ts';
+import { cpuSeconds, pidListening, round } from './lib/procs.ts';
+import { makeWorld, mixBodies, mixStream, setup, type Body } from './mix.ts';
+
+const argv = process.argv.slice(2);
+const option = (name: string, dflt?: string) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt;
+};
+const baseRef = option('base', 'HEAD')!;
+const rounds = Number(option('rounds', '2'));
+const rate = Number(option('rate', '1500'));
+const seconds = Number(option('seconds', '15'));
+const drainN = Number(option('drain', '200000'));
+const only = option('only');
+const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+const workDir = path.join(repoRoot, '.cache', 'bench', `compare-${stamp}`);
+fs.mkdirSync(workDir, { recursive: true });
+const say = (s: string) => console.log(`[compare ${new Date().toISOString().slice(11, 19)}] ${s}`);
+
+/** A checkout of `ref` (git archive) under .cache/bench/variants, sharing this node_modules; or a directory. */
+function variantDir(ref: string): { dir: string; label: string } {
+  if (fs.existsSync(ref) && fs.statSync(ref).isDirectory()) return { dir: path.resolve(ref), label: ref };
+  const sha = execFileSync('git', ['rev-parse', '--short', ref], { cwd: repoRoot, encoding: 'utf8' }).trim();
+  const dir = path.join(repoRoot, '.cache', 'bench', 'variants', sha);
+  if (!fs.existsSync(path.join(dir, 'package.json'))) {
+    fs.mkdirSync(dir, { recursive: true });
+    execFileSync('bash', ['-c', `git archive ${sha} | tar -x -C '${dir}'`], { cwd: repoRoot });
+    fs.symlinkSync(path.join(repoRoot, 'node_modules'), path.join(dir, 'node_modules'));
+  }
+  return { dir, label: `${ref} (${sha})` };
+}
+
+interface Sample {
+  variant: string;
+  fixed?: { rate: number; p50: number; p99: number; failed: number; dropped: number; ingestCpuMsPerReq: number; processorCpuMsPerReq: number };
+  wrk?: { rps: number; ingestCpuMsPerReq: number };
+  drain?: { msgPerS: number; txPerS: number; processorCpuMsPerMsg: number; redisCpuMsPerMsg: number; seconds: number };
+}
+
+const cpuOf = (pid: number | undefined) => (pid ? cpuSeconds(pid) ?? 0 : 0);
+
+async function ingestRound(svc: Services, k6: string, v: { dir: string; label: string }, tag: string, bodiesFile: string, ndjson: string): Promise<Sample> {
+  const prefix = `c${tag}`;
+  await ensureTopics(svc.kafkaBrokers, prefix, 6);
+  const world = makeWorld(prefix, { accounts: 10_000, skus: 100, events: 20, seatsPerEvent: 2000 });
+  const kafka = benchKafka(svc.kafkaBrokers);
+  const admin = kafka.admin();
+  await admin.connect();
+  const topics = (await import('../common/config.ts')).topics(prefix);
+  await preload(kafka, topics, setup(world), `${prefix}-s-`);
+  const p = await startPipeline(svc, prefix, { workDir, ingest: true, processor: true, appDir: v.dir });
+  const sample: Sample = { variant: v.label };
+  try {
+    await waitForLag0(admin, p.groupId, topics, 60_000);
+    const log = path.join(workDir, 'k6.log');
+    await runK6(k6, 'k6/ingest.js', { BASE_URL: p.url, BODIES: bodiesFile, RATE: Math.round(rate / 2), DURATION: '3s' }, { timeoutMs: 60_000, logFile: log });
+    await waitForLag0(admin, p.groupId, topics, 60_000);
+    const [i0, p0] = [cpuOf(p.ingest.pid), cpuOf(p.processor.pid)];
+    const r = await runK6(k6, 'k6/ingest.js', { BASE_URL: p.url, BODIES: bodiesFile, RATE: rate, DURATION: `${seconds}s` }, { timeoutMs: (seconds + 60) * 1000, logFile: log });
+    const i1 = cpuOf(p.ingest.pid);
+    await waitForLag0(admin, p.groupId, topics, 60_000);
+    const p2 = cpuOf(p.processor.pid);
+    sample.fixed = {
+      rate, p50: round(r.p50, 2), p99: round(r.p99, 2), failed: r.failed, dropped: r.droppedIterations,
+      ingestCpuMsPerReq: round(((i1 - i0) * 1000) / r.requests, 3),
+      processorCpuMsPerReq: round(((p2 - p0) * 1000) / r.requests, 3),
+    };
+    if (!only || only === 'wrk' || only === 'ingest') {
+      const c0 = cpuOf(p.ingest.pid);
+      const out = execFileSync('wrk', ['-t1', '-c64', `-d${seconds}s`, '-s', path.join(repoRoot, 'bench', 'wrk-mix.lua'), `${p.url}/v1/transactions`], {
+        encoding: 'utf8', env: { ...process.env, BODIES: ndjson }, timeout: (seconds + 30) * 1000,
+      });
+      const c1 = cpuOf(p.ingest.pid);
+      const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
+      const n = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN);
+      sample.wrk = { rps: round(rps, 0), ingestCpuMsPerReq: round(((c1 - c0) * 1000) / n, 3) };
+      await waitForLag0(admin, p.groupId, topics, 120_000);
+    }
+  } finally {
+    await Promise.all([p.ingest.stop(), p.processor.stop()]);
+    await admin.disconnect();
+  }
+  return sample;
+}
+
+async function drainRound(svc: Services, v: { dir: string; label: string }, tag: string): Promise<Sample> {
+  const prefix = `d${tag}`;
+  await ensureTopics(svc.kafkaBrokers, prefix, 6);
+  const world = makeWorld(prefix, { accounts: 10_000, skus: 100, events: 20, seatsPerEvent: 2000 });
+  const kafka = benchKafka(svc.kafkaBrokers);
+  const admin = kafka.admin();
+  await admin.connect();
+  const topics = (await import('../common/config.ts')).topics(prefix);
+  const s = setup(world);
+  function* all(): Generator<Body> {
+    yield* s;
+    yield* mixStream(world, drainN, 7);
+  }
+  const total = s.length + drainN;
+  await preload(kafka, topics, all(), `${prefix}-`);
+  const p = await startPipeline(svc, prefix, { workDir, ingest: false, processor: false, appDir: v.dir });
+  const redisPid = pidListening(Number(new URL(svc.redisUrl).port || 6379));
+  const r0 = cpuOf(redisPid);
+  const t0 = performance.now();
+  await p.processor.start();
+  let last = { lag: total, committed: 0, end: total };
+  while (performance.now() - t0 < 600_000) {
+    last = await groupLag(admin, p.groupId, topics);
+    if (last.lag === 0 && last.committed >= total) break;
+    await sleep(250);
+  }
+  const secs = (performance.now() - t0) / 1000;
+  const pc = cpuOf(p.processor.pid);
+  const r1 = cpuOf(redisPid);
+  await p.processor.stop();
+  await admin.disconnect();
+  return {
+    variant: v.label,
+    drain: {
+      seconds: round(secs, 1), msgPerS: round(last.committed / secs, 0), txPerS: round(total / secs, 0),
+      processorCpuMsPerMsg: round((pc * 1000) / last.committed, 4), redisCpuMsPerMsg: round(((r1 - r0) * 1000) / last.committed, 4),
+    },
+  };
+}
+
+const median = (xs: number[]) => {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2) : NaN;
+};
+
+async function main() {
+  const base = variantDir(baseRef);
+  const work = { dir: repoRoot, label: 'working tree' };
+  say(`base ${base.label} (${path.relative(repoRoot, base.dir) || '.'}) vs ${work.label}; ${rounds} rounds`);
+  const k6 = (await ensureK6(say)).bin;
+  const svc = await provideServices({ log: say });
+  const samples: Sample[] = [];
+  try {
+    const bodiesFile = path.join(workDir, 'bodies.json');
+    const ndjson = path.join(workDir, 'bodies.ndjson');
+    for (let r = 0; r < rounds; r++) {
+      const order = r % 2 === 0 ? [base, work] : [work, base];
+      for (const v of order) {
+        const tag = `${stamp.slice(11).replace(/\D/g, '')}r${r}${v === base ? 'a' : 'b'}`;
+        // Each round's bodies name its own accounts (the prefix), so rounds do not share state.
+        const w = makeWorld(`c${tag}`, { accounts: 10_000, skus: 100, events: 20, seatsPerEvent: 2000 });
+        const b = mixBodies(w, 50_000);
+        fs.writeFileSync(bodiesFile, JSON.stringify(b.map((x) => JSON.stringify(x))));
+        fs.writeFileSync(ndjson, b.map((x) => JSON.stringify(x)).join('\n') + '\n');
+        if (only !== 'drain') {
+          const s = await ingestRound(svc, k6, v, tag, bodiesFile, ndjson);
+          samples.push(s);
+          say(`round ${r} ${v.label}: ${JSON.stringify({ fixed: s.fixed, wrk: s.wrk })}`);
+        }
+        if (only !== 'ingest' && only !== 'wrk') {
+          const s = await drainRound(svc, v, tag);
+          samples.push(s);
+          say(`round ${r} ${v.label}: ${JSON.stringify(s.drain)}`);
+        }
+      }
+    }
+  } finally {
+    await svc.stop();
+  }
+  const rows: Array<[string, (s: Sample) => number | undefined, boolean]> = [
+    [`accept p50 ms at ${rate}/s`, (s) => s.fixed?.p50, false],
+    [`accept p99 ms at ${rate}/s`, (s) => s.fixed?.p99, false],
+    ['ingest-api CPU ms per request (fixed rate)', (s) => s.fixed?.ingestCpuMsPerReq, false],
+    ['processor CPU ms per request (fixed rate)', (s) => s.fixed?.processorCpuMsPerReq, false],
+    ['wrk closed-loop req/s', (s) => s.wrk?.rps, true],
+    ['ingest-api CPU ms per request (wrk)', (s) => s.wrk?.ingestCpuMsPerReq, false],
+    [`drain tx/s (${drainN} mix)`, (s) => s.drain?.txPerS, true],
+    ['drain messages/s', (s) => s.drain?.msgPerS, true],
+    ['processor CPU ms per message', (s) => s.drain?.processorCpuMsPerMsg, false],
+    ['Redis CPU ms per message', (s) => s.drain?.redisCpuMsPerMsg, false],
+  ];
+  const lines = [`| measure (median of ${rounds}) | ${base.label} | working tree | ratio |`, '|---|---|---|---|'];
+  for (const [name, get, higherBetter] of rows) {
+    const a = median(samples.filter((s) => s.variant === base.label).map(get).filter((x): x is number => x !== undefined));
+    const b = median(samples.filter((s) => s.variant === work.label).map(get).filter((x): x is number => x !== undefined));
+    if (!Number.isFinite(a) && !Number.isFinite(b)) continue;
+    const ratio = b / a;
+    lines.push(`| ${name} | ${a} | ${b} | ${Number.isFinite(ratio) ? `${ratio.toFixed(2)}×${higherBetter ? '' : ' (lower is better)'}` : '–'} |`);
+  }
+  const table = lines.join('\n');
+  fs.writeFileSync(path.join(workDir, 'compare.json'), JSON.stringify({ base: base.label, rate, seconds, drainN, rounds, samples }, null, 2));
+  fs.writeFileSync(path.join(workDir, 'compare.md'), table + '\n');
+  console.log(`\n${table}\n\n(${path.relative(repoRoot, workDir)}/compare.{md,json})`);
+}
+
+main().then(() => process.exit(0), (e: Error) => {
+  console.error(e.stack ?? e.message);
+  process.exit(1);
+});

@@ -1,0 +1,44 @@
+// Single-transaction ingest at a constant arrival rate: POST /v1/transactions with the benchmark's mix.
+//   k6 run -e BASE_URL=http://127.0.0.1:8080 -e BODIES=/path/bodies.json -e RATE=2000 -e DURATION=30s k6/ingest.js
+// BODIES is a JSON array of request bodies (strings), written by bench/run.ts from bench/mix.ts.
+// Fails (exit 99) when more than 1% of requests fail or p99 exceeds P99_MS (default 50).
+import http from 'k6/http';
+import { Counter } from 'k6/metrics';
+import { SharedArray } from 'k6/data';
+import exec from 'k6/execution';
+
+const bodies = new SharedArray('bodies', () => JSON.parse(open(__ENV.BODIES)));
+const rate = Number(__ENV.RATE || 1000);
+const p99 = Number(__ENV.P99_MS || 50);
+const url = `${__ENV.BASE_URL || 'http://127.0.0.1:8080'}${__ENV.URL_PATH || '/v1/transactions'}`;
+const params = { headers: { 'Content-Type': 'application/json' } };
+const s202 = new Counter('status_202');
+const s503 = new Counter('status_503');
+const sOther = new Counter('status_other');
+
+export const options = {
+  discardResponseBodies: true,
+  summaryTrendStats: ['avg', 'min', 'med', 'p(90)', 'p(95)', 'p(99)', 'max'],
+  scenarios: {
+    ingest: {
+      executor: 'constant-arrival-rate',
+      rate,
+      timeUnit: '1s',
+      duration: __ENV.DURATION || '30s',
+      // Enough connections for ~25 ms of latency at this rate; more are added (up to MAX_VUS) if it grows.
+      preAllocatedVUs: Math.max(20, Math.ceil(rate * 0.025)),
+      maxVUs: Number(__ENV.MAX_VUS || Math.max(200, Math.ceil(rate * 0.2))),
+    },
+  },
+  thresholds: {
+    http_req_failed: ['rate<0.01'],
+    http_req_duration: [`p(99)<${p99}`],
+  },
+};
+
+export default function () {
+  const res = http.post(url, bodies[exec.scenario.iterationInTest % bodies.length], params);
+  if (res.status === 202) s202.add(1);
+  else if (res.status === 503) s503.add(1);
+  else sOther.add(1);
+}
