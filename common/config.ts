@@ -17,6 +17,8 @@ const Env = z.object({
   TXPIPE_FLAG_RETENTION_MS: z.coerce.number().int().min(60_000).default(8 * 24 * 3600 * 1000),
   /** How often the processor's sweeper looks for expired holds. */
   TXPIPE_SWEEP_INTERVAL_MS: z.coerce.number().int().min(10).default(1000),
+  /** Bytes the processor fetches per partition at a time: bigger batches go faster, smaller ones use less memory. */
+  TXPIPE_FETCH_MAX_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
   TXPIPE_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 
@@ -26,7 +28,7 @@ export interface Config {
   topicPrefix: string;
   partitions: number;
   ingest: { host: string; port: number };
-  processor: { host: string; port: number; groupId: string };
+  processor: { host: string; port: number; groupId: string; fetchMaxBytes: number };
   lingerMs: number;
   flagRetentionMs: number;
   sweepIntervalMs: number;
@@ -50,6 +52,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       host: e.TXPIPE_PROCESSOR_HOST,
       port: e.TXPIPE_PROCESSOR_PORT,
       groupId: e.TXPIPE_GROUP_ID ?? `${e.TXPIPE_TOPIC_PREFIX}-processor`,
+      fetchMaxBytes: e.TXPIPE_FETCH_MAX_BYTES,
     },
     lingerMs: e.TXPIPE_LINGER_MS,
     flagRetentionMs: e.TXPIPE_FLAG_RETENTION_MS,

@@ -9,6 +9,7 @@ import { watchLag } from './lag.ts';
 export interface ConsumerOptions {
   groupId: string;
   partitionsConcurrently: number;
+  fetchMaxBytes: number;
   /** Readiness: true once the consumer is in its group, false after a crash. */
   onMembership(inGroup: boolean): void;
 }
@@ -20,6 +21,7 @@ export async function startConsumer(kafka: Kafka, deps: BatchDeps, topics: Topic
     heartbeatInterval: 3_000,
     // With data waiting a fetch returns at once; this bounds the wait only when partitions are idle.
     maxWaitTimeInMs: 100,
+    maxBytesPerPartition: opts.fetchMaxBytes,
     allowAutoTopicCreation: false,
   });
   const lag = watchLag(kafka, opts.groupId, deps.log);

@@ -30,6 +30,7 @@ await producer.connect();
 const consumer = await startConsumer(kafka, { redis, producer, topics, retentionMs: config.flagRetentionMs, log }, topics, {
   groupId: config.processor.groupId,
   partitionsConcurrently: config.partitions,
+  fetchMaxBytes: config.processor.fetchMaxBytes,
   onMembership: (inGroup) => { joined = inGroup; },
 });
 const sweeper = new Sweeper({ redis, producer, topics, log, intervalMs: config.sweepIntervalMs });

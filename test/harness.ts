@@ -17,7 +17,7 @@ export const uid = (label = 'x') => `${label}-${randomUUID().slice(0, 8)}`;
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls until `fn` returns a value other than undefined/false, or fails with the last value seen. */
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -29,7 +29,7 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
       last = e;
     }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
-    await sleep(100);
+    await sleep(everyMs);
   }
 }
 
