@@ -30,9 +30,16 @@ function referenceOf(m: Message): Reference | undefined {
   }
 }
 
-/** One ApiError (422) or undefined per item; `prefix` is the item's field path in a batch. */
+/**
+ * One ApiError (422) or undefined per item; `prefix` is the item's field path in a batch. A hold created
+ * by another item of the same batch is on its way too (a batch may hold, then capture).
+ */
 export async function checkReferences(redis: Redis, items: Array<{ message: Message; prefix: string }>): Promise<Array<ApiError | undefined>> {
-  const refs = items.map((it) => referenceOf(it.message));
+  const batchIds = new Set(items.map((it) => it.message.id));
+  const refs = items.map((it) => {
+    const ref = referenceOf(it.message);
+    return ref?.kind === 'hold' && batchIds.has(ref.id) ? undefined : ref;
+  });
   if (!refs.some(Boolean)) return items.map(() => undefined);
   let replies: Array<[Error | null, unknown]>;
   try {
