@@ -1,5 +1,5 @@
 // Accepting a transaction: claim its id, publish it keyed by its entity, mark it accepted.
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { Topics } from '../common/config.ts';
 import type { Logger } from '../common/log.ts';
 import { describe, digestOf, encodeMessage, type Message } from '../common/messages/index.ts';
@@ -51,11 +51,11 @@ export async function accept(deps: AcceptDeps, messages: Message[]): Promise<Arr
         await deps.publisher.publish([{ topic: deps.topics[domain], record: { key: entity, value: encodeMessage(m), timestamp: String(now) } }]);
         ingestAccepted.inc({ type: m.type });
         results[i] = { id: m.id, status: 'accepted', replayed: false };
-        if (claimed) await deps.redis.hset(statusKey(m.id), 'state', 'accepted').catch(() => undefined);
+        if (claimed) await coalesced(deps.redis, (p) => p.hset(statusKey(m.id), 'state', 'accepted')).catch(() => undefined);
       } catch (e) {
         results[i] = e instanceof ApiError ? e : new ApiError(503, 'kafka_unavailable', (e as Error).message, undefined, 2);
         // Free the id so the client's retry with the same key is published (it was not acknowledged).
-        if (claimed) await deps.redis.hdel(statusKey(m.id), 'state', 'until').catch(() => undefined);
+        if (claimed) await coalesced(deps.redis, (p) => p.hdel(statusKey(m.id), 'state', 'until')).catch(() => undefined);
       }
     }),
   );
@@ -70,12 +70,45 @@ type Claim = 'claimed' | 'accepted' | 'inflight' | 'mismatch' | 'unchecked';
  */
 async function claimAll(deps: AcceptDeps, messages: Message[], digests: string[], now: number): Promise<Claim[]> {
   try {
-    const p = deps.redis.pipeline();
-    messages.forEach((m, i) => callScript(p, 'tx.claim', [statusKey(m.id)], [digests[i]!, now, inFlightWindowMs, deps.retentionMs]));
-    const replies = (await p.exec()) ?? [];
+    const replies = await Promise.all(messages.map((m, i) =>
+      coalesced(deps.redis, (p) => callScript(p, 'tx.claim', [statusKey(m.id)], [digests[i]!, now, inFlightWindowMs, deps.retentionMs]))));
     return replies.map(([err, reply]) => (err ? 'unchecked' : (reply as Claim)));
   } catch (e) {
     deps.log.warn('idempotency check skipped: Redis unavailable', { error: (e as Error).message });
     return messages.map(() => 'unchecked');
   }
+}
+
+type Reply = [error: Error | null, reply: unknown];
+interface Queued {
+  add(p: ChainableCommander): unknown;
+  resolve(r: Reply): void;
+  reject(e: Error): void;
+}
+const queues = new WeakMap<Redis, Queued[]>();
+
+/**
+ * Queues one Redis command; every command queued during the same event-loop turn (by all the requests
+ * being handled) goes out as one pipeline, on setImmediate. One write and one Pipeline per turn instead
+ * of per request: the commands and their order are the same, only the round trips are shared. Resolves
+ * with the command's [error, reply]; rejects when the pipeline as a whole fails (Redis unreachable).
+ */
+function coalesced(redis: Redis, add: (p: ChainableCommander) => unknown): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    let queue = queues.get(redis);
+    if (!queue) {
+      const q: Queued[] = (queue = []);
+      queues.set(redis, q);
+      setImmediate(() => {
+        queues.delete(redis);
+        const p = redis.pipeline();
+        for (const item of q) item.add(p);
+        p.exec().then(
+          (replies) => q.forEach((item, i) => item.resolve((replies?.[i] as Reply | undefined) ?? [new Error('no reply'), null])),
+          (e: Error) => q.forEach((item) => item.reject(e)),
+        );
+      });
+    }
+    queue.push({ add, resolve, reject });
+  });
 }
