@@ -4,12 +4,12 @@ import { Id } from '../common/messages/fields.ts';
 import { ingestRejected, ingestRequestDuration, ingestRequests } from '../common/metrics.ts';
 import { handleOps, type ReadinessCheck } from '../common/ops-server.ts';
 import { limits } from '../common/limits.ts';
-import { accept, type AcceptDeps } from './accept.ts';
+import type { AcceptDeps } from './accept.ts';
 import { ApiError, fromZod } from './errors.ts';
 import { acceptBatch } from './batch.ts';
-import { parseBatch, parseTransaction } from './parse.ts';
+import { acceptTransaction } from './hot-path.ts';
+import { parseBatch } from './parse.ts';
 import { readAccount, readHold, readSeats, readStock, readTransaction } from './reads.ts';
-import { checkReferences } from './references.ts';
 
 export interface AppDeps extends AcceptDeps {
   ready: ReadinessCheck;
@@ -66,14 +66,11 @@ export function createApp(deps: AppDeps) {
   };
   const json = (limit: number) => express.json({ limit, strict: false });
 
+  // Plain requests to this route are answered by hot-path.ts without Express, with the same handler.
   app.post('/v1/transactions', requireJson, json(limits.maxBodyBytes), route(async (req, res) => {
-    const message = parseTransaction(req.body, req.get('Idempotency-Key'));
-    const [unknown] = await checkReferences(deps.redis, [{ message, prefix: '' }]);
-    if (unknown) throw unknown;
-    const [result] = await accept(deps, [message]);
-    if (result instanceof ApiError) throw result;
-    if (result!.replayed) res.set('Idempotent-Replayed', 'true');
-    res.status(202).json({ id: result!.id, status: result!.status });
+    const result = await acceptTransaction(deps, req.body, req.get('Idempotency-Key'));
+    if (result.replayed) res.set('Idempotent-Replayed', 'true');
+    res.status(202).json({ id: result.id, status: result.status });
   }));
 
   // Each item accepted or refused on its own: 200 with one result per item, in order.

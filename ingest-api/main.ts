@@ -1,4 +1,5 @@
 // The ingest-api service: validates transactions and publishes them to Kafka (acks=all) before 202.
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig, topics as topicNames } from '../common/config.ts';
 import { createKafka, createProducer } from '../common/kafka.ts';
@@ -6,7 +7,8 @@ import { limits } from '../common/limits.ts';
 import { createLogger } from '../common/log.ts';
 import { collectProcessMetrics } from '../common/metrics.ts';
 import { createRedis } from '../common/redis.ts';
-import { createApp } from './app.ts';
+import { createApp, type AppDeps } from './app.ts';
+import { withHotPath } from './hot-path.ts';
 import { Publisher } from './publisher.ts';
 
 const config = loadConfig();
@@ -21,7 +23,7 @@ const redis = createRedis(config.redisUrl, { name: 'txpipe-ingest', failFast: tr
 producer.on(producer.events.CONNECT, () => { publisher.connected = true; });
 producer.on(producer.events.DISCONNECT, () => { publisher.connected = false; });
 
-const app = createApp({
+const deps: AppDeps = {
   redis, publisher, log,
   topics: topicNames(config.topicPrefix),
   retentionMs: config.flagRetentionMs,
@@ -29,9 +31,11 @@ const app = createApp({
     kafka: publisher.connected,
     redis: await redis.ping().then(() => true, () => false),
   }),
-});
+};
+const app = createApp(deps);
 
-const server = app.listen(config.ingest.port, config.ingest.host, () => {
+// Express serves every route; plain POST /v1/transactions takes the hot path (same handler, no Express).
+const server = createServer(withHotPath(deps, app)).listen(config.ingest.port, config.ingest.host, () => {
   log.info('listening', { url: `http://${config.ingest.host}:${(server.address() as AddressInfo).port}` });
 });
 server.keepAliveTimeout = 65_000;

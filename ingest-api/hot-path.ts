@@ -1,0 +1,92 @@
+// The hot path: `POST /v1/transactions` in its plain form answered by node:http directly, everything else
+// by the Express app. Express's per-request cost (router, body-parser, response helpers, prototype swaps)
+// was half of ingest-api's CPU per transaction (BENCHMARKS.md); this path does the same work without it.
+//
+// Same behaviour by construction: the handler (acceptTransaction) is the one the Express route runs, and
+// only requests whose headers leave no room for difference take this path — exact path without a query,
+// Content-Type application/json (optionally charset=utf-8), a Content-Length within the limit, no
+// Content-Encoding or Transfer-Encoding. Anything else (gzip, chunked, other charsets, too large, a
+// trailing slash...) goes to Express, which stays the reference (test/hot-path.test.ts compares the two).
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { limits } from '../common/limits.ts';
+import { ingestRejected, ingestRequestDuration, ingestRequests } from '../common/metrics.ts';
+import { accept, type Accepted, type AcceptDeps } from './accept.ts';
+import { ApiError } from './errors.ts';
+import { parseTransaction } from './parse.ts';
+import { checkReferences } from './references.ts';
+
+/** The route handler's work, shared by the Express route and the hot path: parse, check, accept. */
+export async function acceptTransaction(deps: AcceptDeps, body: unknown, idempotencyKey: string | undefined): Promise<Accepted> {
+  const message = parseTransaction(body, idempotencyKey);
+  const [unknown] = await checkReferences(deps.redis, [{ message, prefix: '' }]);
+  if (unknown) throw unknown;
+  const [result] = await accept(deps, [message]);
+  if (result instanceof ApiError) throw result;
+  return result!;
+}
+
+const route = '/v1/transactions';
+const jsonTypes = new Set(['application/json', 'application/json; charset=utf-8', 'application/json;charset=utf-8']);
+
+/** True when the request takes the hot path (exported for test/hot-path.test.ts). */
+export function plain(req: Pick<IncomingMessage, 'method' | 'url' | 'headers'>): boolean {
+  const h = req.headers;
+  if (req.method !== 'POST' || req.url !== route) return false;
+  const type = h['content-type'];
+  if (type === undefined || !jsonTypes.has(type.toLowerCase())) return false;
+  if (h['content-encoding'] !== undefined || h['transfer-encoding'] !== undefined) return false;
+  // Node's parser has already refused a malformed or repeated Content-Length.
+  const length = h['content-length'];
+  return length !== undefined && Number(length) <= limits.maxBodyBytes;
+}
+
+/** Wraps the Express app: plain `POST /v1/transactions` here, the rest to `app`. */
+export function withHotPath(deps: AcceptDeps, app: RequestListener): RequestListener {
+  const respond = (res: ServerResponse, started: number, status: number, body: unknown, headers?: Record<string, string>) => {
+    const json = JSON.stringify(body);
+    res.writeHead(status, { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(json) });
+    res.end(json);
+    // As app.ts observeRequests records them (route label = the route pattern).
+    ingestRequestDuration.observe({ route }, (performance.now() - started) / 1000);
+    ingestRequests.inc({ route, status: String(status) });
+  };
+  // As app.ts sendError and its error handler: ApiErrors as they are, anything else a logged 500.
+  const fail = (res: ServerResponse, started: number, err: unknown) => {
+    let e: ApiError;
+    if (err instanceof ApiError) e = err;
+    else {
+      deps.log.error('unhandled error', { error: (err as Error).message, stack: (err as Error).stack });
+      e = new ApiError(500, 'internal', 'internal error');
+    }
+    ingestRejected.inc({ code: e.code });
+    respond(res, started, e.status, e, e.retryAfter !== undefined ? { 'Retry-After': String(e.retryAfter) } : undefined);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse, started: number, raw: Buffer) => {
+    let body: unknown;
+    try {
+      // body-parser decodes with iconv-lite, which drops a UTF-8 byte order mark; an empty body is {}.
+      const start = raw.length >= 3 && raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf ? 3 : 0;
+      const text = raw.toString('utf8', start);
+      body = text.length === 0 ? {} : JSON.parse(text);
+    } catch {
+      return fail(res, started, new ApiError(400, 'invalid_json', 'the body is not valid JSON'));
+    }
+    try {
+      const result = await acceptTransaction(deps, body, req.headers['idempotency-key'] as string | undefined);
+      respond(res, started, 202, { id: result.id, status: result.status }, result.replayed ? { 'Idempotent-Replayed': 'true' } : undefined);
+    } catch (e) {
+      fail(res, started, e);
+    }
+  };
+
+  return (req, res) => {
+    if (!plain(req)) return app(req, res);
+    const started = performance.now();
+    const chunks: Buffer[] = [];
+    // A client gone mid-body: nothing to answer (and no 'error' left unhandled).
+    req.on('error', () => undefined);
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => void handle(req, res, started, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+  };
+}
