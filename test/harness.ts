@@ -33,7 +33,7 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
   }
 }
 
-class Service {
+export class Service {
   child?: ChildProcess;
   output = '';
   constructor(readonly name: 'ingest-api' | 'processor', readonly env: NodeJS.ProcessEnv, readonly readyUrl: string) {}
