@@ -12,8 +12,8 @@
 local seen = txSeen()
 if seen then return seen end
 
-local h, code = eventHold(holdPending)
-if not h then return txDone(code) end
+local _, h, reply = holdCommand(seatHolds, holdPending)
+if reply then return reply end
 local seats = holdSeats(h)
 setSeats(seats, 'sold ' .. ARGV[4])
 holdResolve(KEYS[3], 'confirmed')

@@ -4,7 +4,7 @@
     KEYS[1] flag key (see includes/tx.lua; the hold's id, step 'expire')
     KEYS[2] seat map seats:{<event>}    KEYS[3] hold hash seats:{<event>}:hold:<id>
     ARGV[1..3] digest, retention ms, now      ARGV[4] hold id
-  Returns { code, fresh }
+  Returns { code, fresh, seats }  (seats: how many were freed)
     ok | not_due (no flag written) | hold_not_found | hold_confirmed | hold_released | hold_expired
     | conflict
 ]]
@@ -13,7 +13,4 @@
 local seen = txSeen()
 if seen then return seen end
 
-local _, code = eventHold(holdDue)
-if code == 'not_due' then return { code, 1 } end
-if code == 'hold_expired' then return txDone('ok') end
-return txDone(code)
+return holdRelease(seatHolds, holdDue, 'expired')

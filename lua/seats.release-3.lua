@@ -11,9 +11,4 @@
 local seen = txSeen()
 if seen then return seen end
 
-local h, code = eventHold(holdPending)
-if not h then return txDone(code) end
-local seats = holdSeats(h)
-setSeats(seats, 'free')
-holdResolve(KEYS[3], 'released')
-return txDone('ok', #seats)
+return holdRelease(seatHolds, holdPending, 'released')

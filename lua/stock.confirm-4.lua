@@ -13,8 +13,8 @@
 local seen = txSeen()
 if seen then return seen end
 
-local s, h, code = skuReservation(holdPending)
-if not h then return skuReservationRefused(s, code) end
+local s, h, reply = holdCommand(stockReservations, holdPending)
+if reply then return reply end
 s.reserved = s.reserved - tonumber(h.quantity)
 s.sold = s.sold + tonumber(h.quantity)
 saveStock(KEYS[2], s)

@@ -14,6 +14,4 @@
 local seen = txSeen()
 if seen then return seen end
 
-local s, _, code = skuReservation(holdDue)
-if code == 'reservation_expired' then code = 'ok' end
-return skuReservationRefused(s, code)
+return holdRelease(stockReservations, holdDue, 'expired')

@@ -12,8 +12,4 @@
 local seen = txSeen()
 if seen then return seen end
 
-local s, h, code = skuReservation(holdPending)
-if not h then return skuReservationRefused(s, code) end
-returnUnits(s, h)
-holdResolve(KEYS[3], 'released')
-return stockDone('ok', s)
+return holdRelease(stockReservations, holdPending, 'released')

@@ -13,8 +13,8 @@
 local seen = txSeen()
 if seen then return seen end
 
-local acct, h, code = accountHold(holdPending)
-if not h then return accountHoldRefused(acct, code) end
+local acct, h, reply = holdCommand(walletHolds, holdPending)
+if reply then return reply end
 local held = tonumber(h.amount)
 local amount = tonumber(ARGV[4])
 if amount == 0 then amount = held end

@@ -12,6 +12,4 @@
 local seen = txSeen()
 if seen then return seen end
 
-local acct, h, code = accountHold(holdDue)
-if code == 'hold_expired' then code = 'ok' end
-return accountHoldRefused(acct, code)
+return holdRelease(walletHolds, holdDue, 'expired')

@@ -11,8 +11,4 @@
 local seen = txSeen()
 if seen then return seen end
 
-local acct, h, code = accountHold(holdPending)
-if not h then return accountHoldRefused(acct, code) end
-releaseHold(acct, h)
-holdResolve(KEYS[3], 'voided')
-return accountDone('ok', acct)
+return holdRelease(walletHolds, holdPending, 'voided')

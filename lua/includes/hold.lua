@@ -17,8 +17,8 @@ local function holdOpen(key, ttl, fields)
 end
 
 -- The hold's fields when it is pending, else nil and the rejection code. A pending hold past its expiry
--- comes back with the code <noun>_expired: the caller releases what it reserved, calls holdResolve(key,
--- 'expired') and rejects with that code.
+-- comes back with the code <noun>_expired: holdCommand releases what it reserved, resolves it 'expired'
+-- and rejects with that code.
 local function holdPending(key, noun)
   local flat = redis.call('HGETALL', key)
   if #flat == 0 then return nil, noun .. '_not_found' end
@@ -36,10 +36,42 @@ local function holdResolve(key, state)
   redis.call('PEXPIRE', key, txRetentionMs)
 end
 
--- For expire commands: nil, 'not_due' while the message time is before the hold's expiry. Not a decision,
--- so no flag is written: a later expire of the same hold must still be able to apply.
+-- For expire commands: the hold when it is pending and due (the message time is at or past its expiry),
+-- else nil and 'not_due' (not a decision, so no flag: a later expire must still apply) or the code of the
+-- state it already has.
 local function holdDue(key, noun)
   local h, err = holdPending(key, noun)
-  if h and not err then return nil, 'not_due' end
-  return h, err
+  if not h then return nil, err end
+  if err then return h, nil end
+  return nil, 'not_due'
+end
+
+--[[
+  The commands on a hold (capture/confirm, void/release, expire) share one opening. `d` describes the
+  domain: d.noun ('hold', 'reservation'); d.load(KEYS[2]) the entity or nil and a code; d.release(entity,
+  hold) gives back what the hold reserved; d.done(code, entity) the domain's reply. `find` is holdPending
+  (client commands) or holdDue (expire). Returns entity, hold when the command may go on; otherwise
+  nil, nil and the reply to return, after expiring the hold if it was found past its ttl.
+]]
+local function holdCommand(d, find)
+  local e, err = d.load(KEYS[2])
+  if not e then return nil, nil, txDone(err) end
+  local h, code = find(KEYS[3], d.noun)
+  if h and code then
+    d.release(e, h)
+    holdResolve(KEYS[3], 'expired')
+  end
+  if code == 'not_due' then return nil, nil, { code, 1 } end
+  if code then return nil, nil, d.done(code, e) end
+  return e, h, nil
+end
+
+-- Void/release (find = holdPending) and expire (find = holdDue): give back what the hold reserved and
+-- resolve it as `state`. The reply is d.done('ok', entity, hold).
+local function holdRelease(d, find, state)
+  local e, h, reply = holdCommand(d, find)
+  if reply then return reply end
+  d.release(e, h)
+  holdResolve(KEYS[3], state)
+  return d.done('ok', e, h)
 end

@@ -27,14 +27,15 @@ local function holdSeats(h)
   return seats
 end
 
--- Confirm, release and expire: the pending hold, or nil and the rejection code (after freeing its seats
--- when it was found past its ttl). `pending` is holdPending or holdDue.
-local function eventHold(pending)
-  local h, code = pending(KEYS[3], 'hold')
-  if h and code then
-    setSeats(holdSeats(h), 'free')
-    holdResolve(KEYS[3], 'expired')
-  end
-  if code then return nil, code end
-  return h, nil
-end
+-- Confirm, release and expire (includes/hold.lua holdCommand). The seat map is the entity; a missing
+-- event has no holds, so its commands answer hold_not_found.
+local seatHolds = {
+  noun = 'hold',
+  load = function() return {} end,
+  release = function(_, h) setSeats(holdSeats(h), 'free') end,
+  -- A release or expire answers how many seats it freed.
+  done = function(code, _, h)
+    if h then return txDone(code, #holdSeats(h)) end
+    return txDone(code)
+  end,
+}

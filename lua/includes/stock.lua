@@ -39,24 +39,5 @@ local function returnUnits(s, h)
   saveStock(KEYS[2], s)
 end
 
--- Confirm, release and expire: the sku and its reservation. `pending` is holdPending or holdDue.
--- Returns s, reservation, nil when it is pending; otherwise s (or nil), nil and the rejection code, after
--- returning its units when it was found past its ttl.
-local function skuReservation(pending)
-  local s, err = loadStock(KEYS[2])
-  if not s then return nil, nil, err end
-  local h, code = pending(KEYS[3], 'reservation')
-  if h and code then
-    returnUnits(s, h)
-    holdResolve(KEYS[3], 'expired')
-  end
-  if code then return s, nil, code end
-  return s, h, nil
-end
-
--- The reply of a confirm, release or expire that did not proceed.
-local function skuReservationRefused(s, code)
-  if code == 'not_due' then return { code, 1 } end
-  if s then return stockDone(code, s) end
-  return txDone(code)
-end
+-- Confirm, release and expire (includes/hold.lua holdCommand).
+local stockReservations = { noun = 'reservation', load = loadStock, release = returnUnits, done = stockDone }

@@ -70,24 +70,5 @@ local function releaseHold(acct, h)
   saveAccount(KEYS[2], acct)
 end
 
--- Capture, void and expire: the account and its hold. `pending` is holdPending (client commands) or
--- holdDue (expire). Returns acct, hold, nil when the hold is pending; otherwise acct (or nil), nil and the
--- rejection code, after expiring the hold when it was found past its ttl.
-local function accountHold(pending)
-  local acct, err = loadAccount(KEYS[2])
-  if not acct then return nil, nil, err end
-  local h, code = pending(KEYS[3], 'hold')
-  if h and code then
-    releaseHold(acct, h)
-    holdResolve(KEYS[3], 'expired')
-  end
-  if code then return acct, nil, code end
-  return acct, h, nil
-end
-
--- The reply of a capture, void or expire that did not proceed.
-local function accountHoldRefused(acct, code)
-  if code == 'not_due' then return { code, 1 } end
-  if acct then return accountDone(code, acct) end
-  return txDone(code)
-end
+-- Capture, void and expire (includes/hold.lua holdCommand).
+local walletHolds = { noun = 'hold', load = loadAccount, release = releaseHold, done = accountDone }
