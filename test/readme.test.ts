@@ -17,3 +17,17 @@ it('the configuration table names every environment variable the code reads', ()
   const inReadme = new Set([...section('configuration').matchAll(/`(TXPIPE_[A-Z_]+)`/g)].map((m) => m[1]));
   expect([...inReadme].sort()).toEqual([...inCode].sort());
 });
+
+it('the HTTP section lists every error code and every route', () => {
+  const http = section('http');
+  const errors = readFileSync(new URL('../ingest-api/errors.ts', import.meta.url), 'utf8');
+  const union = errors.slice(errors.indexOf('export type ErrorCode'), errors.indexOf(';', errors.indexOf('export type ErrorCode')));
+  const codes = [...union.matchAll(/'([a-z_]+)'/g)].map((m) => m[1]!);
+  expect(codes.length).toBeGreaterThan(10);
+  expect(codes.filter((c) => !http.includes(`\`${c}\``))).toEqual([]);
+
+  const app = readFileSync(new URL('../ingest-api/app.ts', import.meta.url), 'utf8');
+  const routes = [...app.matchAll(/app\.(get|post)\('([^']+)'/g)].map((m) => `${m[1]!.toUpperCase()} ${m[2]}`);
+  expect(routes.length).toBeGreaterThan(5);
+  expect(routes.filter((r) => !http.includes(`\`${r}\``))).toEqual([]);
+});
