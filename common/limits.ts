@@ -18,6 +18,8 @@ export const limits = {
   maxSeatsPerEvent: 10000,
   /** Requests waiting for a Kafka acknowledgement; past it ingest answers 503 at once instead of queueing. */
   maxPendingProduces: 20000,
+  /** Transaction requests under way in one ingest-api; past it the next get 503 at once (shed, not queued). */
+  maxInFlightRequests: 1000,
 } as const;
 
 export type Limits = typeof limits;

@@ -41,7 +41,7 @@ export function plain(req: Pick<IncomingMessage, 'method' | 'url' | 'headers'>):
 }
 
 /** Wraps the Express app: plain `POST /v1/transactions` here, the rest to `app`. */
-export function withHotPath(deps: AcceptDeps, app: RequestListener): RequestListener {
+export function withHotPath(deps: AcceptDeps, app: RequestListener, maxInFlight: number = limits.maxInFlightRequests): RequestListener {
   const respond = (res: ServerResponse, started: number, status: number, body: unknown, headers?: Record<string, string>) => {
     const json = JSON.stringify(body);
     res.writeHead(status, { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(json) });
@@ -62,6 +62,19 @@ export function withHotPath(deps: AcceptDeps, app: RequestListener): RequestList
     respond(res, started, e.status, e, e.retryAfter !== undefined ? { 'Retry-After': String(e.retryAfter) } : undefined);
   };
 
+  // The body is never read: Node discards it once the answer is sent, and the connection stays usable.
+  const shed = (req: IncomingMessage, res: ServerResponse) => {
+    const started = performance.now();
+    const e = new ApiError(503, 'overloaded', 'ingest-api is at capacity; nothing was accepted', undefined, 1);
+    ingestRejected.inc({ code: e.code });
+    const json = JSON.stringify(e);
+    res.writeHead(503, { 'Retry-After': '1', 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(json) });
+    res.end(json);
+    const label = req.url === route ? route : req.url?.startsWith(`${route}/batch`) ? `${route}/batch` : 'unmatched';
+    ingestRequestDuration.observe({ route: label }, (performance.now() - started) / 1000);
+    ingestRequests.inc({ route: label, status: '503' });
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse, started: number, raw: Buffer) => {
     let body: unknown;
     try {
@@ -80,7 +93,18 @@ export function withHotPath(deps: AcceptDeps, app: RequestListener): RequestList
     }
   };
 
+  // Admission: past maxInFlight transaction requests under way, the next ones are refused at once (503,
+  // nothing read, nothing published) rather than queued behind them: when ingest-api is short of CPU, the
+  // excess gets a fast answer and the accepted ones keep a bounded latency (and memory).
+  let inFlight = 0;
+  const done = () => { inFlight--; };
+
   return (req, res) => {
+    if (req.method === 'POST' && req.url?.startsWith(route)) {
+      if (inFlight >= maxInFlight) return shed(req, res);
+      inFlight++;
+      res.once('close', done);
+    }
     if (!plain(req)) return app(req, res);
     const started = performance.now();
     const chunks: Buffer[] = [];

@@ -2,7 +2,10 @@
 // answers everything else, including the same route with a query string. Each request below is sent both
 // ways and must get the same status, body and headers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { plain } from '../ingest-api/hot-path.ts';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { AcceptDeps } from '../ingest-api/accept.ts';
+import { plain, withHotPath } from '../ingest-api/hot-path.ts';
 import { startPipeline, uid, type Pipeline } from './harness.ts';
 
 let p: Pipeline;
@@ -120,3 +123,41 @@ async function metric(): Promise<Record<string, number>> {
   }
   return out;
 }
+
+describe('admission', () => {
+  it('past maxInFlight transaction requests, the next get 503 overloaded at once; reads are never shed', async () => {
+    // A stand-in for Express that holds every request until released; the hot path is not reached here
+    // (query strings), so no Redis or Kafka is needed.
+    const held: ServerResponse[] = [];
+    const app = (req: IncomingMessage, res: ServerResponse) => {
+      if (req.method === 'GET') return void res.end('read');
+      req.resume();
+      held.push(res);
+    };
+    const server = createServer(withHotPath({} as AcceptDeps, app, 2)).listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const post = (path: string) => fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    try {
+      const first = [post('/v1/transactions?a'), post('/v1/transactions/batch?b')];
+      while (held.length < 2) await new Promise((r) => setTimeout(r, 10));
+      const shed = await post('/v1/transactions');
+      expect(shed.status).toBe(503);
+      expect(shed.headers.get('retry-after')).toBe('1');
+      expect(await shed.json()).toMatchObject({ code: 'overloaded' });
+      expect((await post('/v1/transactions/batch')).status).toBe(503);
+      expect(await (await fetch(`${url}/v1/accounts/a`)).text()).toBe('read');
+      // Once one finishes, the next is admitted again.
+      held.shift()!.end('done');
+      expect((await first[0]!).status).toBe(200);
+      const next = post('/v1/transactions?c');
+      while (held.length < 2) await new Promise((r) => setTimeout(r, 10));
+      for (const r of held) r.end('done');
+      expect((await next).status).toBe(200);
+      expect((await first[1]!).status).toBe(200);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
