@@ -1,6 +1,8 @@
 // Side by side: this checkout against another version, in one run on the same Kafka and Redis, rounds
 // alternating (A B, B A, ...) so that noise from anything else on the machine hits both alike.
 //   npm run bench:compare -- --base HEAD~1 [--rounds 2] [--rate 1500] [--seconds 15] [--drain 200000] [--only ingest|drain]
+//     [--wrk] (also the closed-loop maximum)  [--work <dir>] (instead of this checkout)
+//     [--env-base K=V,K=V] [--env-work K=V] (environment of each side's services, to compare settings)
 // Reports per version: accept latency at a fixed arrival rate, the closed-loop maximum (wrk), CPU per
 // request of ingest-api, and the processor's drain rate with its CPU per message; then the ratios.
 import { execFileSync } from 'node:child_process';
@@ -27,6 +29,10 @@ const rate = Number(option('rate', '1500'));
 const seconds = Number(option('seconds', '15'));
 const drainN = Number(option('drain', '200000'));
 const only = option('only');
+const withWrk = argv.includes('--wrk');
+const envBase = option('env-base')?.split(',').filter(Boolean) ?? [];
+const envWork = option('env-work')?.split(',').filter(Boolean) ?? [];
+const envOf = (v: { label: string }) => Object.fromEntries((v.label === 'working tree' ? envWork : envBase).map((kv) => kv.split('=') as [string, string]));
 const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
 const workDir = path.join(repoRoot, '.cache', 'bench', `compare-${stamp}`);
 fs.mkdirSync(workDir, { recursive: true });
@@ -47,7 +53,7 @@ function variantDir(ref: string): { dir: string; label: string } {
 
 interface Sample {
   variant: string;
-  fixed?: { rate: number; p50: number; p99: number; failed: number; dropped: number; ingestCpuMsPerReq: number; processorCpuMsPerReq: number };
+  fixed?: { rate: number; p50: number; p99: number; failed: number; dropped: number; ingestCpuMsPerReq: number; processorCpuMsPerReq: number; kafkaCpuMsPerReq: number; redisCpuMsPerReq: number; k6CpuMsPerReq: number };
   wrk?: { rps: number; ingestCpuMsPerReq: number };
   drain?: { msgPerS: number; txPerS: number; processorCpuMsPerMsg: number; redisCpuMsPerMsg: number; seconds: number };
 }
@@ -63,24 +69,29 @@ async function ingestRound(svc: Services, k6: string, v: { dir: string; label: s
   await admin.connect();
   const topics = (await import('../common/config.ts')).topics(prefix);
   await preload(kafka, topics, setup(world), `${prefix}-s-`);
-  const p = await startPipeline(svc, prefix, { workDir, ingest: true, processor: true, appDir: v.dir });
+  const p = await startPipeline(svc, prefix, { workDir, ingest: true, processor: true, appDir: v.dir, env: envOf(v) });
   const sample: Sample = { variant: v.label };
+  const kafkaPid = pidListening(Number(svc.kafkaBrokers[0]!.split(':').pop()));
+  const redisPid = pidListening(Number(new URL(svc.redisUrl).port || 6379));
   try {
     await waitForLag0(admin, p.groupId, topics, 60_000);
     const log = path.join(workDir, 'k6.log');
     await runK6(k6, 'k6/ingest.js', { BASE_URL: p.url, BODIES: bodiesFile, RATE: Math.round(rate / 2), DURATION: '3s' }, { timeoutMs: 60_000, logFile: log });
     await waitForLag0(admin, p.groupId, topics, 60_000);
-    const [i0, p0] = [cpuOf(p.ingest.pid), cpuOf(p.processor.pid)];
+    const [i0, p0, k0, r0] = [cpuOf(p.ingest.pid), cpuOf(p.processor.pid), cpuOf(kafkaPid), cpuOf(redisPid)];
     const r = await runK6(k6, 'k6/ingest.js', { BASE_URL: p.url, BODIES: bodiesFile, RATE: rate, DURATION: `${seconds}s` }, { timeoutMs: (seconds + 60) * 1000, logFile: log });
     const i1 = cpuOf(p.ingest.pid);
     await waitForLag0(admin, p.groupId, topics, 60_000);
-    const p2 = cpuOf(p.processor.pid);
+    const [p2, k2, r2] = [cpuOf(p.processor.pid), cpuOf(kafkaPid), cpuOf(redisPid)];
     sample.fixed = {
       rate, p50: round(r.p50, 2), p99: round(r.p99, 2), failed: r.failed, dropped: r.droppedIterations,
       ingestCpuMsPerReq: round(((i1 - i0) * 1000) / r.requests, 3),
       processorCpuMsPerReq: round(((p2 - p0) * 1000) / r.requests, 3),
+      kafkaCpuMsPerReq: round(((k2 - k0) * 1000) / r.requests, 3),
+      redisCpuMsPerReq: round(((r2 - r0) * 1000) / r.requests, 3),
+      k6CpuMsPerReq: round((r.k6Cores * r.durationS * 1000) / r.requests, 3),
     };
-    if (!only || only === 'wrk' || only === 'ingest') {
+    if (withWrk) {
       const c0 = cpuOf(p.ingest.pid);
       const out = execFileSync('wrk', ['-t1', '-c64', `-d${seconds}s`, '-s', path.join(repoRoot, 'bench', 'wrk-mix.lua'), `${p.url}/v1/transactions`], {
         encoding: 'utf8', env: { ...process.env, BODIES: ndjson }, timeout: (seconds + 30) * 1000,
@@ -113,7 +124,7 @@ async function drainRound(svc: Services, v: { dir: string; label: string }, tag:
   }
   const total = s.length + drainN;
   await preload(kafka, topics, all(), `${prefix}-`);
-  const p = await startPipeline(svc, prefix, { workDir, ingest: false, processor: false, appDir: v.dir });
+  const p = await startPipeline(svc, prefix, { workDir, ingest: false, processor: false, appDir: v.dir, env: envOf(v) });
   const redisPid = pidListening(Number(new URL(svc.redisUrl).port || 6379));
   const r0 = cpuOf(redisPid);
   const t0 = performance.now();
@@ -145,7 +156,8 @@ const median = (xs: number[]) => {
 
 async function main() {
   const base = variantDir(baseRef);
-  const work = { dir: repoRoot, label: 'working tree' };
+  const workDirOpt = option('work');
+  const work = { dir: workDirOpt ? path.resolve(workDirOpt) : repoRoot, label: 'working tree' };
   say(`base ${base.label} (${path.relative(repoRoot, base.dir) || '.'}) vs ${work.label}; ${rounds} rounds`);
   const k6 = (await ensureK6(say)).bin;
   const svc = await provideServices({ log: say });
@@ -182,6 +194,9 @@ async function main() {
     [`accept p99 ms at ${rate}/s`, (s) => s.fixed?.p99, false],
     ['ingest-api CPU ms per request (fixed rate)', (s) => s.fixed?.ingestCpuMsPerReq, false],
     ['processor CPU ms per request (fixed rate)', (s) => s.fixed?.processorCpuMsPerReq, false],
+    ['Kafka broker CPU ms per request (fixed rate)', (s) => s.fixed?.kafkaCpuMsPerReq, false],
+    ['Redis CPU ms per request (fixed rate)', (s) => s.fixed?.redisCpuMsPerReq, false],
+    ['k6 CPU ms per request (fixed rate)', (s) => s.fixed?.k6CpuMsPerReq, false],
     ['wrk closed-loop req/s', (s) => s.wrk?.rps, true],
     ['ingest-api CPU ms per request (wrk)', (s) => s.wrk?.ingestCpuMsPerReq, false],
     [`drain tx/s (${drainN} mix)`, (s) => s.drain?.txPerS, true],

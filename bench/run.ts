@@ -97,9 +97,13 @@ function k6Ingest(url: string, bodiesFile: string, rate: number, seconds: number
   });
 }
 
-/** The stage-2 criterion: every request answered 202 in time, at the rate asked for. */
+/**
+ * The stage-2 criterion: every request answered 202, p99 under 50 ms, at the rate asked for. k6 drops an
+ * iteration only when all its connections (100 ms worth) are busy, i.e. after a stall; up to 0.1% are
+ * tolerated (and reported), more mean the server is not keeping up.
+ */
 const holds = (r: K6Result, rate: number) =>
-  r.failed === 0 && (r.counters.status_other ?? 0) === 0 && r.p99 < 50 && r.droppedIterations === 0 && r.rps >= rate * 0.97;
+  r.failed === 0 && (r.counters.status_other ?? 0) === 0 && r.p99 < 50 && r.droppedIterations <= r.requests * 0.001 && r.rps >= rate * 0.97;
 
 const brief = (r: K6Result) => ({
   rps: round(r.rps, 0), requests: r.requests, failed: r.failed, dropped: r.droppedIterations,
