@@ -18,7 +18,7 @@ const Env = z.object({
   /** How often the processor's sweeper looks for expired holds. */
   TXPIPE_SWEEP_INTERVAL_MS: z.coerce.number().int().min(10).default(1000),
   /** Bytes the processor fetches per partition at a time: bigger batches go faster, smaller ones use less memory. */
-  TXPIPE_FETCH_MAX_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  TXPIPE_FETCH_MAX_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(128 * 1024),
   TXPIPE_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 

@@ -4,6 +4,7 @@ import type { Topics } from '../common/config.ts';
 import type { Logger } from '../common/log.ts';
 import { describe, digestOf, encodeMessage, type Message } from '../common/messages/index.ts';
 import { ingestAccepted } from '../common/metrics.ts';
+import { sharedPipeline, type Reply } from '../common/redis-batch.ts';
 import { statusKey } from '../common/status.ts';
 import { callScript } from '../lua/scripts.ts';
 import { ApiError } from './errors.ts';
@@ -65,13 +66,13 @@ export async function accept(deps: AcceptDeps, messages: Message[]): Promise<Arr
 type Claim = 'claimed' | 'accepted' | 'inflight' | 'mismatch' | 'unchecked';
 
 /**
- * Claims every id in one pipeline. When Redis is unreachable, ingest keeps accepting ('unchecked'):
+ * Claims every id (in the turn's shared pipeline). When Redis is unreachable, ingest keeps accepting ('unchecked'):
  * the processor's flag still applies each id once, only the 409/422 answers are lost meanwhile.
  */
 async function claimAll(deps: AcceptDeps, messages: Message[], digests: string[], now: number): Promise<Claim[]> {
   try {
-    const replies = await Promise.all(messages.map((m, i) =>
-      coalesced(deps.redis, (p) => callScript(p, 'tx.claim', [statusKey(m.id)], [digests[i]!, now, inFlightWindowMs, deps.retentionMs]))));
+    const replies = await sharedPipeline(deps.redis, (p) =>
+      messages.forEach((m, i) => callScript(p, 'tx.claim', [statusKey(m.id)], [digests[i]!, now, inFlightWindowMs, deps.retentionMs])), messages.length);
     return replies.map(([err, reply]) => (err ? 'unchecked' : (reply as Claim)));
   } catch (e) {
     deps.log.warn('idempotency check skipped: Redis unavailable', { error: (e as Error).message });
@@ -79,36 +80,6 @@ async function claimAll(deps: AcceptDeps, messages: Message[], digests: string[]
   }
 }
 
-type Reply = [error: Error | null, reply: unknown];
-interface Queued {
-  add(p: ChainableCommander): unknown;
-  resolve(r: Reply): void;
-  reject(e: Error): void;
-}
-const queues = new WeakMap<Redis, Queued[]>();
-
-/**
- * Queues one Redis command; every command queued during the same event-loop turn (by all the requests
- * being handled) goes out as one pipeline, on setImmediate. One write and one Pipeline per turn instead
- * of per request: the commands and their order are the same, only the round trips are shared. Resolves
- * with the command's [error, reply]; rejects when the pipeline as a whole fails (Redis unreachable).
- */
-function coalesced(redis: Redis, add: (p: ChainableCommander) => unknown): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    let queue = queues.get(redis);
-    if (!queue) {
-      const q: Queued[] = (queue = []);
-      queues.set(redis, q);
-      setImmediate(() => {
-        queues.delete(redis);
-        const p = redis.pipeline();
-        for (const item of q) item.add(p);
-        p.exec().then(
-          (replies) => q.forEach((item, i) => item.resolve((replies?.[i] as Reply | undefined) ?? [new Error('no reply'), null])),
-          (e: Error) => q.forEach((item) => item.reject(e)),
-        );
-      });
-    }
-    queue.push({ add, resolve, reject });
-  });
-}
+/** One command in the event-loop turn's shared pipeline (common/redis-batch.ts): its [error, reply]. */
+const coalesced = (redis: Redis, add: (p: ChainableCommander) => unknown): Promise<Reply> =>
+  sharedPipeline(redis, add).then((replies) => replies[0] ?? [new Error('no reply'), null]);

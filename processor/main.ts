@@ -1,6 +1,6 @@
 // The processor service: consumes the domain topics and applies each message once, in Redis.
 import type { AddressInfo } from 'node:net';
-import { loadConfig, topics as topicNames } from '../common/config.ts';
+import { domains, loadConfig, topics as topicNames } from '../common/config.ts';
 import { createKafka, createProducer } from '../common/kafka.ts';
 import { createLogger } from '../common/log.ts';
 import { collectProcessMetrics } from '../common/metrics.ts';
@@ -29,7 +29,8 @@ await connectRedis();
 await producer.connect();
 const consumer = await startConsumer(kafka, { redis, producer, topics, retentionMs: config.flagRetentionMs, log }, topics, {
   groupId: config.processor.groupId,
-  partitionsConcurrently: config.partitions,
+  // Every assigned partition at once (a partition per domain topic): their round trips are shared.
+  partitionsConcurrently: config.partitions * domains.length,
   fetchMaxBytes: config.processor.fetchMaxBytes,
   onMembership: (inGroup) => { joined = inGroup; },
 });

@@ -1,8 +1,10 @@
-// Runs a partition's commands as one pipeline on one connection: Redis executes them in order, so the
-// partition's order is kept. A transient failure (connection lost, LOADING, BUSY, READONLY...) retries
+// Runs a partition's commands as one contiguous part of a pipeline on one connection (the partitions
+// handled in the same event-loop turn share it: common/redis-batch.ts): Redis executes them in order, so
+// the partition's order is kept. A transient failure (connection lost, LOADING, BUSY, READONLY...) retries
 // the whole round with backoff: every script is idempotent, so re-running one already applied is safe.
 import { ReplyError, type ChainableCommander, type Redis } from 'ioredis';
 import { luaDuration } from '../common/metrics.ts';
+import { sharedPipeline } from '../common/redis-batch.ts';
 import { callScript, type ScriptReply } from '../lua/scripts.ts';
 
 export interface ScriptCall {
@@ -44,10 +46,10 @@ export async function withRetry<T>(hooks: RetryHooks, round: () => Promise<T>): 
 
 export function runScripts(redis: Redis, calls: ScriptCall[], hooks: RetryHooks) {
   return withRetry(hooks, async () => {
-    const pipeline = redis.pipeline();
-    for (const c of calls) callScript(pipeline, c.script, c.keys, c.args);
     const started = performance.now();
-    const replies = (await pipeline.exec()) ?? [];
+    const replies = await sharedPipeline(redis, (pipeline) => {
+      for (const c of calls) callScript(pipeline, c.script, c.keys, c.args);
+    }, calls.length);
     const transient = replies.find(([err]) => err && !isScriptError(err));
     if (transient) throw transient[0];
     // A pipeline has no per-command timing: each call is charged an even share of the round.
@@ -60,11 +62,9 @@ export function runScripts(redis: Redis, calls: ScriptCall[], hooks: RetryHooks)
 }
 
 /** Plain Redis writes (status records) under the same retry policy; false when abandoned. */
-export async function runWrites(redis: Redis, fill: (p: ChainableCommander) => void, hooks: RetryHooks) {
+export async function runWrites(redis: Redis, fill: (p: ChainableCommander) => void, hooks: RetryHooks, size?: number) {
   const done = await withRetry(hooks, async () => {
-    const p = redis.pipeline();
-    fill(p);
-    const failed = ((await p.exec()) ?? []).find(([err]) => err);
+    const failed = (await sharedPipeline(redis, fill, size)).find(([err]) => err);
     if (failed) throw failed[0];
     return true;
   });
