@@ -1,8 +1,8 @@
-// ioredis connections with every Lua command script registered.
+// ioredis connections with the Lua command scripts registered (all, or the ones a service uses).
 import { Redis } from 'ioredis';
 import { defineScripts } from '../lua/scripts.ts';
 
-export function createRedis(url: string, opts: { name: string; failFast?: boolean }): Redis {
+export function createRedis(url: string, opts: { name: string; failFast?: boolean; scripts?: readonly string[] }): Redis {
   const redis = new Redis(url, {
     connectionName: opts.name,
     // Callers that must answer quickly (ingest) fail fast while Redis is away instead of queueing.
@@ -14,6 +14,6 @@ export function createRedis(url: string, opts: { name: string; failFast?: boolea
   redis.on('error', () => {
     /* reconnects on its own; callers see the failure of their command */
   });
-  defineScripts(redis);
+  defineScripts(redis, opts.scripts);
   return redis;
 }

@@ -18,7 +18,8 @@ collectProcessMetrics('ingest-api');
 const kafka = createKafka(config.kafkaBrokers, 'txpipe-ingest');
 const producer = createProducer(kafka);
 const publisher = new Publisher(producer, { lingerMs: config.lingerMs, maxPending: limits.maxPendingProduces, maxBatch: 2000 });
-const redis = createRedis(config.redisUrl, { name: 'txpipe-ingest', failFast: true });
+// Ingest runs one script, the idempotency claim (accept.ts); registering only it keeps pipelines cheap.
+const redis = createRedis(config.redisUrl, { name: 'txpipe-ingest', failFast: true, scripts: ['tx.claim'] });
 
 producer.on(producer.events.CONNECT, () => { publisher.connected = true; });
 producer.on(producer.events.DISCONNECT, () => { publisher.connected = false; });

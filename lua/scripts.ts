@@ -39,10 +39,16 @@ export function loadScripts(dir = here): Script[] {
 
 let cached: Script[] | undefined;
 
-/** Registers every script on the connection (EVALSHA, with EVAL once on NOSCRIPT). */
-export function defineScripts(redis: Redis): void {
+/**
+ * Registers the scripts on the connection (EVALSHA, with EVAL once on NOSCRIPT): every one, or only those
+ * named. ioredis copies each registered script onto every pipeline it creates, so a connection that needs
+ * one script (ingest's tx.claim) registers just that one.
+ */
+export function defineScripts(redis: Redis, only?: readonly string[]): void {
   cached ??= loadScripts();
-  for (const s of cached) redis.defineCommand(s.name, { numberOfKeys: s.numberOfKeys, lua: s.lua });
+  for (const s of cached) {
+    if (!only || only.includes(s.name)) redis.defineCommand(s.name, { numberOfKeys: s.numberOfKeys, lua: s.lua });
+  }
 }
 
 export type ScriptReply = [code: string, fresh: 0 | 1, ...values: number[]];
