@@ -18,7 +18,10 @@ export const limits = {
   maxSeatsPerEvent: 10000,
   /** Requests waiting for a Kafka acknowledgement; past it ingest answers 503 at once instead of queueing. */
   maxPendingProduces: 20000,
-  /** Transaction requests under way in one ingest-api; past it the next get 503 at once (shed, not queued). */
+  /**
+   * Transaction requests under way in one ingest-api; past it the next get 503 at once (shed, not queued).
+   * Normal load keeps a few dozen in flight (rate x latency); a burst of hundreds is still admitted.
+   */
   maxInFlightRequests: 1000,
 } as const;
 

@@ -24,9 +24,10 @@ export const options = {
       rate,
       timeUnit: '1s',
       duration: __ENV.DURATION || '30s',
-      preAllocatedVUs: Math.max(50, Math.ceil(rate * 0.05)),
-      // A bound on open connections: past it k6 drops iterations (counted), as a real client pool would.
-      maxVUs: Number(__ENV.MAX_VUS || Math.max(400, Math.ceil(rate * 0.25))),
+      // Many clients, as on a busy day: up to half a second's arrivals in flight (far more than ingest-api
+      // admits), so the excess meets its admission limit rather than k6's connection pool.
+      preAllocatedVUs: Math.min(2000, Math.max(100, Math.ceil(rate * 0.2))),
+      maxVUs: Number(__ENV.MAX_VUS || Math.min(3000, Math.max(100, Math.ceil(rate * 0.5)))),
     },
   },
   thresholds: {

@@ -82,7 +82,7 @@ export async function runK6(
   const fullEnv = { ...process.env, ...Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])), K6_NO_USAGE_REPORT: 'true' };
   const out = fs.openSync(opts.logFile, 'a');
   fs.writeSync(out, `\n==== k6 run ${path.basename(script)} ${JSON.stringify(env)}\n`);
-  const child = spawn(k6, ['run', '--quiet', '--no-color', '--summary-trend-stats', 'avg,min,med,p(90),p(95),p(99),max', '--summary-export', summaryFile, path.join(repoRoot, script)], { env: fullEnv, stdio: ['ignore', out, out] });
+  const child = spawn(k6, ['run', '--quiet', '--no-color', '--summary-trend-stats', 'avg,min,med,p(90),p(95),p(99),max', '--system-tags', 'status,expected_response', '--summary-export', summaryFile, path.join(repoRoot, script)], { env: fullEnv, stdio: ['ignore', out, out] });
   fs.closeSync(out);
   const t0 = performance.now();
   let cpu = 0;
