@@ -41,13 +41,17 @@ function goals(r: Results) {
     const all = [s['6'].hwmAfterOverloadMb?.['ingest-api'], s['6'].hwmAfterOverloadMb?.processor, s['4']?.hwmMb].filter((x) => Number.isFinite(x));
     const max = Math.max(...all);
     g.push({ goal: 'memory', target: '< 300 MB RSS per process', measured: `peak ${n(max)} MB`, met: max < 300 });
-    const o = s['6'].overload;
-    const shedP99 = o.byStatus?.['503']?.p99;
-    g.push({
-      goal: 'overload (2x) sheds with fast 503s', target: '503 p99 < 100 ms, no other errors, RSS bounded',
-      measured: `${n(o.shed)} × 503 (p99 ${ms(shedP99)}), ${n(o.accepted)} × 202, ${n(o.other)} other, ${n(o.dropped)} dropped by k6`,
-      met: o.shed > 0 && o.other === 0 && shedP99 < 100 && o.dropped === 0,
-    });
+    for (const o of s['6'].overloads ?? [s['6'].overload]) {
+      const shedP99 = o.byStatus?.['503']?.p99;
+      const acceptP99 = o.byStatus?.['202']?.p99;
+      // Met when nothing but 202/503 came back, accepted requests stayed under 1 s at p99, the 503s (if
+      // any were needed) came fast, and memory stayed bounded (the memory goal above).
+      g.push({
+        goal: `overload: ${o.label ?? '2x'} (${n(o.rate)} req/s)`, target: 'only 202 or fast 503 (p99 < 100 ms); 202 p99 < 1 s; no unbounded queue',
+        measured: `${n(o.accepted)} × 202 (p99 ${ms(acceptP99)}), ${n(o.shed)} × 503 (p99 ${ms(shedP99)}), ${n(o.other)} other, ${n(o.dropped)} dropped by k6`,
+        met: o.other === 0 && acceptP99 < 1000 && (o.shed === 0 || shedP99 < 100),
+      });
+    }
   }
   return g;
 }
@@ -62,12 +66,12 @@ export function markdown(r: Results): string {
   const row = (...c: string[]) => lines.push(`| ${c.join(' | ')} |`);
   if (s['1']) {
     const c = s['1'].confirm;
-    row('1', 'bare `node:http` (parse JSON, 202): highest arrival rate with p99 < 50 ms, 0 errors (k6)', `**${n(s['1'].rate)} req/s**`, c ? `p50 ${ms(c.p50)}, p99 ${ms(c.p99)}; k6 used ${c.k6Cores} cores` : '');
+    row('1', 'bare `node:http` (parse JSON, 202): highest arrival rate with p99 < 50 ms, 0 errors (k6)', `**${n(s['1'].rate)} req/s**`, `${c ? `p50 ${ms(c.p50)}, p99 ${ms(c.p99)}; k6 used ${c.k6Cores} cores` : ''}${s['1'].confirmed === false ? '; not confirmed by the 20 s run (machine busy)' : ''}`);
     row('1', 'bare `node:http`, closed loop (wrk, 64 connections)', `${n(s['1'].wrk.rps)} req/s`, `p99 ${ms(s['1'].wrk.p99)}`);
   }
   if (s['2']) {
     const c = s['2'].confirm;
-    row('2', '`POST /v1/transactions`: highest arrival rate with p99 < 50 ms, 0 errors (k6)', `**${n(s['2'].rate)} req/s**`, `${c ? `p50 ${ms(c.p50)}, p95 ${ms(c.p95)}, p99 ${ms(c.p99)}` : ''}${s['2'].ratioToStage1 !== undefined ? `; ${pct(s['2'].ratioToStage1)} of stage 1` : ''}; cores: ${cores(s['2'].cores)}`);
+    row('2', '`POST /v1/transactions`: highest arrival rate with p99 < 50 ms, 0 errors (k6)', `**${n(s['2'].rate)} req/s**`, `${c ? `p50 ${ms(c.p50)}, p95 ${ms(c.p95)}, p99 ${ms(c.p99)}` : ''}${s['2'].confirmed === false ? ' (not confirmed by the 20 s run: machine busy)' : ''}${s['2'].ratioToStage1 !== undefined ? `; ${pct(s['2'].ratioToStage1)} of stage 1` : ''}; cores: ${cores(s['2'].cores)}`);
     row('2', '`POST /v1/transactions`, closed loop (wrk, 64 connections)', `${n(s['2'].wrk.rps)} req/s`, `p99 ${ms(s['2'].wrk.p99)}, ${s['2'].wrk.non2xx} non-2xx`);
   }
   for (const x of s['3']?.runs ?? []) {
@@ -86,8 +90,10 @@ export function markdown(r: Results): string {
   if (s['6']) {
     const x = s['6'];
     row('6', 'peak RSS (VmHWM) in stages 2–5', `ingest-api ${n(x.hwmStages2to5Mb['ingest-api'])} MB, processor ${n(x.hwmStages2to5Mb.processor)} MB`, s['4'] ? `stage-4 processor ${n(s['4'].hwmMb)} MB` : '');
-    const o = x.overload;
-    row('6', `overload: ${n(o.rate)} req/s (2× stage 2) for the run`, `${n(o.accepted)} × 202, ${n(o.shed)} × 503`, `p99 202 ${ms(o.byStatus?.['202']?.p99)}, 503 ${ms(o.byStatus?.['503']?.p99)}; ${n(o.other)} other; ${n(o.dropped)} dropped by k6; peak RSS after ingest-api ${n(x.hwmAfterOverloadMb['ingest-api'])} MB, processor ${n(x.hwmAfterOverloadMb.processor)} MB`);
+    for (const o of x.overloads ?? [x.overload]) {
+      row('6', `overload: ${n(o.rate)} req/s (${o.label ?? '2× stage 2'}) for ${o.seconds ?? 30} s`, `${n(o.accepted)} × 202, ${n(o.shed)} × 503`, `p99 202 ${ms(o.byStatus?.['202']?.p99)}, 503 ${ms(o.byStatus?.['503']?.p99)}; ${n(o.other)} other; ${n(o.dropped)} dropped by k6; cores: ${cores(o.cores)}`);
+    }
+    row('6', 'peak RSS after the overloads', `ingest-api ${n(x.hwmAfterOverloadMb['ingest-api'])} MB, processor ${n(x.hwmAfterOverloadMb.processor)} MB`, '');
   }
   if (r.goals.length) {
     lines.push('', '| Goal | Target | Measured | |', '|---|---|---|---|');
