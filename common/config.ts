@@ -12,7 +12,7 @@ const Env = z.object({
   TXPIPE_PROCESSOR_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   TXPIPE_GROUP_ID: z.string().min(1).optional(),
   /** How long to wait for more requests before a produce call goes out (micro-batching). */
-  TXPIPE_LINGER_MS: z.coerce.number().min(0).max(100).default(5),
+  TXPIPE_LINGER_MS: z.coerce.number().min(0).max(100).default(2),
   /** Idempotency flags outlive the topic's retention so a redelivered message always finds its flag. */
   TXPIPE_FLAG_RETENTION_MS: z.coerce.number().int().min(60_000).default(8 * 24 * 3600 * 1000),
   /** How often the processor's sweeper looks for expired holds. */
