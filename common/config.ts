@@ -11,7 +11,7 @@ const Env = z.object({
   TXPIPE_PROCESSOR_HOST: z.string().default('127.0.0.1'),
   TXPIPE_PROCESSOR_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   TXPIPE_GROUP_ID: z.string().min(1).optional(),
-  /** How long to wait for more requests before a produce call goes out (micro-batching). */
+  /** How long a request waits for others to be accepted with it: one claim pipeline, one produce call (ingest-api/window.ts). */
   TXPIPE_LINGER_MS: z.coerce.number().min(0).max(100).default(2),
   /** Idempotency flags outlive the topic's retention so a redelivered message always finds its flag. */
   TXPIPE_FLAG_RETENTION_MS: z.coerce.number().int().min(60_000).default(8 * 24 * 3600 * 1000),
@@ -19,6 +19,8 @@ const Env = z.object({
   TXPIPE_SWEEP_INTERVAL_MS: z.coerce.number().int().min(10).default(1000),
   /** Bytes the processor fetches per partition at a time: bigger batches go faster, smaller ones use less memory. */
   TXPIPE_FETCH_MAX_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(128 * 1024),
+  /** How long a processor fetch waits for messages to gather: fewer, larger rounds (CPU) against latency. */
+  TXPIPE_FETCH_WAIT_MS: z.coerce.number().int().min(0).max(1000).default(20),
   TXPIPE_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 
@@ -28,7 +30,7 @@ export interface Config {
   topicPrefix: string;
   partitions: number;
   ingest: { host: string; port: number };
-  processor: { host: string; port: number; groupId: string; fetchMaxBytes: number };
+  processor: { host: string; port: number; groupId: string; fetchMaxBytes: number; fetchWaitMs: number };
   lingerMs: number;
   flagRetentionMs: number;
   sweepIntervalMs: number;
@@ -53,6 +55,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       port: e.TXPIPE_PROCESSOR_PORT,
       groupId: e.TXPIPE_GROUP_ID ?? `${e.TXPIPE_TOPIC_PREFIX}-processor`,
       fetchMaxBytes: e.TXPIPE_FETCH_MAX_BYTES,
+      fetchWaitMs: e.TXPIPE_FETCH_WAIT_MS,
     },
     lingerMs: e.TXPIPE_LINGER_MS,
     flagRetentionMs: e.TXPIPE_FLAG_RETENTION_MS,

@@ -1,5 +1,6 @@
 // kafkajs clients as txpipe uses them: acks=all idempotent producers, logs through our logger.
 import { Kafka, Partitioners, logLevel, type LogEntry, type Producer } from 'kafkajs';
+import './kafkajs-fix.ts';
 import { createLogger } from './log.ts';
 
 const kafkaLog = createLogger('kafkajs');

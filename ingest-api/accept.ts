@@ -9,6 +9,7 @@ import { statusKey } from '../common/status.ts';
 import { callScript } from '../lua/scripts.ts';
 import { ApiError } from './errors.ts';
 import type { Publisher } from './publisher.ts';
+import { checkReferences } from './references.ts';
 
 export interface AcceptDeps {
   redis: Redis;
@@ -23,7 +24,19 @@ const inFlightWindowMs = 30_000;
 
 export type Accepted = { id: string; status: 'accepted'; replayed: boolean };
 
-export async function accept(deps: AcceptDeps, messages: Message[]): Promise<Array<Accepted | ApiError>> {
+/**
+ * Checks what each message names (references.ts), then accepts those that pass: one answer per item, in
+ * order. `prefix` is the item's field path in a batch ('' for a single transaction).
+ */
+export async function acceptChecked(deps: AcceptDeps, items: Array<{ message: Message; prefix: string }>): Promise<Array<Accepted | ApiError>> {
+  const refused = await checkReferences(deps.redis, items);
+  const valid = items.flatMap((it, i) => (refused[i] ? [] : [it.message]));
+  const accepted = valid.length ? await accept(deps, valid) : [];
+  let next = 0;
+  return refused.map((e) => e ?? accepted[next++]!);
+}
+
+async function accept(deps: AcceptDeps, messages: Message[]): Promise<Array<Accepted | ApiError>> {
   const now = Date.now();
   const digests = messages.map(digestOf);
   const claims = await claimAll(deps, messages, digests, now);

@@ -7,11 +7,11 @@ import { limits } from '../common/limits.ts';
 import type { AcceptDeps } from './accept.ts';
 import { ApiError, fromZod } from './errors.ts';
 import { acceptBatch } from './batch.ts';
-import { acceptTransaction } from './hot-path.ts';
+import { acceptTransaction, type TransactionDeps } from './hot-path.ts';
 import { parseBatch } from './parse.ts';
 import { readAccount, readHold, readSeats, readStock, readTransaction } from './reads.ts';
 
-export interface AppDeps extends AcceptDeps {
+export interface AppDeps extends AcceptDeps, TransactionDeps {
   ready: ReadinessCheck;
 }
 

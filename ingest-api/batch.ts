@@ -1,11 +1,10 @@
 // POST /v1/transactions/batch: every item is parsed, checked and accepted (or refused) on its own; the
-// accepted ones share one claim pipeline and one produce call (accept()).
+// items share one pipeline of checks, one of claims and one produce call (acceptChecked()).
 import { ingestRejected } from '../common/metrics.ts';
 import type { Message } from '../common/messages/index.ts';
-import { accept, type AcceptDeps } from './accept.ts';
+import { acceptChecked, type AcceptDeps } from './accept.ts';
 import { ApiError } from './errors.ts';
 import { parseTransaction } from './parse.ts';
-import { checkReferences } from './references.ts';
 
 export type ItemResult =
   | { index: number; id: string; status: 'accepted' }
@@ -29,16 +28,9 @@ export async function acceptBatch(deps: AcceptDeps, items: unknown[]): Promise<I
     }
   });
 
-  const refused = await checkReferences(deps.redis, parsed);
-  const valid = parsed.filter((it, i) => {
-    const e = refused[i];
-    if (e) refuse(it.index, e);
-    return !e;
-  });
-
-  const accepted = await accept(deps, valid.map((it) => it.message));
-  accepted.forEach((r, i) => {
-    const index = valid[i]!.index;
+  const answers = await acceptChecked(deps, parsed);
+  answers.forEach((r, i) => {
+    const index = parsed[i]!.index;
     if (r instanceof ApiError) refuse(index, r);
     else results[index] = { index, id: r.id, status: 'accepted' };
   });

@@ -10,19 +10,23 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { limits } from '../common/limits.ts';
 import { ingestRejected, ingestRequestDuration, ingestRequests } from '../common/metrics.ts';
-import { accept, type Accepted, type AcceptDeps } from './accept.ts';
+import type { Accepted } from './accept.ts';
 import { ApiError } from './errors.ts';
 import { parseTransaction } from './parse.ts';
-import { checkReferences } from './references.ts';
+import type { AcceptWindow } from './window.ts';
+import type { Logger } from '../common/log.ts';
 
-/** The route handler's work, shared by the Express route and the hot path: parse, check, accept. */
-export async function acceptTransaction(deps: AcceptDeps, body: unknown, idempotencyKey: string | undefined): Promise<Accepted> {
-  const message = parseTransaction(body, idempotencyKey);
-  const [unknown] = await checkReferences(deps.redis, [{ message, prefix: '' }]);
-  if (unknown) throw unknown;
-  const [result] = await accept(deps, [message]);
+export interface TransactionDeps {
+  window: AcceptWindow;
+  log: Logger;
+}
+
+/** The route handler's work, shared by the Express route and the hot path: parse, then check and accept
+ * together with the requests of the same window (window.ts). */
+export async function acceptTransaction(deps: TransactionDeps, body: unknown, idempotencyKey: string | undefined): Promise<Accepted> {
+  const result = await deps.window.accept(parseTransaction(body, idempotencyKey));
   if (result instanceof ApiError) throw result;
-  return result!;
+  return result;
 }
 
 const route = '/v1/transactions';
@@ -41,7 +45,7 @@ export function plain(req: Pick<IncomingMessage, 'method' | 'url' | 'headers'>):
 }
 
 /** Wraps the Express app: plain `POST /v1/transactions` here, the rest to `app`. */
-export function withHotPath(deps: AcceptDeps, app: RequestListener, maxInFlight: number = limits.maxInFlightRequests): RequestListener {
+export function withHotPath(deps: TransactionDeps, app: RequestListener, maxInFlight: number = limits.maxInFlightRequests): RequestListener {
   const respond = (res: ServerResponse, started: number, status: number, body: unknown, headers?: Record<string, string>) => {
     const json = JSON.stringify(body);
     res.writeHead(status, { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(json) });

@@ -10,6 +10,7 @@ import { createRedis } from '../common/redis.ts';
 import { createApp, type AppDeps } from './app.ts';
 import { withHotPath } from './hot-path.ts';
 import { Publisher } from './publisher.ts';
+import { AcceptWindow } from './window.ts';
 
 const config = loadConfig();
 const log = createLogger('ingest-api', config.logLevel);
@@ -17,17 +18,17 @@ collectProcessMetrics('ingest-api');
 
 const kafka = createKafka(config.kafkaBrokers, 'txpipe-ingest');
 const producer = createProducer(kafka);
-const publisher = new Publisher(producer, { lingerMs: config.lingerMs, maxPending: limits.maxPendingProduces, maxBatch: 2000 });
+const publisher = new Publisher(producer, { maxPending: limits.maxPendingProduces, maxBatch: 2000 });
 // Ingest runs one script, the idempotency claim (accept.ts); registering only it keeps pipelines cheap.
 const redis = createRedis(config.redisUrl, { name: 'txpipe-ingest', failFast: true, scripts: ['tx.claim'] });
 
 producer.on(producer.events.CONNECT, () => { publisher.connected = true; });
 producer.on(producer.events.DISCONNECT, () => { publisher.connected = false; });
 
+const acceptDeps = { redis, publisher, log, topics: topicNames(config.topicPrefix), retentionMs: config.flagRetentionMs };
 const deps: AppDeps = {
-  redis, publisher, log,
-  topics: topicNames(config.topicPrefix),
-  retentionMs: config.flagRetentionMs,
+  ...acceptDeps,
+  window: new AcceptWindow(acceptDeps, config.lingerMs),
   ready: async () => ({
     kafka: publisher.connected,
     redis: await redis.ping().then(() => true, () => false),

@@ -1,6 +1,7 @@
 // Micro-batching: concurrent requests share one acks=all produce call instead of a round trip each.
-// A batch leaves after `lingerMs`, or at once when the previous one is acknowledged and more wait;
-// every request's promise settles only with its own batch's acknowledgement.
+// One produce call is in flight at a time (the idempotent producer's own limit); what arrives meanwhile
+// goes together in the next one. The waiting for more requests happens before, in window.ts. Every
+// request's promise settles only with its own batch's acknowledgement.
 import type { Message as KafkaRecord, Producer } from 'kafkajs';
 import { kafkaUnavailable, produceBatchSize, produceDuration, producesPending } from '../common/metrics.ts';
 import { ApiError } from './errors.ts';
@@ -13,7 +14,6 @@ interface Pending {
 }
 
 export interface PublisherOptions {
-  lingerMs: number;
   /** Past this many waiting messages, publish() refuses at once (503) rather than queue without bound. */
   maxPending: number;
   /** Messages per produce call. */
@@ -23,7 +23,6 @@ export interface PublisherOptions {
 export class Publisher {
   private queue: Pending[] = [];
   private sending = false;
-  private timer: NodeJS.Timeout | undefined;
   private inFlight = 0;
   connected = false;
 
@@ -53,18 +52,10 @@ export class Publisher {
   }
 
   private schedule() {
-    if (this.sending || this.timer) return;
-    if (this.queue.length >= this.opts.maxBatch || this.opts.lingerMs === 0) {
-      setImmediate(() => void this.flush());
-      this.timer = undefined;
-      this.sending = true;
-      return;
-    }
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.sending = true;
-      void this.flush();
-    }, this.opts.lingerMs);
+    if (this.sending) return;
+    // After this turn: the records queued in the same turn go in the same call.
+    this.sending = true;
+    setImmediate(() => void this.flush());
   }
 
   private async flush(): Promise<void> {

@@ -10,6 +10,7 @@ export interface ConsumerOptions {
   groupId: string;
   partitionsConcurrently: number;
   fetchMaxBytes: number;
+  fetchWaitMs: number;
   /** Readiness: true once the consumer is in its group, false after a crash. */
   onMembership(inGroup: boolean): void;
 }
@@ -19,10 +20,10 @@ export async function startConsumer(kafka: Kafka, deps: BatchDeps, topics: Topic
     groupId: opts.groupId,
     sessionTimeout: 30_000,
     heartbeatInterval: 3_000,
-    // A fetch returns once 64 KiB are waiting, or after 20 ms with what there is: under light load each
-    // round (its Redis round trips, produce and commit) carries ~20 ms of messages instead of a handful,
-    // for at most 20 ms more end-to-end latency; under heavy load it returns at once.
-    maxWaitTimeInMs: 20,
+    // A fetch returns once 64 KiB are waiting, or after fetchWaitMs with what there is: under light load
+    // each round (its Redis round trips, produce and commit) carries that long's messages instead of a
+    // handful, for at most that much more end-to-end latency; under heavy load it returns at once.
+    maxWaitTimeInMs: opts.fetchWaitMs,
     minBytes: 64 * 1024,
     maxBytesPerPartition: opts.fetchMaxBytes,
     // One fetch holds at most a partition's worth for each partition handled at once: the memory of a

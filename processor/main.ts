@@ -32,6 +32,7 @@ const consumer = await startConsumer(kafka, { redis, producer, topics, retention
   // Every assigned partition at once (a partition per domain topic): their round trips are shared.
   partitionsConcurrently: config.partitions * domains.length,
   fetchMaxBytes: config.processor.fetchMaxBytes,
+  fetchWaitMs: config.processor.fetchWaitMs,
   onMembership: (inGroup) => { joined = inGroup; },
 });
 const sweeper = new Sweeper({ redis, producer, topics, log, intervalMs: config.sweepIntervalMs });

@@ -4,8 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { AcceptDeps } from '../ingest-api/accept.ts';
-import { plain, withHotPath } from '../ingest-api/hot-path.ts';
+import { plain, withHotPath, type TransactionDeps } from '../ingest-api/hot-path.ts';
 import { startPipeline, uid, type Pipeline } from './harness.ts';
 
 let p: Pipeline;
@@ -134,7 +133,7 @@ describe('admission', () => {
       req.resume();
       held.push(res);
     };
-    const server = createServer(withHotPath({} as AcceptDeps, app, 2)).listen(0, '127.0.0.1');
+    const server = createServer(withHotPath({} as TransactionDeps, app, 2)).listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const post = (path: string) => fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
