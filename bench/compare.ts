@@ -32,7 +32,7 @@ const only = option('only');
 const withWrk = argv.includes('--wrk');
 const envBase = option('env-base')?.split(',').filter(Boolean) ?? [];
 const envWork = option('env-work')?.split(',').filter(Boolean) ?? [];
-const envOf = (v: { label: string }) => Object.fromEntries((v.label === 'working tree' ? envWork : envBase).map((kv) => kv.split('=') as [string, string]));
+const envOf = (v: { label: string }) => Object.fromEntries((v.label === 'working tree' ? envWork : envBase).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
 const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
 const workDir = path.join(repoRoot, '.cache', 'bench', `compare-${stamp}`);
 fs.mkdirSync(workDir, { recursive: true });
@@ -165,10 +165,11 @@ async function main() {
   try {
     const bodiesFile = path.join(workDir, 'bodies.json');
     const ndjson = path.join(workDir, 'bodies.ndjson');
-    for (let r = 0; r < rounds; r++) {
-      const order = r % 2 === 0 ? [base, work] : [work, base];
+    // Round -1 warms Kafka's JIT (its C2 compiler outworks the broker for the first minute) and is discarded.
+    for (let r = only === 'drain' ? 0 : -1; r < rounds; r++) {
+      const order = r === -1 ? [base] : r % 2 === 0 ? [base, work] : [work, base];
       for (const v of order) {
-        const tag = `${stamp.slice(11).replace(/\D/g, '')}r${r}${v === base ? 'a' : 'b'}`;
+        const tag = `${stamp.slice(11).replace(/\D/g, '')}r${r < 0 ? 'w' : r}${v === base ? 'a' : 'b'}`;
         // Each round's bodies name its own accounts (the prefix), so rounds do not share state.
         const w = makeWorld(`c${tag}`, { accounts: 10_000, skus: 100, events: 20, seatsPerEvent: 2000 });
         const b = mixBodies(w, 50_000);
@@ -176,6 +177,10 @@ async function main() {
         fs.writeFileSync(ndjson, b.map((x) => JSON.stringify(x)).join('\n') + '\n');
         if (only !== 'drain') {
           const s = await ingestRound(svc, k6, v, tag, bodiesFile, ndjson);
+          if (r < 0) {
+            say(`warm-up ${v.label} (discarded): ${JSON.stringify(s.fixed)}`);
+            continue;
+          }
           samples.push(s);
           say(`round ${r} ${v.label}: ${JSON.stringify({ fixed: s.fixed, wrk: s.wrk })}`);
         }
