@@ -10,4 +10,4 @@ USER node
 # Listen on all interfaces inside the container (the defaults are 127.0.0.1).
 ENV TXPIPE_INGEST_HOST=0.0.0.0 TXPIPE_PROCESSOR_HOST=0.0.0.0
 EXPOSE 8080 9464
-CMD ["node", "--import", "tsx", "ingest-api/main.ts"]
+CMD ["node", "--max-semi-space-size=32", "--import", "tsx", "ingest-api/main.ts"]

@@ -6,7 +6,7 @@ import { loadConfig } from '../common/config.ts';
 import { repoRoot } from './kafka-jars.ts';
 import { startKafka } from './kafka.ts';
 import { portIsFree } from './ports.ts';
-import { commandExists, exited, sleep, spawnOwned, stopChild, tail } from './proc.ts';
+import { commandExists, exited, serviceNodeArgs, sleep, spawnOwned, stopChild, tail } from './proc.ts';
 import { prometheusMissing, startPrometheus } from './prometheus.ts';
 import { startRedis } from './redis.ts';
 import { ensureTopics } from './topics.ts';
@@ -84,7 +84,7 @@ function startApp(name: 'ingest-api' | 'processor', env: NodeJS.ProcessEnv): Chi
   const out = fs.createWriteStream(logFile, { flags: 'a' });
   out.write(`\n==== ${name} start ${new Date().toISOString()} ====\n`);
   // `node --import tsx` runs the TypeScript entry in this one process (no tsx wrapper process to signal).
-  const child = spawnOwned(process.execPath, ['--import', 'tsx', path.join(name, 'main.ts')], {
+  const child = spawnOwned(process.execPath, serviceNodeArgs(name), {
     cwd: repoRoot,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

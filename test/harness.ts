@@ -9,6 +9,7 @@ import { inject } from 'vitest';
 import { topics as topicNames, type Topics } from '../common/config.ts';
 import { ensureTopics } from '../stack/topics.ts';
 import { freePort } from '../stack/ports.ts';
+import { serviceNodeArgs } from '../stack/proc.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 export const services = () => inject('services');
@@ -39,7 +40,7 @@ export class Service {
   constructor(readonly name: 'ingest-api' | 'processor', readonly env: NodeJS.ProcessEnv, readonly readyUrl: string) {}
 
   async start(): Promise<void> {
-    this.child = spawn(process.execPath, ['--import', 'tsx', `${this.name}/main.ts`], {
+    this.child = spawn(process.execPath, serviceNodeArgs(this.name), {
       cwd: root, env: this.env, stdio: ['ignore', 'pipe', 'pipe'],
     });
     const keep = (b: Buffer) => { this.output = (this.output + b.toString()).slice(-20_000); };

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../../stack/kafka-jars.ts';
-import { exited, sleep, spawnOwned, stopChild } from '../../stack/proc.ts';
+import { exited, serviceNodeArgs, sleep, spawnOwned, stopChild } from '../../stack/proc.ts';
 
 export type ServiceName = 'ingest-api' | 'processor';
 
@@ -113,7 +113,7 @@ export const round = (n: number, digits = 1) => {
   return Math.round(n * f) / f;
 };
 
-/** One txpipe service as a child process (`node [nodeArgs] --import tsx <name>/main.ts`). */
+/** One txpipe service as a child process (`node [nodeArgs] <serviceNodeArgs>`). */
 export class Service {
   child?: ChildProcess;
   constructor(
@@ -133,7 +133,7 @@ export class Service {
   async start(timeoutMs = 60_000): Promise<void> {
     fs.mkdirSync(path.dirname(this.logFile), { recursive: true });
     const out = fs.openSync(this.logFile, 'a');
-    this.child = spawnOwned(process.execPath, [...this.nodeArgs, '--import', 'tsx', path.join(this.name, 'main.ts')], {
+    this.child = spawnOwned(process.execPath, [...this.nodeArgs, ...serviceNodeArgs(this.name)], {
       cwd: this.appDir, env: this.env, stdio: ['ignore', out, out],
     });
     fs.closeSync(out);
