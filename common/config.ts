@@ -21,6 +21,11 @@ const Env = z.object({
   TXPIPE_FETCH_MAX_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(128 * 1024),
   /** How long a processor fetch waits for messages to gather: fewer, larger rounds (CPU) against latency. */
   TXPIPE_FETCH_WAIT_MS: z.coerce.number().int().min(0).max(1000).default(20),
+  /**
+   * The processor's CPU niceness (0-19). Where it shares CPUs with ingest-api, Kafka and Redis, its bursts
+   * wait for their requests: producers wait on accept latency, while the processor is asynchronous by design.
+   */
+  TXPIPE_PROCESSOR_NICE: z.coerce.number().int().min(0).max(19).default(10),
   TXPIPE_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 
@@ -30,7 +35,7 @@ export interface Config {
   topicPrefix: string;
   partitions: number;
   ingest: { host: string; port: number };
-  processor: { host: string; port: number; groupId: string; fetchMaxBytes: number; fetchWaitMs: number };
+  processor: { host: string; port: number; groupId: string; fetchMaxBytes: number; fetchWaitMs: number; nice: number };
   lingerMs: number;
   flagRetentionMs: number;
   sweepIntervalMs: number;
@@ -56,6 +61,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       groupId: e.TXPIPE_GROUP_ID ?? `${e.TXPIPE_TOPIC_PREFIX}-processor`,
       fetchMaxBytes: e.TXPIPE_FETCH_MAX_BYTES,
       fetchWaitMs: e.TXPIPE_FETCH_WAIT_MS,
+      nice: e.TXPIPE_PROCESSOR_NICE,
     },
     lingerMs: e.TXPIPE_LINGER_MS,
     flagRetentionMs: e.TXPIPE_FLAG_RETENTION_MS,

@@ -1,5 +1,6 @@
 // The processor service: consumes the domain topics and applies each message once, in Redis.
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import { domains, loadConfig, topics as topicNames } from '../common/config.ts';
 import { createKafka, createProducer } from '../common/kafka.ts';
 import { createLogger } from '../common/log.ts';
@@ -12,6 +13,12 @@ import { Sweeper } from './sweeper.ts';
 const config = loadConfig();
 const log = createLogger('processor', config.logLevel);
 collectProcessMetrics('processor');
+try {
+  // The main thread, where the JavaScript runs (Linux niceness is per thread).
+  os.setPriority(config.processor.nice);
+} catch (e) {
+  log.warn('could not lower the CPU priority', { nice: config.processor.nice, error: (e as Error).message });
+}
 
 const topics = topicNames(config.topicPrefix);
 const kafka = createKafka(config.kafkaBrokers, 'txpipe-processor');

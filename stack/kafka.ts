@@ -43,6 +43,10 @@ function serverProperties(dataDir: string, port: number, cport: number): string 
     'share.coordinator.state.topic.replication.factor=1',
     'share.coordinator.state.topic.min.isr=1',
     'group.initial.rebalance.delay.ms=0',
+    // Request threads for a small local box (defaults 3 network + 8 I/O): on 2 cores the extra threads only
+    // add context switches between the broker and the processes it serves.
+    'num.network.threads=2',
+    'num.io.threads=2',
     // Topics come from ensureTopics only, so a typo in a topic name fails loudly instead of creating one.
     'auto.create.topics.enable=false',
     'num.partitions=6',
