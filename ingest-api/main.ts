@@ -68,6 +68,7 @@ async function shutdown(signal: string) {
   log.info('stopping: no new requests, waiting for pending acknowledgements', { signal });
   server.close();
   server.closeIdleConnections();
+  await deps.window.drain();
   await publisher.drain();
   await producer.disconnect().catch(() => undefined);
   redis.disconnect();

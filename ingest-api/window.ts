@@ -15,6 +15,8 @@ interface Waiting {
 export class AcceptWindow {
   private open: Waiting[] = [];
   private cancelTimer: (() => void) | undefined;
+  /** Requests of closed windows still waiting for their answers. */
+  private answering = 0;
 
   constructor(private readonly deps: AcceptDeps, private readonly lingerMs: number, private readonly maxItems = 1000) {}
 
@@ -41,9 +43,18 @@ export class AcceptWindow {
     this.cancelTimer = undefined;
     const items = this.open;
     this.open = [];
-    acceptChecked(this.deps, items.map((it) => ({ message: it.message, prefix: '' }))).then(
-      (results) => items.forEach((it, i) => it.resolve(results[i]!)),
-      (e: unknown) => items.forEach((it) => it.reject(e)),
-    );
+    this.answering += items.length;
+    acceptChecked(this.deps, items.map((it) => ({ message: it.message, prefix: '' })))
+      .then(
+        (results) => items.forEach((it, i) => it.resolve(results[i]!)),
+        (e: unknown) => items.forEach((it) => it.reject(e)),
+      )
+      .finally(() => { this.answering -= items.length; });
+  }
+
+  /** On shutdown, before the producer goes: waits until every request taken has its answer. */
+  async drain(): Promise<void> {
+    if (this.open.length) this.close();
+    while (this.answering > 0) await new Promise((r) => setTimeout(r, 10));
   }
 }
