@@ -8,6 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { topics as topicNames } from '../common/config.ts';
 import { repoRoot } from '../stack/kafka-jars.ts';
 import { sleep } from '../stack/proc.ts';
 import { provideServices, type Services } from '../stack/services.ts';
@@ -60,14 +61,21 @@ interface Sample {
 
 const cpuOf = (pid: number | undefined) => (pid ? cpuSeconds(pid) ?? 0 : 0);
 
-async function ingestRound(svc: Services, k6: string, v: { dir: string; label: string }, tag: string, bodiesFile: string, ndjson: string): Promise<Sample> {
-  const prefix = `c${tag}`;
+/** The benchmark's world: 10,000 accounts, 100 skus, 20 events of 2,000 seats (as in npm run bench). */
+const worldSize = { accounts: 10_000, skus: 100, events: 20, seatsPerEvent: 2000 };
+
+/** A round's own topics (its prefix), world, Kafka client and connected admin. */
+async function roundOn(svc: Services, prefix: string) {
   await ensureTopics(svc.kafkaBrokers, prefix, 6);
-  const world = makeWorld(prefix, { accounts: 10_000, skus: 100, events: 20, seatsPerEvent: 2000 });
   const kafka = benchKafka(svc.kafkaBrokers);
   const admin = kafka.admin();
   await admin.connect();
-  const topics = (await import('../common/config.ts')).topics(prefix);
+  return { world: makeWorld(prefix, worldSize), kafka, admin, topics: topicNames(prefix) };
+}
+
+async function ingestRound(svc: Services, k6: string, v: { dir: string; label: string }, tag: string, bodiesFile: string, ndjson: string): Promise<Sample> {
+  const prefix = `c${tag}`;
+  const { world, kafka, admin, topics } = await roundOn(svc, prefix);
   await preload(kafka, topics, setup(world), `${prefix}-s-`);
   const p = await startPipeline(svc, prefix, { workDir, ingest: true, processor: true, appDir: v.dir, env: envOf(v) });
   const sample: Sample = { variant: v.label };
@@ -111,12 +119,7 @@ async function ingestRound(svc: Services, k6: string, v: { dir: string; label: s
 
 async function drainRound(svc: Services, v: { dir: string; label: string }, tag: string): Promise<Sample> {
   const prefix = `d${tag}`;
-  await ensureTopics(svc.kafkaBrokers, prefix, 6);
-  const world = makeWorld(prefix, { accounts: 10_000, skus: 100, events: 20, seatsPerEvent: 2000 });
-  const kafka = benchKafka(svc.kafkaBrokers);
-  const admin = kafka.admin();
-  await admin.connect();
-  const topics = (await import('../common/config.ts')).topics(prefix);
+  const { world, kafka, admin, topics } = await roundOn(svc, prefix);
   const s = setup(world);
   function* all(): Generator<Body> {
     yield* s;
@@ -171,7 +174,7 @@ async function main() {
       for (const v of order) {
         const tag = `${stamp.slice(11).replace(/\D/g, '')}r${r < 0 ? 'w' : r}${v === base ? 'a' : 'b'}`;
         // Each round's bodies name its own accounts (the prefix), so rounds do not share state.
-        const w = makeWorld(`c${tag}`, { accounts: 10_000, skus: 100, events: 20, seatsPerEvent: 2000 });
+        const w = makeWorld(`c${tag}`, worldSize);
         const b = mixBodies(w, 50_000);
         fs.writeFileSync(bodiesFile, JSON.stringify(b.map((x) => JSON.stringify(x))));
         fs.writeFileSync(ndjson, b.map((x) => JSON.stringify(x)).join('\n') + '\n');
