@@ -14,7 +14,7 @@ const Env = z.object({
   /** How long a request waits for others to be accepted with it: one claim pipeline, one produce call (ingest-api/window.ts). */
   TXPIPE_LINGER_MS: z.coerce.number().min(0).max(100).default(2),
   /** Idempotency flags outlive the topic's retention so a redelivered message always finds its flag. */
-  TXPIPE_FLAG_RETENTION_MS: z.coerce.number().int().min(60_000).default(8 * 24 * 3600 * 1000),
+  TXPIPE_FLAG_RETENTION_MS: z.coerce.number().int().min(1000).default(8 * 24 * 3600 * 1000),
   /** How often the processor's sweeper looks for expired holds. */
   TXPIPE_SWEEP_INTERVAL_MS: z.coerce.number().int().min(10).default(1000),
   /** Bytes the processor fetches per partition at a time: bigger batches go faster, smaller ones use less memory. */
@@ -25,6 +25,8 @@ const Env = z.object({
    * The processor's CPU niceness (0-19). Where it shares CPUs with ingest-api, Kafka and Redis, its bursts
    * wait for their requests: producers wait on accept latency, while the processor is asynchronous by design.
    */
+  /** How often the processor compares each partition's watermark in Redis with what it wrote there (a rollback without a reconnect). */
+  TXPIPE_WATERMARK_CHECK_MS: z.coerce.number().int().min(100).max(5000).default(5000),
   TXPIPE_PROCESSOR_NICE: z.coerce.number().int().min(0).max(19).default(10),
   TXPIPE_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
@@ -35,7 +37,7 @@ export interface Config {
   topicPrefix: string;
   partitions: number;
   ingest: { host: string; port: number };
-  processor: { host: string; port: number; groupId: string; fetchMaxBytes: number; fetchWaitMs: number; nice: number };
+  processor: { host: string; port: number; groupId: string; fetchMaxBytes: number; fetchWaitMs: number; watermarkCheckMs: number; nice: number };
   lingerMs: number;
   flagRetentionMs: number;
   sweepIntervalMs: number;
@@ -61,6 +63,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       groupId: e.TXPIPE_GROUP_ID ?? `${e.TXPIPE_TOPIC_PREFIX}-processor`,
       fetchMaxBytes: e.TXPIPE_FETCH_MAX_BYTES,
       fetchWaitMs: e.TXPIPE_FETCH_WAIT_MS,
+      watermarkCheckMs: e.TXPIPE_WATERMARK_CHECK_MS,
       nice: e.TXPIPE_PROCESSOR_NICE,
     },
     lingerMs: e.TXPIPE_LINGER_MS,

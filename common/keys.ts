@@ -14,3 +14,13 @@ export const holdKey = (domain: Domain, entity: string, hold: string) => `${doma
 
 /** Units per customer of a sku (reserved + sold), for the per-customer limit. */
 export const customersKey = (sku: string) => `stock:{${sku}}:customers`;
+
+/**
+ * Where the processor records how far each partition is applied (lua/watermark.advance-1.lua): one hash per
+ * Redis node, `<topic>/<partition>` -> last offset. It must live on the node that holds the writes it vouches
+ * for, so on a cluster each node gets its own tag; one Redis has one.
+ */
+export const watermarkKey = (tag = '0') => `watermarks:{${tag}}`;
+
+/** The watermark field of one partition. */
+export const watermarkField = (topic: string, partition: number) => `${topic}/${partition}`;

@@ -165,6 +165,24 @@ export const sweeperExpirations = counter(
   ['type'],
 );
 
+export const rewinds = counter(
+  'processor',
+  'txpipe_processor_rewinds_total',
+  'Times a partition was sought back because Redis had lost writes the processor had applied (its watermark was behind).',
+  ['topic'],
+);
+export const rewoundMessages = counter(
+  'processor',
+  'txpipe_processor_rewound_messages_total',
+  'Offsets moved back over by rewinds: the messages applied again because Redis had lost them.',
+  ['topic'],
+);
+export const refusedPartitions = gauge(
+  'processor',
+  'txpipe_processor_refused_partitions',
+  'Partitions the processor refuses to go on with: a replay that would reach past the flag retention, or a log that no longer holds what Redis needs.',
+);
+
 // Known label values start at zero, so rate() and increase() (the DLQ alert) count the very first event.
 for (const reason of ['disconnected', 'overloaded', 'produce_failed']) kafkaUnavailable.inc({ reason }, 0);
 for (const domain of domains) processedMessages.inc({ domain, type: 'unknown', code: 'dlq' }, 0);

@@ -33,6 +33,32 @@ export function writeOutcome(p: ChainableCommander, o: Outcome, retentionMs: num
   p.pexpire(statusKey(o.id), retentionMs);
 }
 
+/** The payload digest of the client's message under its id (the field lua/tx.claim-1.lua compares). */
+export function writeDigest(p: ChainableCommander, id: string, digest: string): void {
+  p.hsetnx(statusKey(id), 'digest', digest);
+}
+
+/**
+ * Another payload reached the processor under an id already decided (ingest could not check it: Redis was
+ * away). Its effect is dropped; the id's record keeps the first outcome and lists the dropped payloads by
+ * digest (idempotent on redelivery), so the client that sent one can see it was not applied.
+ */
+export function writeConflict(p: ChainableCommander, id: string, digest: string, type: string, ingestedAt: number, retentionMs: number): void {
+  p.hset(statusKey(id), `conflict:${digest}`, `${type} ${ingestedAt}`);
+  p.pexpire(statusKey(id), retentionMs);
+}
+
+/** The dropped payloads of a status record (writeConflict), oldest first. */
+export function conflictsOf(record: Record<string, string>): Array<{ type: string; ingestedAt: number }> {
+  return Object.entries(record)
+    .filter(([field]) => field.startsWith('conflict:'))
+    .map(([, value]) => {
+      const [type, at] = value.split(' ') as [string, string];
+      return { type, ingestedAt: Number(at) };
+    })
+    .sort((a, b) => a.ingestedAt - b.ingestedAt);
+}
+
 /** Marks a multi-step transaction as under way (a transfer between its debit and its credit). */
 export function writeStep(p: ChainableCommander, id: string, type: string, step: string, retentionMs: number): void {
   p.hset(statusKey(id), { type, step });

@@ -22,7 +22,15 @@ export interface AcceptDeps {
 /** How long a claimed id blocks a concurrent duplicate (409) before another request may take it over. */
 const inFlightWindowMs = 30_000;
 
-export type Accepted = { id: string; status: 'accepted'; replayed: boolean };
+/**
+ * `unchecked`: Redis did not answer the idempotency check, so the id was published without it. It is still
+ * applied once; but if it was used before with another payload, this one is dropped as a conflict, which
+ * GET /v1/transactions/:id then shows.
+ */
+export type Accepted = { id: string; status: 'accepted'; replayed: boolean; unchecked?: true };
+
+/** The 202 body (and a batch item's result): the id, and the warning when idempotency went unchecked. */
+export const acceptedBody = (a: Accepted) => ({ id: a.id, status: a.status, ...(a.unchecked && { idempotency: 'unchecked' as const }) });
 
 /**
  * Checks what each message names (references.ts), then accepts those that pass: one answer per item, in
@@ -64,7 +72,7 @@ async function accept(deps: AcceptDeps, messages: Message[]): Promise<Array<Acce
       try {
         await deps.publisher.publish([{ topic: deps.topics[domain], record: { key: entity, value: encodeMessage(m), timestamp: String(now) } }]);
         ingestAccepted.inc({ type: m.type });
-        results[i] = { id: m.id, status: 'accepted', replayed: false };
+        results[i] = { id: m.id, status: 'accepted', replayed: false, ...(claims[i] === 'unchecked' && { unchecked: true as const }) };
         if (claimed) await coalesced(deps.redis, (p) => p.hset(statusKey(m.id), 'state', 'accepted')).catch(() => undefined);
       } catch (e) {
         results[i] = e instanceof ApiError ? e : new ApiError(503, 'kafka_unavailable', (e as Error).message, undefined, 2);

@@ -4,7 +4,7 @@ import { Id } from '../common/messages/fields.ts';
 import { ingestRejected, ingestRequestDuration, ingestRequests } from '../common/metrics.ts';
 import { handleOps, type ReadinessCheck } from '../common/ops-server.ts';
 import { limits } from '../common/limits.ts';
-import type { AcceptDeps } from './accept.ts';
+import { acceptedBody, type AcceptDeps } from './accept.ts';
 import { ApiError, fromZod } from './errors.ts';
 import { acceptBatch } from './batch.ts';
 import { acceptTransaction, type TransactionDeps } from './hot-path.ts';
@@ -70,7 +70,7 @@ export function createApp(deps: AppDeps) {
   app.post('/v1/transactions', requireJson, json(limits.maxBodyBytes), route(async (req, res) => {
     const result = await acceptTransaction(deps, req.body, req.get('Idempotency-Key'));
     if (result.replayed) res.set('Idempotent-Replayed', 'true');
-    res.status(202).json({ id: result.id, status: result.status });
+    res.status(202).json(acceptedBody(result));
   }));
 
   // Each item accepted or refused on its own: 200 with one result per item, in order.

@@ -2,12 +2,12 @@
 // items share one pipeline of checks, one of claims and one produce call (acceptChecked()).
 import { ingestRejected } from '../common/metrics.ts';
 import type { Message } from '../common/messages/index.ts';
-import { acceptChecked, type AcceptDeps } from './accept.ts';
+import { acceptChecked, acceptedBody, type AcceptDeps } from './accept.ts';
 import { ApiError } from './errors.ts';
 import { parseTransaction } from './parse.ts';
 
 export type ItemResult =
-  | { index: number; id: string; status: 'accepted' }
+  | { index: number; id: string; status: 'accepted'; idempotency?: 'unchecked' }
   | { index: number; status: 'refused'; error: { status: number; code: string; message: string; field?: string } };
 
 export async function acceptBatch(deps: AcceptDeps, items: unknown[]): Promise<ItemResult[]> {
@@ -32,7 +32,7 @@ export async function acceptBatch(deps: AcceptDeps, items: unknown[]): Promise<I
   answers.forEach((r, i) => {
     const index = parsed[i]!.index;
     if (r instanceof ApiError) refuse(index, r);
-    else results[index] = { index, id: r.id, status: 'accepted' };
+    else results[index] = { index, ...acceptedBody(r) };
   });
   return results;
 }

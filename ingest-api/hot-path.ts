@@ -10,7 +10,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { limits } from '../common/limits.ts';
 import { ingestRejected, ingestRequestDuration, ingestRequests } from '../common/metrics.ts';
-import type { Accepted } from './accept.ts';
+import { acceptedBody, type Accepted } from './accept.ts';
 import { ApiError } from './errors.ts';
 import { parseTransaction } from './parse.ts';
 import type { AcceptWindow } from './window.ts';
@@ -91,7 +91,7 @@ export function withHotPath(deps: TransactionDeps, app: RequestListener, maxInFl
     }
     try {
       const result = await acceptTransaction(deps, body, req.headers['idempotency-key'] as string | undefined);
-      respond(res, started, 202, { id: result.id, status: result.status }, result.replayed ? { 'Idempotent-Replayed': 'true' } : undefined);
+      respond(res, started, 202, acceptedBody(result), result.replayed ? { 'Idempotent-Replayed': 'true' } : undefined);
     } catch (e) {
       fail(res, started, e);
     }

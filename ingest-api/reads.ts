@@ -2,16 +2,18 @@
 import type { Redis } from 'ioredis';
 import type { Domain } from '../common/config.ts';
 import { entityKey, holdKey } from '../common/keys.ts';
-import { statusKey } from '../common/status.ts';
+import { conflictsOf, statusKey } from '../common/status.ts';
 import { ApiError } from './errors.ts';
 
 export async function readTransaction(redis: Redis, id: string) {
   const h = await redis.hgetall(statusKey(id));
   if (!h || Object.keys(h).length === 0) throw new ApiError(404, 'not_found', `no transaction ${id}`, 'id');
+  const dropped = conflictsOf(h);
+  const conflicts = dropped.length ? { conflicts: dropped } : {};
   if (h.status) {
-    return { id, type: h.type, status: h.status, code: h.code, result: JSON.parse(h.result ?? '{}') as Record<string, number>, ingestedAt: Number(h.ingestedAt), appliedAt: Number(h.appliedAt) };
+    return { id, type: h.type, status: h.status, code: h.code, result: JSON.parse(h.result ?? '{}') as Record<string, number>, ingestedAt: Number(h.ingestedAt), appliedAt: Number(h.appliedAt), ...conflicts };
   }
-  return { id, ...(h.type && { type: h.type }), status: 'pending' as const, ...(h.step && { step: h.step }) };
+  return { id, ...(h.type && { type: h.type }), status: 'pending' as const, ...(h.step && { step: h.step }), ...conflicts };
 }
 
 export async function readAccount(redis: Redis, account: string) {

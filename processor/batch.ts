@@ -4,9 +4,9 @@ import type { ChainableCommander, Redis } from 'ioredis';
 import type { KafkaMessage, Message as KafkaRecord, Producer, TopicMessages } from 'kafkajs';
 import type { Domain, Topics } from '../common/config.ts';
 import type { Logger } from '../common/log.ts';
-import { describe, digestOf, encodeMessage, type Message } from '../common/messages/index.ts';
+import { describe, digestOf, encodeMessage, messageTypes, type Message } from '../common/messages/index.ts';
 import { endToEndLatency, processedMessages } from '../common/metrics.ts';
-import { writeOutcome, writeStep, type Outcome } from '../common/status.ts';
+import { writeConflict, writeDigest, writeOutcome, writeStep, type Outcome } from '../common/status.ts';
 import { commandOf, keysOf } from './commands/index.ts';
 import type { Next } from './commands/types.ts';
 import { decode } from './decode.ts';
@@ -86,10 +86,15 @@ export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: Ret
     if (change) fx.statusWrites.push((p) => writeExpiring(p, topics[domain], entity, change));
 
     if (code === 'conflict') {
-      // Another payload under an id already used: report it, but the id's status stays the first one's.
+      // Another payload under an id already used: report it, and list it on the id's record beside the first
+      // one's outcome (which stays), so its sender can learn it was dropped.
+      fx.statusWrites.push((p) => writeConflict(p, m.id, digestOf(m), m.type, ingestedAt, retentionMs));
       fx.publish(topics.results, resultRecord({ id: m.id, type: m.type, status: 'rejected', code, ingestedAt, appliedAt: now, duplicate: false }));
       return;
     }
+    // The client's own payload digest on its id's record, as ingest's claim writes it: an id whose claim
+    // was skipped (Redis away) or lost still refuses another payload (422) once the processor has seen it.
+    if (messageTypes[m.type].public) fx.statusWrites.push((p) => writeDigest(p, m.id, digestOf(m)));
     if (next.outcome) {
       const o: Outcome = {
         id: m.id, type: next.outcome.type, status: next.outcome.code === 'ok' ? 'applied' : 'rejected',

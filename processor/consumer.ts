@@ -5,17 +5,22 @@ import { domains, type Topics } from '../common/config.ts';
 import { commitDuration, kafkaRetries, pausedPartitions, processorBatchSize, redisRetries } from '../common/metrics.ts';
 import { handleBatch, type BatchDeps } from './batch.ts';
 import { watchLag } from './lag.ts';
+import { Positions } from './positions.ts';
+import { withRetry } from './run-scripts.ts';
+import { Watermarks } from './watermarks.ts';
 
 export interface ConsumerOptions {
   groupId: string;
   partitionsConcurrently: number;
   fetchMaxBytes: number;
   fetchWaitMs: number;
+  /** How often each owned partition's watermark is compared with what this processor wrote there. */
+  watermarkCheckMs: number;
   /** Readiness: true once the consumer is in its group, false after a crash. */
   onMembership(inGroup: boolean): void;
 }
 
-export async function startConsumer(kafka: Kafka, deps: BatchDeps, topics: Topics, opts: ConsumerOptions): Promise<Consumer> {
+export async function startConsumer(kafka: Kafka, deps: BatchDeps, topics: Topics, opts: ConsumerOptions): Promise<{ consumer: Consumer; positions: Positions }> {
   const consumer = kafka.consumer({
     groupId: opts.groupId,
     sessionTimeout: 30_000,
@@ -32,22 +37,35 @@ export async function startConsumer(kafka: Kafka, deps: BatchDeps, topics: Topic
     allowAutoTopicCreation: false,
   });
   const lag = watchLag(kafka, opts.groupId, deps.log);
+  const admin = kafka.admin();
+  const positions = new Positions({
+    consumer, admin, watermarks: new Watermarks(deps.redis), groupId: opts.groupId,
+    retentionMs: deps.retentionMs, checkMs: opts.watermarkCheckMs, log: deps.log,
+  });
+  // Connected before this runs: every later 'ready' is a reconnect, perhaps to a Redis that lost writes.
+  deps.redis.on('ready', () => positions.redisReconnected());
   // Listeners go on before connect: the first join can happen before run() resolves.
   consumer.on(consumer.events.GROUP_JOIN, (e) => {
     opts.onMembership(true);
     lag.assign(e.payload.memberAssignment);
+    positions.assign(e.payload.memberAssignment);
     deps.log.info('joined consumer group', { groupId: opts.groupId, assignment: e.payload.memberAssignment });
   });
   consumer.on(consumer.events.CRASH, (e) => {
     opts.onMembership(false);
     lag.assign({});
+    positions.assign({});
     deps.log.error('consumer crashed', { error: e.payload.error.message, restart: e.payload.restart });
   });
-  consumer.on(consumer.events.DISCONNECT, () => void lag.stop());
+  consumer.on(consumer.events.DISCONNECT, () => {
+    positions.stop();
+    void lag.stop();
+    void admin.disconnect().catch(() => undefined);
+  });
   consumer.on(consumer.events.REQUEST, (e) => {
     if (e.payload.apiName === 'OffsetCommit') commitDuration.observe(e.payload.duration / 1000);
   });
-  await consumer.connect();
+  await Promise.all([consumer.connect(), admin.connect()]);
   // A new group starts at the beginning: everything accepted before the processor first ran is applied.
   await consumer.subscribe({ topics: domains.map((d) => topics[d]), fromBeginning: true });
   const commit = sharedCommits();
@@ -60,10 +78,15 @@ export async function startConsumer(kafka: Kafka, deps: BatchDeps, topics: Topic
     partitionsConsumedConcurrently: opts.partitionsConcurrently,
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }) => {
       if (batch.isEmpty()) return;
+      // Applied only where Redis stands (processor/positions.ts); otherwise sought there, nothing resolved.
+      const admitted = await positions.admit(batch.topic, batch.partition, batch.messages, heartbeat);
+      if (!admitted) return;
       processorBatchSize.observe(batch.messages.length);
       let paused = false;
+      // The group took the partition away (another member may own it now): stop retrying beside it.
+      let revoked = false;
       const hooks = {
-        keepGoing: () => isRunning() && !isStale(),
+        keepGoing: () => isRunning() && !isStale() && !revoked && positions.stillValid(admitted),
         onRetry: async (err: Error, attempt: number) => {
           // kafkajs errors are named KafkaJS*; anything else came from Redis (ioredis or a reply error).
           (err.name.startsWith('KafkaJS') ? kafkaRetries : redisRetries).inc();
@@ -72,13 +95,18 @@ export async function startConsumer(kafka: Kafka, deps: BatchDeps, topics: Topic
           if (attempt === 1 || attempt % 10 === 0) {
             deps.log.warn('batch paused, retrying', { topic: batch.topic, partition: batch.partition, attempt, error: err.message });
           }
-          await heartbeat().catch(() => undefined);
+          await heartbeat().catch((e: { type?: string }) => {
+            if (revokingErrors.has(e.type ?? '')) revoked = true;
+          });
         },
       };
-      const done = await handleBatch(deps, batch, hooks).finally(() => {
-        if (paused) pausedPartitions.dec();
-      });
-      if (!done) return; // stopping or rebalanced: nothing resolved, the batch is delivered again
+      const done = await handleBatch(deps, batch, hooks)
+        .then((handled) => handled && withRetry(hooks, () => positions.advance(admitted, Number(batch.lastOffset()))))
+        .finally(() => {
+          if (paused) pausedPartitions.dec();
+        });
+      // Stopping, rebalanced or sought elsewhere: nothing resolved, the batch is delivered again.
+      if (!done) return;
       resolveOffset(batch.lastOffset());
       // Committed before eachBatch returns, as kafkajs would (so a stop or rebalance loses nothing), but in
       // one request with the batches finishing alongside. A failed commit is retried by the next one; the
@@ -88,8 +116,12 @@ export async function startConsumer(kafka: Kafka, deps: BatchDeps, topics: Topic
       await heartbeat();
     },
   });
-  return consumer;
+  positions.start();
+  return { consumer, positions };
 }
+
+/** Heartbeat answers saying this member no longer owns its partitions as they were assigned. */
+const revokingErrors = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'FENCED_INSTANCE_ID']);
 
 /**
  * Commits of batches finishing together share one request: while one is in flight, every caller waits for

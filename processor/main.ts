@@ -9,6 +9,7 @@ import { startOpsServer } from '../common/ops-server.ts';
 import { createRedis } from '../common/redis.ts';
 import { startConsumer } from './consumer.ts';
 import { Sweeper } from './sweeper.ts';
+import { Watermarks } from './watermarks.ts';
 
 const config = loadConfig();
 const log = createLogger('processor', config.logLevel);
@@ -25,23 +26,28 @@ const kafka = createKafka(config.kafkaBrokers, 'txpipe-processor');
 const redis = createRedis(config.redisUrl, { name: 'txpipe-processor', failFast: true });
 const producer = createProducer(kafka);
 let joined = false;
+let positionsHealthy = () => true;
 
 const ops = await startOpsServer(config.processor.host, config.processor.port, async () => ({
   redis: await redis.ping().then(() => true, () => false),
   kafka: joined,
+  positions: positionsHealthy(),
 }));
 log.info('ops endpoints listening', { port: (ops.address() as AddressInfo).port });
 
 await connectRedis();
+await refuseEvictingRedis();
 await producer.connect();
-const consumer = await startConsumer(kafka, { redis, producer, topics, retentionMs: config.flagRetentionMs, log }, topics, {
+const { consumer, positions } = await startConsumer(kafka, { redis, producer, topics, retentionMs: config.flagRetentionMs, log }, topics, {
   groupId: config.processor.groupId,
   // Every assigned partition at once (a partition per domain topic): their round trips are shared.
   partitionsConcurrently: config.partitions * domains.length,
   fetchMaxBytes: config.processor.fetchMaxBytes,
   fetchWaitMs: config.processor.fetchWaitMs,
+  watermarkCheckMs: config.processor.watermarkCheckMs,
   onMembership: (inGroup) => { joined = inGroup; },
 });
+positionsHealthy = () => positions.healthy();
 const sweeper = new Sweeper({ redis, producer, topics, log, intervalMs: config.sweepIntervalMs });
 sweeper.start();
 let stopping = false;
@@ -72,4 +78,13 @@ async function connectRedis() {
       await new Promise((r) => setTimeout(r, 500));
     }
   }
+}
+
+/** A Redis that may evict keys may drop idempotency flags and status records: a transaction applied twice. */
+async function refuseEvictingRedis() {
+  const { maxmemoryPolicy } = await new Watermarks(redis).identity();
+  if (maxmemoryPolicy === 'noeviction') return;
+  log.error(`Redis maxmemory-policy is ${maxmemoryPolicy}: it may evict idempotency flags and status records, and a ` +
+    'transaction would then be applied twice. Set maxmemory-policy noeviction (redis.conf, or CONFIG SET maxmemory-policy noeviction).', { url: config.redisUrl });
+  process.exit(1);
 }

@@ -10,6 +10,10 @@
 //
 // The expire command carries the sweeper's clock as its Kafka timestamp; the script expires the hold only
 // if that time is at or past its expiry (else `not_due`, no flag), so a replay decides the same way.
+//
+// Once its expire command is out, an entry's score moves to the time it may be published again: applied
+// meanwhile, the entry is gone; stuck behind a stalled partition, it waits its turn again behind the holds
+// that are due after it, instead of filling every sweep's page ahead of them.
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { Message as KafkaRecord, Producer } from 'kafkajs';
 import { domains, type Domain, type Topics } from '../common/config.ts';
@@ -47,8 +51,6 @@ export interface SweeperOptions {
 }
 
 export class Sweeper {
-  /** Holds whose expire command went out recently, by member: not published again until republishAfterMs. */
-  private readonly published = new Map<string, number>();
   private readonly republishAfterMs: number;
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
@@ -65,7 +67,7 @@ export class Sweeper {
     const tick = () => {
       if (this.stopped) return;
       this.running = this.sweep()
-        .catch((e: Error) => this.o.log.warn('sweep failed; retrying next interval', { error: e.message }))
+        .catch((e: Error) => this.o.log.warn('sweep failed; retrying next interval', { error: (e as Error).message }))
         .finally(() => {
           if (!this.stopped) this.timer = setTimeout(tick, this.o.intervalMs);
         });
@@ -76,21 +78,21 @@ export class Sweeper {
   /** One pass over every domain; returns how many expire commands it published. */
   async sweep(): Promise<number> {
     const now = this.now();
-    for (const [m, at] of this.published) if (now - at >= this.republishAfterMs) this.published.delete(m);
     let sent = 0;
     for (const domain of domains) {
       const topic = this.o.topics[domain];
-      const due = await this.o.redis.zrangebyscore(expiringKey(topic), '-inf', now, 'LIMIT', 0, this.o.maxPerSweep ?? 5000);
-      const fresh = due.filter((m) => !this.published.has(m));
-      if (!fresh.length) continue;
-      const messages: KafkaRecord[] = fresh.map((m) => {
+      const key = expiringKey(topic);
+      const due = await this.o.redis.zrangebyscore(key, '-inf', now, 'LIMIT', 0, this.o.maxPerSweep ?? 5000);
+      if (!due.length) continue;
+      const messages: KafkaRecord[] = due.map((m) => {
         const [entity, id] = m.split(' ') as [string, string];
         return { key: entity, value: encodeMessage(expireCommand[domain](entity, id)), timestamp: String(now) };
       });
       await this.o.producer.send({ topic, messages, acks: -1 });
-      sweeperExpirations.inc({ type: `${domain}.expire` }, fresh.length);
-      for (const m of fresh) this.published.set(m, now);
-      sent += fresh.length;
+      sweeperExpirations.inc({ type: `${domain}.expire` }, due.length);
+      // XX: an entry the processor removed meanwhile (its expire applied) stays removed.
+      await this.o.redis.zadd(key, 'XX', ...due.flatMap((m) => [now + this.republishAfterMs, m]));
+      sent += due.length;
     }
     if (sent) this.o.log.info('published expire commands', { count: sent });
     return sent;

@@ -7,7 +7,11 @@ import { freePort } from './ports.ts';
 
 export interface RedisServer {
   url: string;
+  /** The directory holding its AOF (appendonlydir/). */
+  dir: string;
   stop(): Promise<void>;
+  /** SIGKILL: a crash, with no chance to flush anything. */
+  kill(): Promise<void>;
 }
 
 export const redisMissing =
@@ -31,6 +35,8 @@ export interface StartRedisOptions {
   logFile?: string;
   /** Called if redis-server exits on its own after it was ready (not after stop()). */
   onExit?: (code: number | string | null) => void;
+  /** More redis-server arguments (tests: another eviction policy, say). */
+  args?: string[];
 }
 
 export async function startRedis(opts: StartRedisOptions): Promise<RedisServer> {
@@ -42,12 +48,19 @@ export async function startRedis(opts: StartRedisOptions): Promise<RedisServer> 
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   // --save '' turns RDB snapshots off: the AOF is the durability story (design: AOF, everysec).
   const args = ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--appendonly', 'yes',
-    '--appendfsync', 'everysec', '--save', '', '--protected-mode', 'yes', '--daemonize', 'no'];
+    '--appendfsync', 'everysec', '--save', '', '--protected-mode', 'yes', '--daemonize', 'no', ...(opts.args ?? [])];
   const child = spawnOwned('redis-server', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   logTo(child, logFile);
   const stop = () => stopChild(child, 10_000);
   await waitChildReady(child, { what: `redis-server on port ${port}`, logFile, timeoutMs: 20_000, probe: () => ping('127.0.0.1', port), stop });
   let stopping = false;
   child.once('exit', (code, sig) => { if (!stopping) opts.onExit?.(code ?? sig); });
-  return { url: `redis://127.0.0.1:${port}`, stop: async () => { stopping = true; await stop(); } };
+  const kill = async () => {
+    stopping = true;
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await gone;
+  };
+  return { url: `redis://127.0.0.1:${port}`, dir, stop: async () => { stopping = true; await stop(); }, kill };
 }

@@ -46,11 +46,12 @@ export class Service {
     const keep = (b: Buffer) => { this.output = (this.output + b.toString()).slice(-20_000); };
     this.child.stdout!.on('data', keep);
     this.child.stderr!.on('data', keep);
-    await waitFor(`${this.name} ready (log tail: ${this.output.slice(-500)})`, async () => {
-      if (this.child!.exitCode !== null) throw new Error(`${this.name} exited: ${this.output.slice(-2000)}`);
+    const state = await waitFor(`${this.name} ready (log tail: ${this.output.slice(-500)})`, async () => {
+      if (this.child!.exitCode !== null) return 'exited';
       const r = await fetch(this.readyUrl).catch(() => undefined);
-      return r?.ok;
+      return r?.ok && 'ready';
     });
+    if (state === 'exited') throw new Error(`${this.name} exited: ${this.output.slice(-2000)}`);
   }
 
   /** SIGTERM (graceful) or SIGKILL (crash); resolves when the process is gone. */

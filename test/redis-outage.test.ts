@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { freePort } from '../stack/ports.ts';
 import { startRedis, type RedisServer } from '../stack/redis.ts';
-import { sleep, startPipeline, uid, waitForOutcomes, type Pipeline } from './harness.ts';
+import { sleep, startPipeline, uid, waitFor, waitForOutcomes, type Pipeline } from './harness.ts';
 
 let p: Pipeline;
 let redis: RedisServer;
@@ -43,4 +43,27 @@ it('accepts while Redis is down and applies everything once it returns', async (
   const ids = [...before, ...during].map((r) => r.body.id);
   await waitForOutcomes(p, ids);
   expect((await p.get(`/v1/accounts/${account}`)).body.balance).toBe(600);
+});
+
+it('while Redis is down a reused id is accepted unchecked, and its dropped payload shows on the id', async () => {
+  const account = uid('unchecked');
+  await waitForOutcomes(p, [(await p.post({ type: 'wallet.open', account })).body.id]);
+  const id = uid('reused');
+  await redis.stop();
+  const first = await p.post({ id, type: 'wallet.credit', account, amount: 5 });
+  const second = await p.post({ id, type: 'wallet.credit', account, amount: 7 });
+  // Both 202 (the id could not be checked), and both say so.
+  expect([first.status, second.status]).toEqual([202, 202]);
+  expect(first.body).toEqual({ id, status: 'accepted', idempotency: 'unchecked' });
+  expect(second.body).toEqual({ id, status: 'accepted', idempotency: 'unchecked' });
+  redis = await startRedis({ dir, port });
+
+  // The first payload is applied once; the second is listed on the id as dropped, not silently lost.
+  await waitFor('the conflict recorded', async () => (await p.get(`/v1/transactions/${id}`)).body?.conflicts?.length === 1);
+  const status = (await p.get(`/v1/transactions/${id}`)).body;
+  expect(status).toMatchObject({ status: 'applied', code: 'ok', result: { balance: 5 }, conflicts: [{ type: 'wallet.credit' }] });
+  expect((await p.get(`/v1/accounts/${account}`)).body.balance).toBe(5);
+  // Checked again once Redis is back: the same payload replays, another is refused 422.
+  expect((await p.post({ id, type: 'wallet.credit', account, amount: 5 })).status).toBe(202);
+  expect((await p.post({ id, type: 'wallet.credit', account, amount: 9 })).status).toBe(422);
 });
