@@ -7,7 +7,7 @@ export type ErrorCode =
   | 'out_of_range' | 'invalid_format' | 'invalid_value' | 'id_mismatch'
   | 'self_transfer' | 'duplicate_seat' | 'unknown_seat' | 'unknown_hold' | 'unknown_reservation'
   | 'idempotency_key_mismatch' | 'idempotency_in_flight'
-  | 'kafka_unavailable' | 'overloaded' | 'not_found' | 'internal';
+  | 'kafka_unavailable' | 'overloaded' | 'redis_unavailable' | 'not_found' | 'internal';
 
 export class ApiError extends Error {
   constructor(

@@ -35,6 +35,11 @@ it('accepts while Redis is down and applies everything once it returns', async (
   await redis.stop();
   const during = await Promise.all(Array.from({ length: 100 }, credit));
   expect(during.map((r) => r.status)).toEqual(Array(100).fill(202));
+  // Reads cannot be answered meanwhile: a 503 to retry, never a 500.
+  for (const path of [`/v1/accounts/${account}`, `/v1/transactions/${during[0]!.body.id}`, '/v1/stock/s1', '/v1/events/e1/seats', `/v1/accounts/${account}/holds/h1`]) {
+    const r = await fetch(`${p.ingestUrl}${path}`);
+    expect([path, r.status, r.headers.get('retry-after'), ((await r.json()) as { code: string }).code]).toEqual([path, 503, '1', 'redis_unavailable']);
+  }
   await sleep(2000); // the processor meets the outage and retries
   const retries = await fetch(p.processor.readyUrl.replace('/readyz', '/metrics')).then((r) => r.text());
   expect(Number(/^txpipe_processor_redis_retries_total(?:\{[^}]*\})? (\d+)/m.exec(retries)?.[1] ?? 0)).toBeGreaterThan(0);
