@@ -23,6 +23,13 @@ export const limits = {
    * Normal load keeps a few dozen in flight (rate x latency); a burst of hundreds is still admitted.
    */
   maxInFlightRequests: 1000,
+  /**
+   * How long a Redis command may go unanswered before it fails (and its connection is replaced): a Redis that
+   * stops answering without closing must not hold requests or batches forever. ingest-api answers clients, so
+   * its bound is short (a claim takes a millisecond); the processor's pipelines carry thousands of scripts.
+   */
+  ingestRedisTimeoutMs: 1000,
+  processorRedisTimeoutMs: 5000,
 } as const;
 
 export type Limits = typeof limits;

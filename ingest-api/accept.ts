@@ -5,6 +5,7 @@ import type { Logger } from '../common/log.ts';
 import { describe, digestOf, encodeMessage, type Message } from '../common/messages/index.ts';
 import { ingestAccepted } from '../common/metrics.ts';
 import { sharedPipeline, type Reply } from '../common/redis-batch.ts';
+import { dropIfTimedOut } from '../common/redis.ts';
 import { statusKey } from '../common/status.ts';
 import { callScript } from '../lua/scripts.ts';
 import { ApiError } from './errors.ts';
@@ -94,8 +95,11 @@ async function claimAll(deps: AcceptDeps, messages: Message[], digests: string[]
   try {
     const replies = await sharedPipeline(deps.redis, (p) =>
       messages.forEach((m, i) => callScript(p, 'tx.claim', [statusKey(m.id)], [digests[i]!, now, inFlightWindowMs, deps.retentionMs])), messages.length);
+    const failed = replies.find(([err]) => err);
+    if (failed) dropIfTimedOut(deps.redis, failed[0]);
     return replies.map(([err, reply]) => (err ? 'unchecked' : (reply as Claim)));
   } catch (e) {
+    dropIfTimedOut(deps.redis, e);
     deps.log.warn('idempotency check skipped: Redis unavailable', { error: (e as Error).message });
     return messages.map(() => 'unchecked');
   }

@@ -20,7 +20,7 @@ const kafka = createKafka(config.kafkaBrokers, 'txpipe-ingest');
 const producer = createProducer(kafka);
 const publisher = new Publisher(producer, { maxPending: limits.maxPendingProduces, maxBatch: 2000 });
 // Ingest runs one script, the idempotency claim (accept.ts); registering only it keeps pipelines cheap.
-const redis = createRedis(config.redisUrl, { name: 'txpipe-ingest', failFast: true, scripts: ['tx.claim'] });
+const redis = createRedis(config.redisUrl, { name: 'txpipe-ingest', failFast: true, scripts: ['tx.claim'], commandTimeoutMs: limits.ingestRedisTimeoutMs });
 
 producer.on(producer.events.CONNECT, () => { publisher.connected = true; });
 producer.on(producer.events.DISCONNECT, () => { publisher.connected = false; });

@@ -2,17 +2,19 @@
 import type { Redis } from 'ioredis';
 import type { Domain } from '../common/config.ts';
 import { entityKey, holdKey } from '../common/keys.ts';
+import { dropIfTimedOut } from '../common/redis.ts';
 import { conflictsOf, statusKey } from '../common/status.ts';
 import { ApiError } from './errors.ts';
 
 /** A read Redis cannot answer (away, or too slow) is a 503 to retry, never a 500. */
-const fromRedis = <T>(reply: Promise<T>): Promise<T> =>
+const fromRedis = <T>(redis: Redis, reply: Promise<T>): Promise<T> =>
   reply.catch((e: Error) => {
+    dropIfTimedOut(redis, e);
     throw new ApiError(503, 'redis_unavailable', `Redis did not answer (${e.message}); retry later`, undefined, 1);
   });
 
 export async function readTransaction(redis: Redis, id: string) {
-  const h = await fromRedis(redis.hgetall(statusKey(id)));
+  const h = await fromRedis(redis, redis.hgetall(statusKey(id)));
   if (!h || Object.keys(h).length === 0) throw new ApiError(404, 'not_found', `no transaction ${id}`, 'id');
   const dropped = conflictsOf(h);
   const conflicts = dropped.length ? { conflicts: dropped } : {};
@@ -23,7 +25,7 @@ export async function readTransaction(redis: Redis, id: string) {
 }
 
 export async function readAccount(redis: Redis, account: string) {
-  const [balance, held, overdraft, status, outgoing] = await fromRedis(redis.hmget(entityKey('wallet', account), 'balance', 'held', 'overdraft', 'status', 'outgoing'));
+  const [balance, held, overdraft, status, outgoing] = await fromRedis(redis, redis.hmget(entityKey('wallet', account), 'balance', 'held', 'overdraft', 'status', 'outgoing'));
   if (balance === null) throw new ApiError(404, 'not_found', `no account ${account}`, 'account');
   const b = Number(balance), h = Number(held), o = Number(overdraft);
   // outgoing: sent by transfers whose credit is not confirmed yet (already out of the balance).
@@ -32,7 +34,7 @@ export async function readAccount(redis: Redis, account: string) {
 
 /** A wallet hold, stock reservation or seat hold: its state and what it holds. */
 export async function readHold(redis: Redis, domain: Domain, entity: string, hold: string, field: string) {
-  const h = await fromRedis(redis.hgetall(holdKey(domain, entity, hold)));
+  const h = await fromRedis(redis, redis.hgetall(holdKey(domain, entity, hold)));
   if (!h.state) throw new ApiError(404, 'not_found', `no ${field} ${hold}`, field);
   const { state, expiresAt, seats, holder, customer, ...numbers } = h;
   return {
@@ -44,7 +46,7 @@ export async function readHold(redis: Redis, domain: Domain, entity: string, hol
 }
 
 export async function readStock(redis: Redis, sku: string) {
-  const [available, reserved, sold, limit] = await fromRedis(redis.hmget(entityKey('stock', sku), 'available', 'reserved', 'sold', 'limit'));
+  const [available, reserved, sold, limit] = await fromRedis(redis, redis.hmget(entityKey('stock', sku), 'available', 'reserved', 'sold', 'limit'));
   if (available === null) throw new ApiError(404, 'not_found', `no sku ${sku}`, 'sku');
   const [a, r, s] = [Number(available), Number(reserved), Number(sold)];
   return { sku, stocked: a + r + s, available: a, reserved: r, sold: s, perCustomerLimit: Number(limit) || null };
@@ -54,7 +56,7 @@ const seatOrder = new Intl.Collator('en', { numeric: true }).compare;
 
 /** The seat map: every seat with its state (free, held, sold) and the hold that has it. */
 export async function readSeats(redis: Redis, event: string) {
-  const map = await fromRedis(redis.hgetall(entityKey('seats', event)));
+  const map = await fromRedis(redis, redis.hgetall(entityKey('seats', event)));
   const names = Object.keys(map).sort(seatOrder);
   if (!names.length) throw new ApiError(404, 'not_found', `no event ${event}`, 'event');
   const counts = { free: 0, held: 0, sold: 0 };

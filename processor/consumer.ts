@@ -3,6 +3,7 @@
 import type { Consumer, Kafka } from 'kafkajs';
 import { domains, type Topics } from '../common/config.ts';
 import { commitDuration, kafkaRetries, pausedPartitions, processorBatchSize, redisRetries } from '../common/metrics.ts';
+import { dropIfTimedOut } from '../common/redis.ts';
 import { handleBatch, type BatchDeps } from './batch.ts';
 import { watchLag } from './lag.ts';
 import { Positions } from './positions.ts';
@@ -90,6 +91,7 @@ export async function startConsumer(kafka: Kafka, deps: BatchDeps, topics: Topic
         onRetry: async (err: Error, attempt: number) => {
           // kafkajs errors are named KafkaJS*; anything else came from Redis (ioredis or a reply error).
           (err.name.startsWith('KafkaJS') ? kafkaRetries : redisRetries).inc();
+          dropIfTimedOut(deps.redis, err);
           if (!paused) pausedPartitions.inc();
           paused = true;
           if (attempt === 1 || attempt % 10 === 0) {

@@ -6,6 +6,7 @@ import { createKafka, createProducer } from '../common/kafka.ts';
 import { createLogger } from '../common/log.ts';
 import { collectProcessMetrics } from '../common/metrics.ts';
 import { startOpsServer } from '../common/ops-server.ts';
+import { limits } from '../common/limits.ts';
 import { createRedis } from '../common/redis.ts';
 import { startConsumer } from './consumer.ts';
 import { Sweeper } from './sweeper.ts';
@@ -23,7 +24,7 @@ try {
 
 const topics = topicNames(config.topicPrefix);
 const kafka = createKafka(config.kafkaBrokers, 'txpipe-processor');
-const redis = createRedis(config.redisUrl, { name: 'txpipe-processor', failFast: true });
+const redis = createRedis(config.redisUrl, { name: 'txpipe-processor', failFast: true, commandTimeoutMs: limits.processorRedisTimeoutMs });
 const producer = createProducer(kafka);
 let joined = false;
 let positionsHealthy = () => true;
