@@ -13,11 +13,22 @@ export interface KafkaServer {
   stop(): Promise<void>;
 }
 
+/**
+ * A second listener for clients that must go through a proxy (toxiproxy in tests): the broker listens on
+ * `port` and advertises `advertisedPort`, where the proxy listens and forwards to `port`. Clients follow
+ * the advertised address, so one that bootstraps on the proxy keeps talking through it.
+ */
+export interface ProxiedListener {
+  port: number;
+  advertisedPort: number;
+}
+
 export interface StartKafkaOptions {
   dataDir: string;
   port?: number;
   controllerPort?: number;
   logFile?: string;
+  proxied?: ProxiedListener;
   log?: (s: string) => void;
   /** Called if the broker exits on its own after it was ready (not after stop()). */
   onExit?: (code: number | string | null) => void;
@@ -25,15 +36,23 @@ export interface StartKafkaOptions {
 
 const log4jConfig = path.join(repoRoot, 'kafka', 'log4j2.yaml');
 
-function serverProperties(dataDir: string, port: number, cport: number): string {
+function serverProperties(dataDir: string, port: number, cport: number, proxied?: ProxiedListener): string {
+  const listeners = [`PLAINTEXT://127.0.0.1:${port}`, `CONTROLLER://127.0.0.1:${cport}`];
+  const advertised = [`PLAINTEXT://127.0.0.1:${port}`];
+  const protocols = ['PLAINTEXT:PLAINTEXT', 'CONTROLLER:PLAINTEXT'];
+  if (proxied) {
+    listeners.push(`PROXIED://127.0.0.1:${proxied.port}`);
+    advertised.push(`PROXIED://127.0.0.1:${proxied.advertisedPort}`);
+    protocols.push('PROXIED:PLAINTEXT');
+  }
   return [
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${cport}`,
-    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${cport}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    `listeners=${listeners.join(',')}`,
+    `advertised.listeners=${advertised.join(',')}`,
     'controller.listener.names=CONTROLLER',
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    `listener.security.protocol.map=${protocols.join(',')}`,
     'inter.broker.listener.name=PLAINTEXT',
     `log.dirs=${dataDir}`,
     'offsets.topic.replication.factor=1',
@@ -112,7 +131,7 @@ export async function startKafka(opts: StartKafkaOptions): Promise<KafkaServer> 
   // Regenerated every start so the ports may change; the formatted storage does not depend on them.
   // Kafka ignores plain files in log.dirs, so the config and default log can live there.
   const props = path.join(dataDir, 'server.properties');
-  fs.writeFileSync(props, serverProperties(dataDir, port, cport));
+  fs.writeFileSync(props, serverProperties(dataDir, port, cport, opts.proxied));
   const cp = `${libs}/*`;
   const javaArgs = ['-Xms256m', '-Xmx768m', '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${log4jConfig}`];
   // The broker's JVM as Kafka's own start scripts run it (KAFKA_JVM_PERFORMANCE_OPTS): G1 aiming at 20 ms

@@ -5,13 +5,25 @@ import path from 'node:path';
 import { startKafka, waitForKafka } from './kafka.ts';
 import { freePort } from './ports.ts';
 import { startRedis } from './redis.ts';
+import { proxyTcp, startToxiproxy } from './toxiproxy.ts';
 
 export interface Services {
   kafkaBrokers: string[];
   redisUrl: string;
   source: 'env' | 'testcontainers' | 'local';
+  /** Fault injection (the local stack only): the toxiproxy API, and the broker reached through its proxy. */
+  faults?: Faults;
   stop(): Promise<void>;
 }
+
+export interface Faults {
+  toxiproxyUrl: string;
+  /** Bootstrap here and every request and response goes through the toxiproxy proxy `kafkaProxyName`. */
+  kafkaProxied: string[];
+}
+
+/** The toxiproxy proxy in front of the broker's proxied listener. */
+export const kafkaProxyName = 'kafka';
 
 export interface ProvideOptions {
   partitions?: number;
@@ -81,13 +93,18 @@ async function fromContainers(tc: typeof import('testcontainers'), opts: Provide
 
 async function local(opts: ProvideOptions): Promise<Services> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'txpipe-stack-'));
+  // The proxy first: the broker advertises its listen port on the proxied listener.
+  const toxiproxy = await startToxiproxy({ logFile: path.join(dir, 'toxiproxy.log') });
+  const proxied = { port: await freePort(), advertisedPort: await freePort() };
+  const proxy = await proxyTcp(toxiproxy.url, kafkaProxyName, `127.0.0.1:${proxied.port}`, proxied.advertisedPort)
+    .catch(async (e: Error) => { await toxiproxy.stop(); throw e; });
   const [k, r] = await Promise.allSettled([
-    startKafka({ dataDir: path.join(dir, 'kafka'), logFile: path.join(dir, 'kafka.log'), log: opts.log }),
+    startKafka({ dataDir: path.join(dir, 'kafka'), logFile: path.join(dir, 'kafka.log'), proxied, log: opts.log }),
     startRedis({ dir: path.join(dir, 'redis'), logFile: path.join(dir, 'redis.log') }),
   ]);
   if (k.status === 'rejected' || r.status === 'rejected') {
     // Stop the one that did start; keep the temp dir so its logs can be read.
-    await Promise.all([k, r].map((x) => (x.status === 'fulfilled' ? x.value.stop() : undefined)));
+    await Promise.all([...[k, r].map((x) => (x.status === 'fulfilled' ? x.value.stop() : undefined)), toxiproxy.stop()]);
     throw k.status === 'rejected' ? k.reason : (r as PromiseRejectedResult).reason;
   }
   const kafka = k.value;
@@ -96,8 +113,9 @@ async function local(opts: ProvideOptions): Promise<Services> {
     kafkaBrokers: kafka.brokers,
     redisUrl: redis.url,
     source: 'local',
+    faults: { toxiproxyUrl: toxiproxy.url, kafkaProxied: [proxy.listen] },
     stop: async () => {
-      await Promise.all([kafka.stop(), redis.stop()]);
+      await Promise.all([kafka.stop(), redis.stop(), toxiproxy.stop()]);
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,10 +1,11 @@
 // Starts Kafka + Redis once for the whole run (env, testcontainers or local) and hands them to tests.
 import type { TestProject } from 'vitest/node';
-import { provideServices } from '../stack/services.ts';
+import { provideServices, type Faults } from '../stack/services.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    services: { kafkaBrokers: string[]; redisUrl: string; source: 'env' | 'testcontainers' | 'local' };
+    /** `faults` (toxiproxy and the broker behind it) on the local stack only; tests that need it skip elsewhere. */
+    services: { kafkaBrokers: string[]; redisUrl: string; source: 'env' | 'testcontainers' | 'local'; faults?: Faults };
   }
 }
 
@@ -13,8 +14,9 @@ export default async function setup(project: TestProject) {
   const log = (s: string) => console.log(`[global-setup] ${s}`);
   const services = await provideServices({ partitions: 6, log });
   log(`services from ${services.source} in ${Date.now() - t0} ms: kafka ${services.kafkaBrokers.join(',')}, redis ${services.redisUrl}`);
-  const { kafkaBrokers, redisUrl, source } = services;
-  project.provide('services', { kafkaBrokers, redisUrl, source });
+  const { kafkaBrokers, redisUrl, source, faults } = services;
+  if (faults) log(`faults: toxiproxy ${faults.toxiproxyUrl}, kafka proxied at ${faults.kafkaProxied.join(',')}`);
+  project.provide('services', { kafkaBrokers, redisUrl, source, ...(faults && { faults }) });
   return async () => {
     await services.stop();
   };

@@ -80,6 +80,9 @@ export interface Pipeline {
 export interface PipelineOptions {
   partitions?: number;
   env?: NodeJS.ProcessEnv;
+  /** On top of `env`, for one service only (e.g. its TXPIPE_KAFKA_BROKERS through a fault proxy). */
+  ingestEnv?: NodeJS.ProcessEnv;
+  processorEnv?: NodeJS.ProcessEnv;
   /** false: ingest-api only. */
   processor?: boolean;
   /** false: wait for /healthz instead of /readyz (for tests of an unready service). */
@@ -104,8 +107,8 @@ export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipelin
     ...opts.env,
   };
   const ingestUrl = `http://127.0.0.1:${ingestPort}`;
-  const ingest = new Service('ingest-api', env, `${ingestUrl}/${opts.ready === false ? 'healthz' : 'readyz'}`);
-  const processor = new Service('processor', env, `http://127.0.0.1:${processorPort}/readyz`);
+  const ingest = new Service('ingest-api', { ...env, ...opts.ingestEnv }, `${ingestUrl}/${opts.ready === false ? 'healthz' : 'readyz'}`);
+  const processor = new Service('processor', { ...env, ...opts.processorEnv }, `http://127.0.0.1:${processorPort}/readyz`);
   await Promise.all([ingest.start(), opts.processor === false ? undefined : processor.start()]);
 
   const redis = new Redis(env.TXPIPE_REDIS_URL!, { lazyConnect: false });
