@@ -43,8 +43,8 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     // A client gone mid-body: there is nobody left to answer.
     req.on('error', () => fail(new ApiError(400, 'invalid_json', 'the body was cut short')));
     const decoded: Readable = decompress ? req.pipe(decompress) : req;
-    decoded.on('error', () => fail(new ApiError(400, 'invalid_encoding', `the body is not valid ${encoding}`)));
     if (decompress) {
+      decompress.on('error', () => fail(new ApiError(400, 'invalid_encoding', `the body is not valid ${encoding}`)));
       decoded.on('data', (c: Buffer) => {
         size += c.length;
         if (size > limit) fail(tooLarge(limit));
