@@ -11,6 +11,9 @@ const Env = z.object({
   TXPIPE_PROCESSOR_HOST: z.string().default('127.0.0.1'),
   TXPIPE_PROCESSOR_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   TXPIPE_GROUP_ID: z.string().min(1).optional(),
+  /** The ports of the Kafka (its controller on the next one) and Redis that `npm start` launches itself. */
+  TXPIPE_KAFKA_PORT: z.coerce.number().int().min(1).max(65534).default(9092),
+  TXPIPE_REDIS_PORT: z.coerce.number().int().min(1).max(65535).default(6379),
   /** How long a request waits for others to be accepted with it: one claim pipeline, one produce call (ingest-api/window.ts). */
   TXPIPE_LINGER_MS: z.coerce.number().min(0).max(100).default(2),
   /** Idempotency flags outlive the topic's retention so a redelivered message always finds its flag. */
@@ -41,6 +44,8 @@ export interface Config {
   lingerMs: number;
   flagRetentionMs: number;
   sweepIntervalMs: number;
+  /** For the launcher (stack/start.ts): where the servers it starts listen. */
+  stack: { kafkaPort: number; redisPort: number };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -69,6 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     lingerMs: e.TXPIPE_LINGER_MS,
     flagRetentionMs: e.TXPIPE_FLAG_RETENTION_MS,
     sweepIntervalMs: e.TXPIPE_SWEEP_INTERVAL_MS,
+    stack: { kafkaPort: e.TXPIPE_KAFKA_PORT, redisPort: e.TXPIPE_REDIS_PORT },
     logLevel: e.TXPIPE_LOG_LEVEL,
   };
 }

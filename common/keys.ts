@@ -5,9 +5,19 @@ import type { Domain } from './config.ts';
 /** The entity's state: wallet:{acct-42}, stock:{sku-7}, seats:{event-3}. */
 export const entityKey = (domain: Domain, entity: string) => `${domain}:{${entity}}`;
 
-/** The idempotency flag of one step of one transaction on that entity. */
-export const flagKey = (domain: Domain, entity: string, id: string, step?: string) =>
-  `${domain}:{${entity}}:tx:${id}${step ? `:${step}` : ''}`;
+/**
+ * Between a transaction id and its step in a flag key. Ids cannot contain it (common/messages/fields.ts),
+ * so a client's id never names a step's flag: `T1:settle` is a transaction of its own, never `T1`'s settle.
+ */
+export const stepSeparator = '/';
+
+/**
+ * The idempotency flag of one transaction on that entity: wallet:{acct-42}:tx:<id>, and for a step of a
+ * multi-step transaction wallet:{acct-42}:tx:<id>/<step>[/<scope>...], where the scope names whatever
+ * else tells two transactions' steps apart on this entity (a transfer's credit: its source account).
+ */
+export const flagKey = (domain: Domain, entity: string, id: string, ...step: string[]) =>
+  [`${domain}:{${entity}}:tx:${id}`, ...step].join(stepSeparator);
 
 /** A two-phase hold (wallet hold, stock reservation, seat hold) inside its entity's hash tag. */
 export const holdKey = (domain: Domain, entity: string, hold: string) => `${domain}:{${entity}}:hold:${hold}`;

@@ -5,6 +5,7 @@ import { ingestRejected, ingestRequestDuration, ingestRequests } from '../common
 import { handleOps, type ReadinessCheck } from '../common/ops-server.ts';
 import { limits } from '../common/limits.ts';
 import { acceptedBody, type AcceptDeps } from './accept.ts';
+import { decodeJson, readBody, type JsonBody } from './body.ts';
 import { ApiError, fromZod } from './errors.ts';
 import { acceptBatch } from './batch.ts';
 import { acceptTransaction, type TransactionDeps } from './hot-path.ts';
@@ -44,9 +45,21 @@ const route = (h: Handler) => async (req: Request, res: Response, next: NextFunc
 
 function sendError(res: Response, e: ApiError) {
   ingestRejected.inc({ code: e.code });
-  if (e.retryAfter !== undefined) res.set('Retry-After', String(e.retryAfter));
+  const headers = e.headers();
+  if (headers) res.set(headers);
   res.status(e.status).json(e);
 }
+
+/** The body read and decoded as on the hot path (body.ts), in res.locals.body. */
+const jsonBody = (limit: number, itemDepth?: number, maxIssues?: number) => async (req: Request, res: Response, next: NextFunction) => {
+  try {
+    res.locals.body = decodeJson(await readBody(req, limit), req.get('content-type'), itemDepth, maxIssues) satisfies JsonBody;
+  } catch (e) {
+    return next(e);
+  }
+  next();
+};
+const bodyOf = (res: Response) => res.locals.body as JsonBody;
 
 function idParam(value: unknown, field: string): string {
   const r = Id.safeParse(value);
@@ -64,21 +77,22 @@ export function createApp(deps: AppDeps) {
     if (!req.is('application/json')) return next(new ApiError(415, 'unsupported_media_type', 'send Content-Type: application/json'));
     next();
   };
-  const json = (limit: number) => express.json({ limit, strict: false });
 
   // Plain requests to this route are answered by hot-path.ts without Express, with the same handler.
-  app.post('/v1/transactions', requireJson, json(limits.maxBodyBytes), route(async (req, res) => {
-    const result = await acceptTransaction(deps, req.body, req.get('Idempotency-Key'));
+  app.post('/v1/transactions', requireJson, jsonBody(limits.maxBodyBytes), route(async (req, res) => {
+    const result = await acceptTransaction(deps, bodyOf(res), req.get('Idempotency-Key'));
     if (result.replayed) res.set('Idempotent-Replayed', 'true');
     res.status(202).json(acceptedBody(result));
   }));
 
   // Each item accepted or refused on its own: 200 with one result per item, in order.
-  app.post('/v1/transactions/batch', requireJson, json(limits.maxBatchBytes), route(async (req, res) => {
+  // I-JSON issues are the items' own (transactions.<i>.<field>): up to one per item, and one more says too many items.
+  app.post('/v1/transactions/batch', requireJson, jsonBody(limits.maxBatchBytes, 2, limits.maxBatchItems + 1), route(async (req, res) => {
     if (req.get('Idempotency-Key') !== undefined) {
       throw new ApiError(400, 'invalid_value', 'a batch takes no Idempotency-Key: give each transaction its own id', 'Idempotency-Key');
     }
-    res.json({ results: await acceptBatch(deps, parseBatch(req.body)) });
+    const body = bodyOf(res);
+    res.json({ results: await acceptBatch(deps, parseBatch(body.value, body.issues), body.issues) });
   }));
 
   app.get('/v1/transactions/:id', route(async (req, res) => {
@@ -117,16 +131,10 @@ export function createApp(deps: AppDeps) {
 
   app.use((_req: Request, _res: Response, next: NextFunction) => next(new ApiError(404, 'not_found', 'no such route')));
 
-  // One error path: ApiErrors as they are, body-parser failures as stable codes, anything else as 500.
+  // One error path: ApiErrors as they are, a path the router cannot decode as a 400, anything else as 500.
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     if (err instanceof ApiError) return sendError(res, err);
-    const type = (err as { type?: string }).type;
-    if (type === 'entity.parse.failed') return sendError(res, new ApiError(400, 'invalid_json', 'the body is not valid JSON'));
-    if (type === 'entity.too.large') {
-      const limit = (err as { limit?: number }).limit ?? limits.maxBodyBytes;
-      return sendError(res, new ApiError(413, 'payload_too_large', `the body is over ${limit} bytes`));
-    }
-    if (type === 'encoding.unsupported' || type === 'charset.unsupported') return sendError(res, new ApiError(415, 'unsupported_media_type', 'send UTF-8 JSON'));
+    if (err instanceof URIError) return sendError(res, new ApiError(400, 'invalid_format', 'the path has a malformed percent-escape'));
     deps.log.error('unhandled error', { error: (err as Error).message, stack: (err as Error).stack });
     sendError(res, new ApiError(500, 'internal', 'internal error'));
   });

@@ -2,7 +2,7 @@
 import type { z } from 'zod';
 
 export type ErrorCode =
-  | 'invalid_json' | 'unsupported_media_type' | 'payload_too_large' | 'not_an_object'
+  | 'invalid_json' | 'invalid_encoding' | 'duplicate_key' | 'unsupported_media_type' | 'payload_too_large' | 'not_an_object'
   | 'unknown_type' | 'missing_field' | 'unknown_field' | 'wrong_type' | 'not_an_integer'
   | 'out_of_range' | 'invalid_format' | 'invalid_value' | 'id_mismatch'
   | 'self_transfer' | 'duplicate_seat' | 'unknown_seat' | 'unknown_hold' | 'unknown_reservation'
@@ -20,6 +20,13 @@ export class ApiError extends Error {
   ) {
     super(message);
     this.name = 'ApiError';
+  }
+
+  /** The answer's headers: when to retry a 503; a 413 closes the connection (the rest of the body is never read). */
+  headers(): Record<string, string> | undefined {
+    if (this.retryAfter !== undefined) return { 'Retry-After': String(this.retryAfter) };
+    if (this.status === 413) return { Connection: 'close' };
+    return undefined;
   }
 
   toJSON() {

@@ -7,10 +7,12 @@
 // Content-Type application/json (optionally charset=utf-8), a Content-Length within the limit, no
 // Content-Encoding or Transfer-Encoding. Anything else (gzip, chunked, other charsets, too large, a
 // trailing slash...) goes to Express, which stays the reference (test/hot-path.test.ts compares the two).
+// Both read and decode the body with body.ts.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { limits } from '../common/limits.ts';
 import { ingestRejected, ingestRequestDuration, ingestRequests } from '../common/metrics.ts';
 import { acceptedBody, type Accepted } from './accept.ts';
+import { decodeJson, issueError, readBody, type JsonBody } from './body.ts';
 import { ApiError } from './errors.ts';
 import { parseTransaction } from './parse.ts';
 import type { AcceptWindow } from './window.ts';
@@ -23,8 +25,9 @@ export interface TransactionDeps {
 
 /** The route handler's work, shared by the Express route and the hot path: parse, then check and accept
  * together with the requests of the same window (window.ts). */
-export async function acceptTransaction(deps: TransactionDeps, body: unknown, idempotencyKey: string | undefined): Promise<Accepted> {
-  const result = await deps.window.accept(parseTransaction(body, idempotencyKey));
+export async function acceptTransaction(deps: TransactionDeps, body: JsonBody, idempotencyKey: string | undefined): Promise<Accepted> {
+  if (body.issues[0]) throw issueError(body.issues[0]);
+  const result = await deps.window.accept(parseTransaction(body.value, idempotencyKey));
   if (result instanceof ApiError) throw result;
   return result;
 }
@@ -63,7 +66,7 @@ export function withHotPath(deps: TransactionDeps, app: RequestListener, maxInFl
       e = new ApiError(500, 'internal', 'internal error');
     }
     ingestRejected.inc({ code: e.code });
-    respond(res, started, e.status, e, e.retryAfter !== undefined ? { 'Retry-After': String(e.retryAfter) } : undefined);
+    respond(res, started, e.status, e, e.headers());
   };
 
   // The body is never read: Node discards it once the answer is sent, and the connection stays usable.
@@ -79,17 +82,9 @@ export function withHotPath(deps: TransactionDeps, app: RequestListener, maxInFl
     ingestRequests.inc({ route: label, status: '503' });
   };
 
-  const handle = async (req: IncomingMessage, res: ServerResponse, started: number, raw: Buffer) => {
-    let body: unknown;
+  const handle = async (req: IncomingMessage, res: ServerResponse, started: number) => {
     try {
-      // body-parser decodes with iconv-lite, which drops a UTF-8 byte order mark; an empty body is {}.
-      const start = raw.length >= 3 && raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf ? 3 : 0;
-      const text = raw.toString('utf8', start);
-      body = text.length === 0 ? {} : JSON.parse(text);
-    } catch {
-      return fail(res, started, new ApiError(400, 'invalid_json', 'the body is not valid JSON'));
-    }
-    try {
+      const body = decodeJson(await readBody(req, limits.maxBodyBytes), req.headers['content-type']);
       const result = await acceptTransaction(deps, body, req.headers['idempotency-key'] as string | undefined);
       respond(res, started, 202, acceptedBody(result), result.replayed ? { 'Idempotent-Replayed': 'true' } : undefined);
     } catch (e) {
@@ -110,11 +105,6 @@ export function withHotPath(deps: TransactionDeps, app: RequestListener, maxInFl
       res.once('close', done);
     }
     if (!plain(req)) return app(req, res);
-    const started = performance.now();
-    const chunks: Buffer[] = [];
-    // A client gone mid-body: nothing to answer (and no 'error' left unhandled).
-    req.on('error', () => undefined);
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => void handle(req, res, started, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    void handle(req, res, performance.now());
   };
 }

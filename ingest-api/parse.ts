@@ -3,7 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { limits } from '../common/limits.ts';
 import { Id } from '../common/messages/fields.ts';
 import { isMessageType, messageTypes, publicTypes, type Message } from '../common/messages/index.ts';
+import { issueError } from './body.ts';
 import { ApiError, fromZod } from './errors.ts';
+import type { JsonIssue } from './ijson.ts';
 
 /** The transaction id: body `id` or the Idempotency-Key header (the same value when both), else a new one. */
 function resolveId(body: Record<string, unknown>, header: string | undefined, prefix: string): string {
@@ -39,8 +41,13 @@ export function parseTransaction(body: unknown, idempotencyKey?: string, prefix 
   return parsed.data as Message;
 }
 
-/** A batch body: `{ "transactions": [ ... ] }`, 1..maxBatchItems items (each parsed on its own later). */
-export function parseBatch(body: unknown): unknown[] {
+/**
+ * A batch body: `{ "transactions": [ ... ] }`, 1..maxBatchItems items (each parsed on its own later, each
+ * refused on its own for an I-JSON issue inside it). An issue outside the items refuses the batch.
+ */
+export function parseBatch(body: unknown, issues: JsonIssue[] = []): unknown[] {
+  const outside = issues.find((i) => i.path.length < 2);
+  if (outside) throw issueError(outside);
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new ApiError(400, 'not_an_object', 'a batch is a JSON object {"transactions": [...]}');
   }

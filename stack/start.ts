@@ -3,6 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../common/config.ts';
+import { masked, parseStartArgs, usage, UsageError, type StartOptions } from './cli.ts';
 import { repoRoot } from './kafka-jars.ts';
 import { startKafka } from './kafka.ts';
 import { portIsFree } from './ports.ts';
@@ -11,10 +12,23 @@ import { prometheusMissing, startPrometheus } from './prometheus.ts';
 import { startRedis } from './redis.ts';
 import { ensureTopics } from './topics.ts';
 
-const quiet = process.argv.includes('--quiet');
-// `--prometheus`: also run the system Prometheus on 127.0.0.1:9090 scraping both services. Unknown flags are ignored.
-const withPrometheus = process.argv.includes('--prometheus');
-const stackDir = path.join(repoRoot, '.stack');
+// The command line first: --help and a flag we do not know start nothing.
+let options: StartOptions;
+try {
+  options = parseStartArgs(process.argv.slice(2));
+} catch (e) {
+  if (!(e instanceof UsageError)) throw e;
+  console.error(`[stack] ${e.message}\n\n${usage}`);
+  process.exit(2);
+}
+if (options.help) {
+  process.stdout.write(usage);
+  process.exit(0);
+}
+const { quiet, prometheus: withPrometheus, kafkaPort, redisPort } = options;
+// A stack on other ports keeps its data and logs apart, so two can run side by side from one checkout.
+const defaultPorts = kafkaPort === 9092 && redisPort === 6379;
+const stackDir = path.join(repoRoot, '.stack', ...(defaultPorts ? [] : [`${kafkaPort}-${redisPort}`]));
 const logDir = path.join(stackDir, 'logs');
 const say = (s: string) => console.log(`[stack] ${s}`);
 
@@ -134,10 +148,10 @@ async function main(): Promise<void> {
 
   // Fail on taken ports before starting anything, so the message names the culprit.
   if (!useEnvKafka) {
-    await requireFree(9092, 'Kafka', 'TXPIPE_KAFKA_BROKERS');
-    await requireFree(9093, 'Kafka controller', 'TXPIPE_KAFKA_BROKERS');
+    await requireFree(kafkaPort, 'Kafka', 'TXPIPE_KAFKA_PORT (or --kafka-port)');
+    await requireFree(kafkaPort + 1, 'Kafka controller', 'TXPIPE_KAFKA_PORT (or --kafka-port)');
   }
-  if (!useEnvRedis) await requireFree(6379, 'Redis', 'TXPIPE_REDIS_URL');
+  if (!useEnvRedis) await requireFree(redisPort, 'Redis', 'TXPIPE_REDIS_PORT (or --redis-port)');
   await requireFree(cfg.ingest.port, 'ingest-api', 'TXPIPE_INGEST_PORT');
   await requireFree(cfg.processor.port, 'processor metrics', 'TXPIPE_PROCESSOR_PORT');
   if (withPrometheus) {
@@ -154,8 +168,8 @@ async function main(): Promise<void> {
       ? say(`Kafka: using TXPIPE_KAFKA_BROKERS=${kafkaBrokers.join(',')}`)
       : startKafka({
           dataDir: path.join(stackDir, 'kafka'),
-          port: 9092,
-          controllerPort: 9093,
+          port: kafkaPort,
+          controllerPort: kafkaPort + 1,
           logFile: kafkaLog,
           log: say,
           onExit: onExit('kafka', kafkaLog),
@@ -164,8 +178,8 @@ async function main(): Promise<void> {
           kafkaBrokers = k.brokers;
         }),
     useEnvRedis
-      ? say(`Redis: using TXPIPE_REDIS_URL=${redisUrl}`)
-      : startRedis({ dir: path.join(stackDir, 'redis'), port: 6379, logFile: redisLog, onExit: onExit('redis', redisLog) }).then(
+      ? say(`Redis: using TXPIPE_REDIS_URL=${masked(redisUrl)}`)
+      : startRedis({ dir: path.join(stackDir, 'redis'), port: redisPort, logFile: redisLog, onExit: onExit('redis', redisLog) }).then(
           (r) => {
             stoppers.set('redis', r.stop);
             redisUrl = r.url;
@@ -214,7 +228,7 @@ async function main(): Promise<void> {
 
   const rows: [string, string][] = [
     ['Kafka', `${kafkaBrokers.join(',')}${useEnvKafka ? ' (from env)' : ''}`],
-    ['Redis', `${redisUrl}${useEnvRedis ? ' (from env)' : ''}`],
+    ['Redis', `${masked(redisUrl)}${useEnvRedis ? ' (from env)' : ''}`],
     ['ingest-api', started.includes('ingest-api') ? `http://${cfg.ingest.host}:${cfg.ingest.port}` : '(not started)'],
     ['processor', started.includes('processor') ? `http://${cfg.processor.host}:${cfg.processor.port}/metrics` : '(not started)'],
     ...(prometheusUrl ? [['Prometheus', `${prometheusUrl} (alerts: ${prometheusUrl}/alerts)`] as [string, string]] : []),

@@ -44,7 +44,7 @@ const cases: Case[] = [
   ['wallet.void without account', { type: 'wallet.void', hold: 'h' }, 400, 'missing_field', 'account'],
   ['wallet.close with an amount', { type: 'wallet.close', account, amount: 1 }, 400, 'unknown_field', 'amount'],
   ['stock.set quantity 0', { type: 'stock.set', sku, quantity: 0 }, 400, 'out_of_range', 'quantity'],
-  ['stock.set perCustomerLimit 0', { type: 'stock.set', sku, quantity: 5, perCustomerLimit: 0 }, 400, 'out_of_range', 'perCustomerLimit'],
+  ['stock.set perCustomerLimit negative (0 removes the limit)', { type: 'stock.set', sku, quantity: 5, perCustomerLimit: -1 }, 400, 'out_of_range', 'perCustomerLimit'],
   ['stock.restock quantity 0', { type: 'stock.restock', sku, quantity: 0 }, 400, 'out_of_range', 'quantity'],
   ['stock.restock quantity a string', { type: 'stock.restock', sku, quantity: '5' }, 400, 'wrong_type', 'quantity'],
   ['stock.reserve quantity 0', { type: 'stock.reserve', sku, quantity: 0, customer: 'c', ttl: hour }, 400, 'out_of_range', 'quantity'],

@@ -59,6 +59,14 @@ const cases: Case[] = [
   ['unknown field', () => debit({ note: 'x' })],
   ['header and body ids differ', () => debit({ id: 'one' }), () => ({ ...json, 'idempotency-key': 'two' })],
   ['Idempotency-Key with a space', () => debit(), () => ({ ...json, 'idempotency-key': 'a b' })],
+  ['amount 1.0', () => '{"type":"wallet.debit","account":"a","amount":1.0}'],
+  ['amount 1e3', () => '{"type":"wallet.debit","account":"a","amount":1e3}'],
+  ['amount 1.0000000000000001', () => '{"type":"wallet.debit","account":"a","amount":1.0000000000000001}'],
+  ['amount twice', () => '{"type":"wallet.debit","account":"a","amount":1,"amount":7}'],
+  ['a repeated key nested in an unknown field', () => '{"type":"wallet.debit","account":"a","amount":1,"x":{"y":1,"y":2}}'],
+  ['a UTF-16 byte order mark', () => new Uint8Array([0xff, 0xfe, ...Buffer.from(debit(), 'utf16le')])],
+  ['UTF-16 without a byte order mark', () => new Uint8Array(Buffer.from(debit(), 'utf16le'))],
+  ['bytes that are not UTF-8', () => new Uint8Array([0x7b, 0xc3, 0x28, 0x7d])],
   ['seats.hold on an event not defined', () => JSON.stringify({ type: 'seats.hold', event: uid('ev'), seats: ['a1'], holder: 'h', ttl: 60_000 })],
 ];
 

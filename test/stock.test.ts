@@ -93,4 +93,36 @@ describe('stock', () => {
     expect(await stock(sku)).toMatchObject({ stocked: 20, available: 17, reserved: 0, sold: 3, perCustomerLimit: 1 });
     expect((await apply(p, { type: 'stock.restock', sku: uid('nosku'), quantity: 1 })).code).toBe('sku_not_found');
   });
+
+  it('stock.set without perCustomerLimit leaves the limit as it is; 0 removes it', async () => {
+    const sku = uid('sku');
+    expect((await apply(p, { type: 'stock.set', sku, quantity: 10 })).code).toBe('ok');
+    expect((await stock(sku)).perCustomerLimit).toBeNull();
+    expect((await apply(p, { type: 'stock.set', sku, quantity: 10, perCustomerLimit: 2 })).code).toBe('ok');
+    expect((await apply(p, { type: 'stock.set', sku, quantity: 30 })).code).toBe('ok');
+    expect(await stock(sku)).toMatchObject({ stocked: 30, perCustomerLimit: 2 });
+    const customer = uid('c');
+    expect(await apply(p, { type: 'stock.reserve', sku, quantity: 3, customer, ttl: 60_000 })).toMatchObject({ code: 'customer_limit_exceeded' });
+    expect((await apply(p, { type: 'stock.set', sku, quantity: 30, perCustomerLimit: 0 })).code).toBe('ok');
+    expect((await stock(sku)).perCustomerLimit).toBeNull();
+    expect((await apply(p, { type: 'stock.reserve', sku, quantity: 3, customer, ttl: 60_000 })).code).toBe('ok');
+  });
+
+  it('lowering the limit keeps what a customer has; their new reserves are refused until they are under it', async () => {
+    const sku = uid('sku');
+    const customer = uid('c');
+    expect((await apply(p, { type: 'stock.set', sku, quantity: 10, perCustomerLimit: 3 })).code).toBe('ok');
+    const reserve = (quantity: number) => apply(p, { type: 'stock.reserve', sku, quantity, customer, ttl: 60_000 });
+    const [r1, r2] = [await reserve(2), await reserve(1)];
+    expect([r1.code, r2.code]).toEqual(['ok', 'ok']);
+    expect((await apply(p, { type: 'stock.set', sku, quantity: 10, perCustomerLimit: 1 })).code).toBe('ok');
+    expect(await stock(sku)).toMatchObject({ reserved: 3, perCustomerLimit: 1 });
+    expect((await apply(p, { type: 'stock.confirm', sku, reservation: r2.id })).code).toBe('ok');
+    expect((await reserve(1)).code).toBe('customer_limit_exceeded');
+    // 3 units (2 reserved, 1 sold): releasing the 2 brings the customer to 1, still not under a limit of 1.
+    expect((await apply(p, { type: 'stock.release', sku, reservation: r1.id })).code).toBe('ok');
+    expect((await reserve(1)).code).toBe('customer_limit_exceeded');
+    expect((await apply(p, { type: 'stock.reserve', sku, quantity: 1, customer: uid('other'), ttl: 60_000 })).code).toBe('ok');
+    expect(await stock(sku)).toMatchObject({ stocked: 10, available: 8, reserved: 1, sold: 1 });
+  });
 });

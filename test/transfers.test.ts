@@ -1,6 +1,7 @@
 // 2,000 transfers among 50 accounts on 6 partitions, the processor SIGKILLed twice mid-run: money is
 // never lost or doubled (also while in flight), no account goes below its limit, each transfer once.
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { flagKey } from '../common/keys.ts';
 import { startPipeline, uid, waitFor, waitForOutcomes, type Pipeline } from './harness.ts';
 import { applyAll, postBatch } from './domains.ts';
 
@@ -23,8 +24,8 @@ function random(seed: number) {
 async function steps(ts: Transfer[]) {
   const pipe = p.redis.pipeline();
   for (const t of ts) {
-    pipe.get(`wallet:{${t.from}}:tx:${t.id}:debit`).get(`wallet:{${t.to}}:tx:${t.id}:credit`)
-      .get(`wallet:{${t.from}}:tx:${t.id}:settle`).get(`wallet:{${t.from}}:tx:${t.id}:refund`);
+    pipe.get(flagKey('wallet', t.from, t.id, 'debit')).get(flagKey('wallet', t.to, t.id, 'credit', t.from))
+      .get(flagKey('wallet', t.from, t.id, 'settle')).get(flagKey('wallet', t.from, t.id, 'refund'));
   }
   const codes = ((await pipe.exec()) ?? []).map(([, v]) => (v ? String(v).split(' ')[1] : undefined));
   return ts.map((t, i) => {

@@ -1,14 +1,17 @@
 // stock.* message types (flash sale): a sku's stock, reservations with a ttl, per-customer limits.
 import { z } from 'zod';
-import { Amount, Id, TtlMs } from './fields.ts';
+import { Amount, Id, NonNegative, TtlMs } from './fields.ts';
 
-/** Sets the sku's total stock (sold + reserved + available) and its per-customer limit (none when omitted). */
+/**
+ * Sets the sku's total stock (sold + reserved + available) and, when given, its per-customer limit (0: none).
+ * An omitted limit is left as it is (none for a new sku): a restock-style set must not lift a sale's limit.
+ */
 export const stockSet = z.strictObject({
   id: Id,
   type: z.literal('stock.set'),
   sku: Id,
   quantity: Amount,
-  perCustomerLimit: Amount.optional(),
+  perCustomerLimit: NonNegative.optional(),
 });
 
 /** Adds units to the stock. */

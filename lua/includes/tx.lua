@@ -1,7 +1,8 @@
 --[[
   The idempotency flag: check, apply and mark in one script.
   Every command script follows the same convention:
-    KEYS[1]  the flag key   <domain>:{<entity>}:tx:<id>[:<step>]
+    KEYS[1]  the flag key   <domain>:{<entity>}:tx:<id>[/<step>...]  (common/keys.ts flagKey: '/' is no id
+             character, so a client's id never names a step's flag)
     ARGV[1]  payload digest (the same id with another payload is a conflict)
     ARGV[2]  flag retention in ms
     ARGV[3]  now, epoch ms: the message's time; scripts never read the server clock, so replays agree

@@ -20,7 +20,10 @@ export const endsHold =
 export const expireStep = {
   step: 'expire',
   then: (): Next => ({ publish: [], silent: true }),
-  /** not_due keeps the entry: a later sweep publishes again (it cannot happen with the sweeper's own clock). */
+  /**
+   * not_due keeps the entry: a later sweep publishes again (it cannot happen with the sweeper's own clock).
+   * A conflict keeps it too (internal.ts): it is a bug, never a settled hold.
+   */
   expiring: (m: { id: string }, r: StepResult): ExpiringChange | undefined =>
     r.code === 'not_due' ? undefined : { settled: m.id },
 };

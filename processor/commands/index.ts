@@ -1,22 +1,32 @@
 // Every message type's command. A type without one is a compile error (the mapped type below).
-import { describe, type Message, type MessageTypeName } from '../../common/messages/index.ts';
+import { describe, messageTypes, type Message, type MessageTypeName } from '../../common/messages/index.ts';
 import { flagKey } from '../../common/keys.ts';
+import { internalStep } from './internal.ts';
 import type { CommandSpec } from './types.ts';
 import { seatsCommands } from './seats.ts';
 import { stockCommands } from './stock.ts';
 import { walletCommands } from './wallet.ts';
 
-const commands: { [K in MessageTypeName]: CommandSpec<Extract<Message, { type: K }>> } = {
+const specs: { [K in MessageTypeName]: CommandSpec<Extract<Message, { type: K }>> } = {
   ...walletCommands,
   ...stockCommands,
   ...seatsCommands,
 };
 
+/** Internal types (follow-ups, expiries) run with the conflict assertion of internal.ts. */
+const commands = Object.fromEntries(
+  (Object.keys(specs) as MessageTypeName[]).map((t) => {
+    const spec = specs[t] as unknown as CommandSpec;
+    return [t, messageTypes[t].public ? spec : internalStep(t, spec)];
+  }),
+) as Record<MessageTypeName, CommandSpec>;
+
 export function commandOf(m: Message): CommandSpec {
-  return commands[m.type] as unknown as CommandSpec;
+  return commands[m.type];
 }
 
 /** KEYS for the script: the flag key first (includes/tx.lua), then the command's own. */
 export function keysOf(m: Message, spec: CommandSpec): string[] {
-  return [flagKey(spec.domain, describe(m).entity, m.id, spec.step), ...spec.keys(m)];
+  const step = spec.step ? [spec.step, ...(spec.stepScope?.(m) ?? [])] : [];
+  return [flagKey(spec.domain, describe(m).entity, m.id, ...step), ...spec.keys(m)];
 }

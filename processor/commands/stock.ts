@@ -14,7 +14,8 @@ const endsReservation = endsHold('reservation', (m: { reservation: string }) => 
 export const stockCommands = {
   'stock.set': {
     domain: 'stock', script: 'stock.set', keys: sku, result: counts,
-    args: (m) => [m.quantity, m.perCustomerLimit ?? 0],
+    // '' leaves the limit as it is (lua/stock.set-2.lua).
+    args: (m) => [m.quantity, m.perCustomerLimit ?? ''],
   } satisfies CommandSpec<MessageOf<'stock.set'>>,
   'stock.restock': {
     domain: 'stock', script: 'stock.restock', keys: sku, result: counts,

@@ -29,6 +29,11 @@ export interface CommandSpec<M extends Message = Message> {
   script: string;
   /** The step name for the idempotency flag when a transaction has several steps. */
   step?: string;
+  /**
+   * More of the flag's name, for a step whose id and entity alone could belong to two transactions (a
+   * transfer's credit: two sources may send the same id to one target). With it, each flag has one payload.
+   */
+  stepScope?(m: M): string[];
   /** The transaction a step belongs to, for its pending status record (by default the message's type). */
   transaction?: string;
   /** Keys after the flag key (which the processor builds). */

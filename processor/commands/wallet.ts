@@ -40,6 +40,7 @@ export const walletCommands = {
   } satisfies CommandSpec<MessageOf<'wallet.transfer'>>,
   'wallet.transfer.credit': {
     domain: 'wallet', script: 'wallet.credit', step: 'credit', transaction: 'wallet.transfer', result: balances,
+    stepScope: (m) => [m.from],
     keys: (m) => [entityKey('wallet', m.to)],
     args: (m) => [m.amount],
     then: (m, r) => ({
