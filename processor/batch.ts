@@ -1,8 +1,9 @@
 // One Kafka batch of one partition: decode, run the Lua commands in order, record outcomes, publish
 // follow-ups, results and dead letters, and only then report the batch done (its offsets may be committed).
 import type { ChainableCommander, Redis } from 'ioredis';
-import type { KafkaMessage, Message as KafkaRecord, Producer, TopicMessages } from 'kafkajs';
+import type { KafkaMessage, Message as KafkaRecord, TopicMessages } from 'kafkajs';
 import type { Domain, Topics } from '../common/config.ts';
+import type { KafkaSender } from '../common/kafka-sender.ts';
 import type { Logger } from '../common/log.ts';
 import { describe, digestOf, encodeMessage, type Message } from '../common/messages/index.ts';
 import { endToEndLatency, processedMessages } from '../common/metrics.ts';
@@ -15,7 +16,8 @@ import { writeExpiring } from './sweeper.ts';
 
 export interface BatchDeps {
   redis: Redis;
-  producer: Producer;
+  /** Shared by the partitions' batches (and the sweeper): their publishes go out in common produce calls. */
+  sender: KafkaSender;
   topics: Topics;
   retentionMs: number;
   log: Logger;
@@ -109,62 +111,10 @@ export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: Ret
   }
   const topicMessages = fx.topicMessages();
   if (topicMessages.length) {
-    const sent = await withRetry(hooks, () => sharedSend(deps.producer, topicMessages).then(() => true));
+    const sent = await withRetry(hooks, () => deps.sender.send(topicMessages).then(() => true));
     if (!sent) return false;
   }
   return true;
-}
-
-interface QueuedSend {
-  topicMessages: TopicMessages[];
-  bytes: number;
-  resolve(): void;
-  reject(e: Error): void;
-}
-const sendQueues = new WeakMap<Producer, { queue: QueuedSend[]; busy: boolean }>();
-/** A merged produce stays well under the broker's 1 MiB per partition batch (message.max.bytes). */
-const maxMergedBytes = 512 * 1024;
-const sizeOf = (tms: TopicMessages[]) =>
-  tms.reduce((n, t) => n + t.messages.reduce((m, r) => m + (r.value?.length ?? 0) + (r.key?.length ?? 0) + 64, 0), 0);
-
-/**
- * The publishes of partition batches finishing together share produce calls (acks=all): one goes out
- * while the others queue, and then the queue goes as one (up to maxMergedBytes), instead of one request
- * per batch behind the producer's single in-flight request. Each caller's records keep their order;
- * each caller resolves once the call carrying its records is acknowledged, or rejects (and retries).
- */
-function sharedSend(producer: Producer, topicMessages: TopicMessages[]): Promise<void> {
-  let state = sendQueues.get(producer);
-  if (!state) sendQueues.set(producer, (state = { queue: [], busy: false }));
-  const s = state;
-  const sent = new Promise<void>((resolve, reject) => s.queue.push({ topicMessages, bytes: sizeOf(topicMessages), resolve, reject }));
-  if (!s.busy) void pump(producer, s);
-  return sent;
-}
-
-async function pump(producer: Producer, s: { queue: QueuedSend[]; busy: boolean }): Promise<void> {
-  s.busy = true;
-  while (s.queue.length) {
-    let bytes = 0;
-    let n = 0;
-    while (n < s.queue.length && (n === 0 || bytes + s.queue[n]!.bytes <= maxMergedBytes)) bytes += s.queue[n++]!.bytes;
-    const group = s.queue.splice(0, n);
-    const byTopic = new Map<string, KafkaRecord[]>();
-    for (const g of group) {
-      for (const t of g.topicMessages) {
-        const list = byTopic.get(t.topic);
-        if (list) for (const m of t.messages) list.push(m);
-        else byTopic.set(t.topic, t.messages.slice());
-      }
-    }
-    try {
-      await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
-      for (const g of group) g.resolve();
-    } catch (e) {
-      for (const g of group) g.reject(e as Error);
-    }
-  }
-  s.busy = false;
 }
 
 function deadLetter(fx: Effects, dlq: string, input: BatchInput, km: KafkaMessage, reason: string): void {

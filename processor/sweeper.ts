@@ -11,8 +11,9 @@
 // The expire command carries the sweeper's clock as its Kafka timestamp; the script expires the hold only
 // if that time is at or past its expiry (else `not_due`, no flag), so a replay decides the same way.
 import type { ChainableCommander, Redis } from 'ioredis';
-import type { Message as KafkaRecord, Producer } from 'kafkajs';
+import type { Message as KafkaRecord } from 'kafkajs';
 import { domains, type Domain, type Topics } from '../common/config.ts';
+import type { KafkaSender } from '../common/kafka-sender.ts';
 import type { Logger } from '../common/log.ts';
 import { encodeMessage, type Message } from '../common/messages/index.ts';
 import { sweeperExpirations } from '../common/metrics.ts';
@@ -36,7 +37,7 @@ const expireCommand: Record<Domain, (entity: string, id: string) => Message> = {
 
 export interface SweeperOptions {
   redis: Redis;
-  producer: Producer;
+  sender: KafkaSender;
   topics: Topics;
   log: Logger;
   intervalMs: number;
@@ -87,7 +88,7 @@ export class Sweeper {
         const [entity, id] = m.split(' ') as [string, string];
         return { key: entity, value: encodeMessage(expireCommand[domain](entity, id)), timestamp: String(now) };
       });
-      await this.o.producer.send({ topic, messages, acks: -1 });
+      await this.o.sender.send([{ topic, messages }]);
       sweeperExpirations.inc({ type: `${domain}.expire` }, fresh.length);
       for (const m of fresh) this.published.set(m, now);
       sent += fresh.length;
