@@ -89,6 +89,8 @@ export class KafkaSender {
   private reconnecting: { loop: Promise<void>; first: Promise<void> } | undefined;
   private queue: Caller[] = [];
   private pumping = false;
+  /** Records in the queue not yet given to a call, and those of the call in flight. */
+  private queued = 0;
   private inFlight = 0;
   private stopped = false;
 
@@ -101,7 +103,7 @@ export class KafkaSender {
 
   /** Records queued or in flight. */
   get pending(): number {
-    return this.queue.reduce((n, c) => n + c.items.length - c.next, 0) + this.inFlight;
+    return this.queued + this.inFlight;
   }
 
   /** One attempt to connect a producer; rejects when Kafka does not answer. */
@@ -132,6 +134,7 @@ export class KafkaSender {
     if (!items.length) return Promise.resolve();
     return new Promise((resolve, reject) => {
       this.queue.push({ items, next: 0, open: 0, sent: false, alone: false, resolve, reject });
+      this.queued += items.length;
       if (!this.pumping) {
         // After this turn: the records queued in the same turn go in the same call.
         this.pumping = true;
@@ -196,6 +199,7 @@ export class KafkaSender {
       }
       if (caller.next < caller.items.length || caller.alone) break;
     }
+    this.queued -= records;
     // Callers whose every item is in a call leave the queue; they settle with their calls.
     while (this.queue.length && this.queue[0]!.next === this.queue[0]!.items.length) this.queue.shift();
     return { parts, records, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) };
@@ -207,15 +211,21 @@ export class KafkaSender {
    */
   private failed(call: Call, e: Error): void {
     const merged = call.parts.length > 1;
+    // Only the call's last caller can still be queued (at the head): it had more items than the call took.
+    const head = this.queue[0];
     const again: Caller[] = [];
-    for (const { caller, from } of call.parts) {
+    for (const { caller, from, to } of call.parts) {
       caller.open--;
       if (merged && !caller.alone) {
         caller.alone = true;
         caller.next = from;
-        if (!this.queue.includes(caller)) again.push(caller);
+        this.queued += to - from;
+        if (caller !== head) again.push(caller);
       } else {
-        this.queue = this.queue.filter((c) => c !== caller);
+        if (caller === head) {
+          this.queue.shift();
+          this.queued -= caller.items.length - caller.next;
+        }
         caller.reject(new KafkaSendError(`Kafka did not acknowledge: ${e.message}; the records may be in the log`, 'unknown', e));
       }
     }
@@ -225,6 +235,7 @@ export class KafkaSender {
   private rejectQueued(): void {
     const queued = this.queue;
     this.queue = [];
+    this.queued = 0;
     for (const c of queued) {
       c.reject(c.sent
         ? new KafkaSendError('Kafka did not acknowledge and no producer is connected; the records may be in the log', 'unknown')

@@ -38,6 +38,7 @@ describe('KafkaSender', () => {
     await Promise.all([sender.send([record('a')]), sender.send([record('b')]), sender.send([record(big), record(big), record(big)].flat())]);
     expect(f.calls.map((c) => c.values.length)).toEqual([4, 1]);
     expect(f.calls.every((c) => c.values.join('').length <= limits.maxProduceBytes)).toBe(true);
+    expect(sender.pending).toBe(0);
   });
 
   it('after a failed call, connects a fresh producer; the failed caller learns its records may be in the log', async () => {
@@ -64,6 +65,20 @@ describe('KafkaSender', () => {
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(f.calls.map((c) => c.values)).toEqual([['a', 'bad', 'c'], ['a'], ['bad'], ['c']]);
     expect(f.made()).toBe(3);
+    expect(sender.pending).toBe(0);
+  });
+
+  it('a caller split across calls whose later call fails is failed whole, and the queue count stays right', async () => {
+    const big = 'x'.repeat(300 * 1024);
+    const f = fakes((b, producer) => (producer === 1 && b.topicMessages!.some((t) => t.messages.some((m) => m.value === `${big}2`)) ? new Error('no answer') : undefined));
+    const sender = new KafkaSender({ create: f.create, log });
+    await sender.connect();
+    const split = sender.send([record(`${big}1`), record(`${big}2`), record(`${big}3`)]);
+    await expect(split).rejects.toMatchObject({ published: 'unknown' });
+    expect(sender.pending).toBe(0);
+    await new Promise((r) => setTimeout(r, 20));
+    await sender.send([record('after')]);
+    expect(f.calls.map((c) => [c.producer, c.values.length])).toEqual([[1, 1], [1, 1], [2, 1]]);
   });
 
   it('refuses a record no call can carry, before sending anything', async () => {
