@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Proxy } from 'toxiproxy-node-client';
 import { limits } from '../common/limits.ts';
 import { kafkaProxyName } from '../stack/services.ts';
-import { getProxy } from '../stack/toxiproxy.ts';
+import { getProxy, proxyTcp } from '../stack/toxiproxy.ts';
 import { readTopic, services, sleep, startPipeline, uid, waitFor, waitForOutcomes, type Pipeline } from './harness.ts';
 
 const faults = services().faults;
@@ -55,6 +55,7 @@ describe.runIf(faults)('Kafka responses swallowed, then healed', () => {
     await proxy?.getToxic('swallow-responses').then((t) => t.remove(), () => undefined);
     await pipeline?.stop();
     pipeline = undefined;
+    await getProxy(faults!.toxiproxyUrl, 'redis-processor').then((p) => p.remove(), () => undefined);
   });
 
   it('between ingest-api and Kafka: every 202 is on the topic, every 503 retried with its id applies once, new requests succeed after', async () => {
@@ -121,8 +122,13 @@ describe.runIf(faults)('Kafka responses swallowed, then healed', () => {
 
   it('between the processor and Kafka: every transfer settles or refunds, money is conserved, no partition stays stalled', async () => {
     proxy = await getProxy(faults!.toxiproxyUrl, kafkaProxyName);
-    // Small fetches: the backlog below takes many rounds, so produce calls are under way when the fault comes.
-    const p = (pipeline = await startPipeline({ processorEnv: { TXPIPE_KAFKA_BROKERS: faults!.kafkaProxied.join(','), TXPIPE_FETCH_MAX_BYTES: '1024' } }));
+    // The processor's Redis answers 200 ms late: it spends its rounds waiting on Redis with a batch in hand,
+    // so when Kafka stops answering, it is about to publish (not only to fetch).
+    const slowRedis = await proxyTcp(faults!.toxiproxyUrl, 'redis-processor', new URL(services().redisUrl).host);
+    await slowRedis.addToxic({ name: 'latency', type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 200, jitter: 0 } });
+    const p = (pipeline = await startPipeline({ processorEnv: {
+      TXPIPE_KAFKA_BROKERS: faults!.kafkaProxied.join(','), TXPIPE_REDIS_URL: `redis://${slowRedis.listen}`,
+    } }));
     const accounts = await openAccounts(p, 12, 'acct');
     const funded = await Promise.all(accounts.map((account) => p.post({ type: 'wallet.credit', account, amount: 10_000 })));
     await waitForOutcomes(p, funded.map((r) => r.body.id as string));
@@ -171,9 +177,11 @@ describe.runIf(faults)('Kafka responses swallowed, then healed', () => {
     // Every outcome was published, none acknowledged and dropped.
     const results = await idsOnTopic(p, p.topics.results);
     expect(ids.filter((id) => !results.has(id))).toEqual([]);
+    // The fault did meet a publish, not only fetches (the sender logs each producer it replaces).
+    expect(replaced).toBeGreaterThan(0);
     const count = (status: string) => [...outcomes.values()].filter((o) => o.status === status).length;
     console.log(`processor fault: ${transfers.length} transfers accepted, ${count('applied')} applied, ${count('rejected')} rejected; ` +
-      `producer replaced ${replaced} times after a failed publish ; all ${ids.length} outcomes on the results topic; money conserved`);
+      `producer replaced ${replaced} times after a failed publish; all ${ids.length} outcomes on the results topic; money conserved`);
   });
 });
 
