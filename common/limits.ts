@@ -16,6 +16,30 @@ export const limits = {
   /** Seats per hold and per event definition: a hold is all-or-nothing in one script, so it stays small. */
   maxSeatsPerHold: 20,
   maxSeatsPerEvent: 10000,
+  /**
+   * The largest encoded transaction ingest accepts (its Kafka record's value); a larger one is refused with
+   * 413 before anything is claimed or sent. Below maxRecordBytes by room for the key and for the headers the
+   * processor adds when it dead-letters the record.
+   */
+  maxTransactionBytes: 1_000_000,
+  /**
+   * The largest record a txpipe producer sends (value, key and headers). A record alone in a produce call
+   * is one record batch, which the broker refuses above message.max.bytes (1,048,588 bytes by default)
+   * with the batch's own framing.
+   */
+  maxRecordBytes: 1_040_000,
+  /**
+   * Bytes of records in one produce call. kafkajs writes a call's records for one partition as one record
+   * batch, refused above message.max.bytes; half of it keeps clear of that wherever the records land, and
+   * a record larger than this goes in a call of its own.
+   */
+  maxProduceBytes: 512 * 1024,
+  /**
+   * How long a produce call (or a producer's connect) may go unanswered before it counts as failed: its
+   * callers learn that the records may be in the log and the producer is replaced. Bounds how long an
+   * ingest request waits when Kafka stops answering (kafkajs's own retries would take a minute or more).
+   */
+  produceTimeoutMs: 5000,
   /** Requests waiting for a Kafka acknowledgement; past it ingest answers 503 at once instead of queueing. */
   maxPendingProduces: 20000,
   /**

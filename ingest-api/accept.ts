@@ -1,6 +1,7 @@
 // Accepting a transaction: claim its id, publish it keyed by its entity, mark it accepted.
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { Topics } from '../common/config.ts';
+import { limits } from '../common/limits.ts';
 import type { Logger } from '../common/log.ts';
 import { describe, digestOf, encodeMessage, type Message } from '../common/messages/index.ts';
 import { ingestAccepted } from '../common/metrics.ts';
@@ -38,14 +39,24 @@ export const acceptedBody = (a: Accepted) => ({ id: a.id, status: a.status, ...(
  * order. `prefix` is the item's field path in a batch ('' for a single transaction).
  */
 export async function acceptChecked(deps: AcceptDeps, items: Array<{ message: Message; prefix: string }>): Promise<Array<Accepted | ApiError>> {
-  const refused = await checkReferences(deps.redis, items);
-  const valid = items.flatMap((it, i) => (refused[i] ? [] : [it.message]));
+  const values = items.map((it) => encodeMessage(it.message));
+  const references = await checkReferences(deps.redis, items);
+  const refused = items.map((it, i) => tooLarge(values[i]!, it.prefix) ?? references[i]);
+  const valid = items.flatMap((it, i) => (refused[i] ? [] : [{ message: it.message, value: values[i]! }]));
   const accepted = valid.length ? await accept(deps, valid) : [];
   let next = 0;
   return refused.map((e) => e ?? accepted[next++]!);
 }
 
-async function accept(deps: AcceptDeps, messages: Message[]): Promise<Array<Accepted | ApiError>> {
+/** A transaction whose record could never be published (the broker's limit) is refused before it is claimed. */
+function tooLarge(value: Buffer, prefix: string): ApiError | undefined {
+  if (value.length <= limits.maxTransactionBytes) return undefined;
+  return new ApiError(413, 'transaction_too_large',
+    `the transaction is ${value.length} bytes encoded, over the ${limits.maxTransactionBytes} a Kafka record may carry`, prefix || undefined);
+}
+
+async function accept(deps: AcceptDeps, items: Array<{ message: Message; value: Buffer }>): Promise<Array<Accepted | ApiError>> {
+  const messages = items.map((it) => it.message);
   const now = Date.now();
   const digests = messages.map(digestOf);
   const claims = await claimAll(deps, messages, digests, now);
@@ -71,13 +82,16 @@ async function accept(deps: AcceptDeps, messages: Message[]): Promise<Array<Acce
       const claimed = claims[i] === 'claimed';
       const { domain, entity } = describe(m);
       try {
-        await deps.publisher.publish([{ topic: deps.topics[domain], record: { key: entity, value: encodeMessage(m), timestamp: String(now) } }]);
+        await deps.publisher.publish([{ topic: deps.topics[domain], record: { key: entity, value: items[i]!.value, timestamp: String(now) } }]);
         ingestAccepted.inc({ type: m.type });
         results[i] = { id: m.id, status: 'accepted', replayed: false, ...(claims[i] === 'unchecked' && { unchecked: true as const }) };
         if (claimed) await coalesced(deps.redis, (p) => p.hset(statusKey(m.id), 'state', 'accepted')).catch(() => undefined);
       } catch (e) {
-        results[i] = e instanceof ApiError ? e : new ApiError(503, 'kafka_unavailable', (e as Error).message, undefined, 2);
-        // Free the id so the client's retry with the same key is published (it was not acknowledged).
+        // Every refusal names the transaction: a client that sent no id retries with this one.
+        const refusal = e instanceof ApiError ? e : new ApiError(503, 'kafka_unavailable', (e as Error).message, undefined, 2, { published: 'unknown' });
+        results[i] = refusal.forTransaction(m.id);
+        // Free the id, keeping its digest: the retry with this id (and payload) is published again. If the
+        // first did land, the log holds it twice and the processor's flag answers the second with the first outcome.
         if (claimed) await coalesced(deps.redis, (p) => p.hdel(statusKey(m.id), 'state', 'until')).catch(() => undefined);
       }
     }),

@@ -1,12 +1,13 @@
 // Every refusal ingest-api makes: an HTTP status, a stable machine code, a message and the field.
 import type { z } from 'zod';
+import type { Published } from '../common/kafka-sender.ts';
 
 export type ErrorCode =
   | 'invalid_json' | 'invalid_encoding' | 'duplicate_key' | 'unsupported_media_type' | 'payload_too_large' | 'not_an_object'
   | 'unknown_type' | 'missing_field' | 'unknown_field' | 'wrong_type' | 'not_an_integer'
   | 'out_of_range' | 'invalid_format' | 'invalid_value' | 'id_mismatch'
   | 'self_transfer' | 'duplicate_seat' | 'unknown_seat' | 'unknown_hold' | 'unknown_reservation'
-  | 'idempotency_key_mismatch' | 'idempotency_in_flight'
+  | 'idempotency_key_mismatch' | 'idempotency_in_flight' | 'transaction_too_large'
   | 'kafka_unavailable' | 'overloaded' | 'redis_unavailable' | 'not_found' | 'internal';
 
 export class ApiError extends Error {
@@ -17,6 +18,11 @@ export class ApiError extends Error {
     readonly field?: string,
     /** Seconds, for 503: when to try again. */
     readonly retryAfter?: number,
+    /**
+     * For 503: `id` the transaction's id, so a client that sent none can retry it safely; `published` "no"
+     * when it was refused before anything was sent, "unknown" when Kafka did not answer (it may be in the log).
+     */
+    readonly about: { id?: string; published?: Published } = {},
   ) {
     super(message);
     this.name = 'ApiError';
@@ -29,8 +35,17 @@ export class ApiError extends Error {
     return undefined;
   }
 
+  /** The same refusal, naming the transaction it refused. */
+  forTransaction(id: string): ApiError {
+    return new ApiError(this.status, this.code, this.message, this.field, this.retryAfter, { ...this.about, id });
+  }
+
   toJSON() {
-    return { code: this.code, message: this.message, ...(this.field !== undefined && { field: this.field }) };
+    const { id, published } = this.about;
+    return {
+      code: this.code, message: this.message, ...(this.field !== undefined && { field: this.field }),
+      ...(id !== undefined && { id }), ...(published !== undefined && { published }),
+    };
   }
 }
 

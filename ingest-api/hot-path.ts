@@ -10,6 +10,7 @@
 // Both read and decode the body with body.ts.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { limits } from '../common/limits.ts';
+import { Id } from '../common/messages/fields.ts';
 import { ingestRejected, ingestRequestDuration, ingestRequests } from '../common/metrics.ts';
 import { acceptedBody, type Accepted } from './accept.ts';
 import { decodeJson, issueError, readBody, type JsonBody } from './body.ts';
@@ -72,7 +73,10 @@ export function withHotPath(deps: TransactionDeps, app: RequestListener, maxInFl
   // The body is never read: Node discards it once the answer is sent, and the connection stays usable.
   const shed = (req: IncomingMessage, res: ServerResponse) => {
     const started = performance.now();
-    const e = new ApiError(503, 'overloaded', 'ingest-api is at capacity; nothing was accepted', undefined, 1);
+    // Nothing was read, so the id is known only when the client sent it as Idempotency-Key.
+    const key = req.headers['idempotency-key'];
+    const id = typeof key === 'string' && Id.safeParse(key).success ? key : undefined;
+    const e = new ApiError(503, 'overloaded', 'ingest-api is at capacity; nothing was accepted', undefined, 1, { id, published: 'no' });
     ingestRejected.inc({ code: e.code });
     const json = JSON.stringify(e);
     res.writeHead(503, { 'Retry-After': '1', 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(json) });

@@ -3,13 +3,14 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig, topics as topicNames } from '../common/config.ts';
 import { createKafka, createProducer } from '../common/kafka.ts';
+import { KafkaSender } from '../common/kafka-sender.ts';
 import { limits } from '../common/limits.ts';
 import { createLogger } from '../common/log.ts';
 import { collectProcessMetrics } from '../common/metrics.ts';
 import { createRedis } from '../common/redis.ts';
 import { createApp, type AppDeps } from './app.ts';
 import { withHotPath } from './hot-path.ts';
-import { Publisher } from './publisher.ts';
+import { observeProduceCall, Publisher } from './publisher.ts';
 import { AcceptWindow } from './window.ts';
 
 const config = loadConfig();
@@ -17,13 +18,10 @@ const log = createLogger('ingest-api', config.logLevel);
 collectProcessMetrics('ingest-api');
 
 const kafka = createKafka(config.kafkaBrokers, 'txpipe-ingest');
-const producer = createProducer(kafka);
-const publisher = new Publisher(producer, { maxPending: limits.maxPendingProduces, maxBatch: 2000 });
+const sender = new KafkaSender({ create: () => createProducer(kafka), log, maxCallRecords: 2000, onCall: observeProduceCall });
+const publisher = new Publisher(sender, { maxPending: limits.maxPendingProduces });
 // Ingest runs one script, the idempotency claim (accept.ts); registering only it keeps pipelines cheap.
 const redis = createRedis(config.redisUrl, { name: 'txpipe-ingest', failFast: true, scripts: ['tx.claim'], commandTimeoutMs: limits.ingestRedisTimeoutMs });
-
-producer.on(producer.events.CONNECT, () => { publisher.connected = true; });
-producer.on(producer.events.DISCONNECT, () => { publisher.connected = false; });
 
 const acceptDeps = { redis, publisher, log, topics: topicNames(config.topicPrefix), retentionMs: config.flagRetentionMs };
 const deps: AppDeps = {
@@ -45,7 +43,7 @@ server.keepAliveTimeout = 65_000;
 let stopping = false;
 
 // Kafka and Redis may come up after us: keep trying in the background; /readyz says when we are ready.
-void retry('Kafka', () => producer.connect());
+void retry('Kafka', () => sender.connect());
 void retry('Redis', () => redis.connect());
 
 async function retry(what: string, connect: () => Promise<unknown>) {
@@ -70,7 +68,7 @@ async function shutdown(signal: string) {
   server.closeIdleConnections();
   await deps.window.drain();
   await publisher.drain();
-  await producer.disconnect().catch(() => undefined);
+  await sender.disconnect();
   redis.disconnect();
   log.info('stopped');
   process.exit(0);

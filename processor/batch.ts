@@ -1,8 +1,10 @@
 // One Kafka batch of one partition: decode, run the Lua commands in order, record outcomes, publish
 // follow-ups, results and dead letters, and only then report the batch done (its offsets may be committed).
 import type { ChainableCommander, Redis } from 'ioredis';
-import type { KafkaMessage, Message as KafkaRecord, Producer, TopicMessages } from 'kafkajs';
+import type { KafkaMessage, Message as KafkaRecord, TopicMessages } from 'kafkajs';
 import type { Domain, Topics } from '../common/config.ts';
+import { recordBytes, type KafkaSender } from '../common/kafka-sender.ts';
+import { limits } from '../common/limits.ts';
 import type { Logger } from '../common/log.ts';
 import { describe, digestOf, encodeMessage, messageTypes, type Message } from '../common/messages/index.ts';
 import { endToEndLatency, processedMessages } from '../common/metrics.ts';
@@ -15,7 +17,8 @@ import { writeExpiring } from './sweeper.ts';
 
 export interface BatchDeps {
   redis: Redis;
-  producer: Producer;
+  /** Shared by the partitions' batches (and the sweeper): their publishes go out in common produce calls. */
+  sender: KafkaSender;
   topics: Topics;
   retentionMs: number;
   log: Logger;
@@ -114,68 +117,16 @@ export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: Ret
   }
   const topicMessages = fx.topicMessages();
   if (topicMessages.length) {
-    const sent = await withRetry(hooks, () => sharedSend(deps.producer, topicMessages).then(() => true));
+    const sent = await withRetry(hooks, () => deps.sender.send(topicMessages).then(() => true));
     if (!sent) return false;
   }
   return true;
 }
 
-interface QueuedSend {
-  topicMessages: TopicMessages[];
-  bytes: number;
-  resolve(): void;
-  reject(e: Error): void;
-}
-const sendQueues = new WeakMap<Producer, { queue: QueuedSend[]; busy: boolean }>();
-/** A merged produce stays well under the broker's 1 MiB per partition batch (message.max.bytes). */
-const maxMergedBytes = 512 * 1024;
-const sizeOf = (tms: TopicMessages[]) =>
-  tms.reduce((n, t) => n + t.messages.reduce((m, r) => m + (r.value?.length ?? 0) + (r.key?.length ?? 0) + 64, 0), 0);
-
-/**
- * The publishes of partition batches finishing together share produce calls (acks=all): one goes out
- * while the others queue, and then the queue goes as one (up to maxMergedBytes), instead of one request
- * per batch behind the producer's single in-flight request. Each caller's records keep their order;
- * each caller resolves once the call carrying its records is acknowledged, or rejects (and retries).
- */
-function sharedSend(producer: Producer, topicMessages: TopicMessages[]): Promise<void> {
-  let state = sendQueues.get(producer);
-  if (!state) sendQueues.set(producer, (state = { queue: [], busy: false }));
-  const s = state;
-  const sent = new Promise<void>((resolve, reject) => s.queue.push({ topicMessages, bytes: sizeOf(topicMessages), resolve, reject }));
-  if (!s.busy) void pump(producer, s);
-  return sent;
-}
-
-async function pump(producer: Producer, s: { queue: QueuedSend[]; busy: boolean }): Promise<void> {
-  s.busy = true;
-  while (s.queue.length) {
-    let bytes = 0;
-    let n = 0;
-    while (n < s.queue.length && (n === 0 || bytes + s.queue[n]!.bytes <= maxMergedBytes)) bytes += s.queue[n++]!.bytes;
-    const group = s.queue.splice(0, n);
-    const byTopic = new Map<string, KafkaRecord[]>();
-    for (const g of group) {
-      for (const t of g.topicMessages) {
-        const list = byTopic.get(t.topic);
-        if (list) for (const m of t.messages) list.push(m);
-        else byTopic.set(t.topic, t.messages.slice());
-      }
-    }
-    try {
-      await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
-      for (const g of group) g.resolve();
-    } catch (e) {
-      for (const g of group) g.reject(e as Error);
-    }
-  }
-  s.busy = false;
-}
-
 function deadLetter(fx: Effects, dlq: string, input: BatchInput, km: KafkaMessage, reason: string): void {
   processedMessages.inc({ domain: domainOfTopic(input.topic), type: 'unknown', code: 'dlq' });
   // The original bytes stay as they were; where they came from and why they failed travel in headers.
-  fx.publish(dlq, {
+  const record: KafkaRecord = {
     key: km.key,
     value: km.value,
     headers: {
@@ -185,7 +136,14 @@ function deadLetter(fx: Effects, dlq: string, input: BatchInput, km: KafkaMessag
       'txpipe-dlq-partition': String(input.partition),
       'txpipe-dlq-offset': km.offset,
     },
-  });
+  };
+  // A record near the broker's limit plus these headers could never be sent, and would be retried forever:
+  // it goes without its value, which stays in its own topic at the offset named.
+  if (recordBytes(record) > limits.maxRecordBytes) {
+    record.headers!['txpipe-dlq-value-dropped'] = String(km.value?.length ?? 0);
+    record.value = null;
+  }
+  fx.publish(dlq, record);
 }
 
 /** A follow-up step, keyed by its own entity, stamped with the original ingest time. */

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import { domains, loadConfig, topics as topicNames } from '../common/config.ts';
 import { createKafka, createProducer } from '../common/kafka.ts';
+import { KafkaSender } from '../common/kafka-sender.ts';
 import { createLogger } from '../common/log.ts';
 import { collectProcessMetrics } from '../common/metrics.ts';
 import { startOpsServer } from '../common/ops-server.ts';
@@ -25,21 +26,21 @@ try {
 const topics = topicNames(config.topicPrefix);
 const kafka = createKafka(config.kafkaBrokers, 'txpipe-processor');
 const redis = createRedis(config.redisUrl, { name: 'txpipe-processor', failFast: true, commandTimeoutMs: limits.processorRedisTimeoutMs });
-const producer = createProducer(kafka);
+const sender = new KafkaSender({ create: () => createProducer(kafka), log });
 let joined = false;
 let positionsHealthy = () => true;
 
 const ops = await startOpsServer(config.processor.host, config.processor.port, async () => ({
   redis: await redis.ping().then(() => true, () => false),
-  kafka: joined,
+  kafka: joined && sender.connected,
   positions: positionsHealthy(),
 }));
 log.info('ops endpoints listening', { port: (ops.address() as AddressInfo).port });
 
-await connectRedis();
+await untilConnected('Redis', () => redis.connect(), () => redis.disconnect());
 await refuseEvictingRedis();
-await producer.connect();
-const { consumer, positions } = await startConsumer(kafka, { redis, producer, topics, retentionMs: config.flagRetentionMs, log }, topics, {
+await untilConnected('Kafka', () => sender.connect());
+const { consumer, positions } = await startConsumer(kafka, { redis, sender, topics, retentionMs: config.flagRetentionMs, log }, topics, {
   groupId: config.processor.groupId,
   // Every assigned partition at once (a partition per domain topic): their round trips are shared.
   partitionsConcurrently: config.partitions * domains.length,
@@ -49,7 +50,7 @@ const { consumer, positions } = await startConsumer(kafka, { redis, producer, to
   onMembership: (inGroup) => { joined = inGroup; },
 });
 positionsHealthy = () => positions.healthy();
-const sweeper = new Sweeper({ redis, producer, topics, log, intervalMs: config.sweepIntervalMs });
+const sweeper = new Sweeper({ redis, sender, topics, log, intervalMs: config.sweepIntervalMs });
 sweeper.start();
 let stopping = false;
 async function shutdown(signal: string) {
@@ -59,7 +60,7 @@ async function shutdown(signal: string) {
   await sweeper.stop();
   // consumer.disconnect() waits for the running eachBatch calls, then commits what they resolved.
   await consumer.disconnect().catch((e: Error) => log.error('consumer disconnect failed', { error: e.message }));
-  await producer.disconnect().catch(() => undefined);
+  await sender.disconnect();
   redis.disconnect();
   ops.close();
   log.info('stopped');
@@ -68,14 +69,14 @@ async function shutdown(signal: string) {
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
 
-async function connectRedis() {
+/** Kafka and Redis may come up after us: keep trying, saying so now and then. */
+async function untilConnected(what: string, connect: () => Promise<void>, afterFailure = () => {}) {
   for (let attempt = 1; ; attempt++) {
     try {
-      await redis.connect();
-      return;
+      return await connect();
     } catch (e) {
-      if (attempt === 1 || attempt % 10 === 0) log.warn('waiting for Redis', { url: config.redisUrl, error: (e as Error).message });
-      redis.disconnect();
+      if (attempt === 1 || attempt % 10 === 0) log.warn(`waiting for ${what}`, { error: (e as Error).message });
+      afterFailure();
       await new Promise((r) => setTimeout(r, 500));
     }
   }

@@ -15,8 +15,9 @@
 // meanwhile, the entry is gone; stuck behind a stalled partition, it waits its turn again behind the holds
 // that are due after it, instead of filling every sweep's page ahead of them.
 import type { ChainableCommander, Redis } from 'ioredis';
-import type { Message as KafkaRecord, Producer } from 'kafkajs';
+import type { Message as KafkaRecord } from 'kafkajs';
 import { domains, type Domain, type Topics } from '../common/config.ts';
+import type { KafkaSender } from '../common/kafka-sender.ts';
 import type { Logger } from '../common/log.ts';
 import { encodeMessage, type Message } from '../common/messages/index.ts';
 import { sweeperExpirations } from '../common/metrics.ts';
@@ -40,7 +41,7 @@ const expireCommand: Record<Domain, (entity: string, id: string) => Message> = {
 
 export interface SweeperOptions {
   redis: Redis;
-  producer: Producer;
+  sender: KafkaSender;
   topics: Topics;
   log: Logger;
   intervalMs: number;
@@ -88,7 +89,7 @@ export class Sweeper {
         const [entity, id] = m.split(' ') as [string, string];
         return { key: entity, value: encodeMessage(expireCommand[domain](entity, id)), timestamp: String(now) };
       });
-      await this.o.producer.send({ topic, messages, acks: -1 });
+      await this.o.sender.send([{ topic, messages }]);
       sweeperExpirations.inc({ type: `${domain}.expire` }, due.length);
       // XX: an entry the processor removed meanwhile (its expire applied) stays removed.
       await this.o.redis.zadd(key, 'XX', ...due.flatMap((m) => [now + this.republishAfterMs, m]));

@@ -1,9 +1,11 @@
 // The sweeper under a backlog: holds due behind a page of entries whose expire commands are out but not
 // applied (a stalled partition) must still be published, not wait behind that page forever.
 import { Redis } from 'ioredis';
-import { Kafka, Partitioners, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { topics as topicNames } from '../common/config.ts';
+import { createProducer } from '../common/kafka.ts';
+import { KafkaSender } from '../common/kafka-sender.ts';
 import { createLogger } from '../common/log.ts';
 import { expiringKey, Sweeper } from '../processor/sweeper.ts';
 import { ensureTopics } from '../stack/topics.ts';
@@ -13,24 +15,24 @@ const prefix = uid('sw').replace('-', '');
 const topics = topicNames(prefix);
 let redis: Redis;
 let kafka: Kafka;
-let producer: ReturnType<Kafka['producer']>;
+let sender: KafkaSender;
 
 beforeAll(async () => {
   const { kafkaBrokers, redisUrl } = services();
   await ensureTopics(kafkaBrokers, prefix, 1);
   redis = new Redis(redisUrl);
   kafka = new Kafka({ brokers: kafkaBrokers, clientId: prefix, logLevel: logLevel.NOTHING });
-  producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
+  sender = new KafkaSender({ create: () => createProducer(kafka), log: createLogger('test', 'error') });
+  await sender.connect();
 });
 afterAll(async () => {
-  await producer?.disconnect();
+  await sender?.disconnect();
   redis?.disconnect();
 });
 
 it('a page of published-but-unapplied holds does not block the holds due after it', async () => {
   let clock = 1_000_000;
-  const sweeper = new Sweeper({ redis, producer, topics, log: createLogger('test', 'error'), intervalMs: 1000, maxPerSweep: 50, now: () => clock });
+  const sweeper = new Sweeper({ redis, sender, topics, log: createLogger('test', 'error'), intervalMs: 1000, maxPerSweep: 50, now: () => clock });
   const key = expiringKey(topics.stock);
   // 120 entries due first, on a partition nobody applies: they stay in the index. Then 10 due later.
   const stuck = Array.from({ length: 120 }, (_, i) => [100 + i, `stuck-sku stuck-${i}`] as const);
