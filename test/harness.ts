@@ -10,6 +10,7 @@ import { topics as topicNames, type Topics } from '../common/config.ts';
 import { ensureTopics } from '../stack/topics.ts';
 import { freePort } from '../stack/ports.ts';
 import { serviceNodeArgs } from '../stack/proc.ts';
+import { readTopic as readTopicRecords } from '../ops/read-topic.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 export const services = () => inject('services');
@@ -135,29 +136,9 @@ export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipelin
   };
 }
 
-/** Every record of a topic up to its current end (a fresh consumer group, from the beginning). */
+/** Every record of a topic up to its current end (a throwaway consumer group, from the beginning). */
 export async function readTopic(kafka: Kafka, topic: string): Promise<KafkaMessage[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
-  const remaining = new Map(ends.filter((e) => e.high !== e.low).map((e) => [e.partition, BigInt(e.high)]));
-  const out: KafkaMessage[] = [];
-  if (!remaining.size) return out;
-  const consumer = kafka.consumer({ groupId: uid('reader'), maxWaitTimeInMs: 100 });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await new Promise<void>((resolve, reject) => {
-    consumer.run({
-      eachMessage: async ({ partition, message }) => {
-        out.push(message);
-        if (BigInt(message.offset) + 1n >= (remaining.get(partition) ?? 0n)) remaining.delete(partition);
-        if (!remaining.size) resolve();
-      },
-    }).catch(reject);
-  });
-  await consumer.disconnect();
-  return out;
+  return (await readTopicRecords(kafka, topic)).map((r) => r.message);
 }
 
 /** Waits for the outcome of every id (status applied or rejected), in parallel batches. */
