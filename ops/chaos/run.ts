@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { createKafka } from '../../common/kafka.ts';
 import { statusKey } from '../../common/status.ts';
+import { expiringKey } from '../../processor/sweeper.ts';
 import { sleep, waitFor } from '../../stack/app-service.ts';
 import { formatReport, runVerify } from '../verify-cli.ts';
 import { checkHistory, type HistoryVerdict } from './check.ts';
@@ -76,6 +77,11 @@ async function main(): Promise<number> {
 
     const accepted = history.accepted().map((e) => e.id);
     await waitOutcomes(redis, accepted, 180_000).catch((e: Error) => problems.push(e.message));
+    // At rest before verify: its counts are read at different instants, so every hold (ttls of seconds)
+    // must have been expired or settled, and the expire commands applied.
+    await waitFor('every hold settled (the sweeper\'s index empty)', async () =>
+      (await Promise.all([p.topics.wallet, p.topics.stock, p.topics.seats].map((t) => redis.zcard(expiringKey(t))))).every((n) => n === 0),
+    120_000, 500).catch((e: Error) => problems.push(e.message));
     await waitLagZero(p, kafka).catch((e: Error) => problems.push(e.message));
 
     const env = { TXPIPE_REDIS_URL: p.redisUrl, TXPIPE_TOPIC_PREFIX: p.prefix, TXPIPE_KAFKA_BROKERS: p.kafkaBrokers.join(',') };
