@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { createKafka } from '../../common/kafka.ts';
 import { statusKey } from '../../common/status.ts';
 import { expiringKey } from '../../processor/sweeper.ts';
+import { committedToEnd } from '../committed.ts';
 import { sleep, waitFor } from '../../stack/app-service.ts';
 import { formatReport, runVerify } from '../verify-cli.ts';
 import { checkHistory, type HistoryVerdict } from './check.ts';
@@ -135,16 +136,7 @@ async function waitLagZero(p: ChaosPipeline, kafka: ReturnType<typeof createKafk
   await admin.connect();
   const domainTopics = [p.topics.wallet, p.topics.stock, p.topics.seats];
   try {
-    await waitFor('consumer lag 0', async () => {
-      const committed = await admin.fetchOffsets({ groupId: `${p.prefix}-processor`, topics: domainTopics });
-      for (const t of committed) {
-        for (const e of await admin.fetchTopicOffsets(t.topic)) {
-          const at = t.partitions.find((x) => x.partition === e.partition)?.offset ?? '-1';
-          if (e.high !== e.low && at !== e.high) return false;
-        }
-      }
-      return true;
-    }, 120_000, 500);
+    await waitFor('consumer lag 0', () => committedToEnd(admin, `${p.prefix}-processor`, domainTopics), 120_000, 500);
   } finally {
     await admin.disconnect();
   }
