@@ -34,3 +34,9 @@ export const watermarkKey = (tag = '0') => `watermarks:{${tag}}`;
 
 /** The watermark field of one partition. */
 export const watermarkField = (topic: string, partition: number) => `${topic}/${partition}`;
+
+/**
+ * The record of DLQ replays (ops/dlq.ts): one hash per dead-letter topic, `<partition>:<offset>` -> who
+ * replayed it and when. Its own hash tag: written by an operator's tool, never by a script.
+ */
+export const dlqReplaysKey = (dlqTopic: string) => `dlq-replays:{${dlqTopic}}`;

@@ -1,68 +1,20 @@
 // Test harness: runs the real ingest-api and processor as child processes against the run's Kafka and
 // Redis (test/global-setup.ts), each test file on its own topic prefix, so files cannot see each other.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import { inject } from 'vitest';
 import { topics as topicNames, type Topics } from '../common/config.ts';
 import { ensureTopics } from '../stack/topics.ts';
 import { freePort } from '../stack/ports.ts';
-import { serviceNodeArgs } from '../stack/proc.ts';
+import { Service, waitFor } from '../stack/app-service.ts';
+import { readTopic as readTopicRecords } from '../ops/read-topic.ts';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 export const services = () => inject('services');
 
+export { Service, sleep, waitFor } from '../stack/app-service.ts';
+
 export const uid = (label = 'x') => `${label}-${randomUUID().slice(0, 8)}`;
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls until `fn` returns a value other than undefined/false, or fails with the last value seen. */
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-      last = v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
-    await sleep(everyMs);
-  }
-}
-
-export class Service {
-  child?: ChildProcess;
-  output = '';
-  constructor(readonly name: 'ingest-api' | 'processor', readonly env: NodeJS.ProcessEnv, readonly readyUrl: string) {}
-
-  async start(): Promise<void> {
-    this.child = spawn(process.execPath, serviceNodeArgs(this.name), {
-      cwd: root, env: this.env, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const keep = (b: Buffer) => { this.output = (this.output + b.toString()).slice(-20_000); };
-    this.child.stdout!.on('data', keep);
-    this.child.stderr!.on('data', keep);
-    const state = await waitFor(`${this.name} ready (log tail: ${this.output.slice(-500)})`, async () => {
-      if (this.child!.exitCode !== null) return 'exited';
-      const r = await fetch(this.readyUrl).catch(() => undefined);
-      return r?.ok && 'ready';
-    });
-    if (state === 'exited') throw new Error(`${this.name} exited: ${this.output.slice(-2000)}`);
-  }
-
-  /** SIGTERM (graceful) or SIGKILL (crash); resolves when the process is gone. */
-  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    const c = this.child;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
-    const gone = new Promise((r) => c.once('exit', r));
-    c.kill(signal);
-    await gone;
-  }
-}
 
 export interface Pipeline {
   prefix: string;
@@ -135,29 +87,9 @@ export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipelin
   };
 }
 
-/** Every record of a topic up to its current end (a fresh consumer group, from the beginning). */
+/** Every record of a topic up to its current end (a throwaway consumer group, from the beginning). */
 export async function readTopic(kafka: Kafka, topic: string): Promise<KafkaMessage[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
-  const remaining = new Map(ends.filter((e) => e.high !== e.low).map((e) => [e.partition, BigInt(e.high)]));
-  const out: KafkaMessage[] = [];
-  if (!remaining.size) return out;
-  const consumer = kafka.consumer({ groupId: uid('reader'), maxWaitTimeInMs: 100 });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await new Promise<void>((resolve, reject) => {
-    consumer.run({
-      eachMessage: async ({ partition, message }) => {
-        out.push(message);
-        if (BigInt(message.offset) + 1n >= (remaining.get(partition) ?? 0n)) remaining.delete(partition);
-        if (!remaining.size) resolve();
-      },
-    }).catch(reject);
-  });
-  await consumer.disconnect();
-  return out;
+  return (await readTopicRecords(kafka, topic)).map((r) => r.message);
 }
 
 /** Waits for the outcome of every id (status applied or rejected), in parallel batches. */

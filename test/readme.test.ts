@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { limits } from '../common/limits.ts';
+import { checks } from '../ops/verify.ts';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 const section = (name: string) => readme.slice(readme.indexOf(`<!-- section: ${name} -->`), readme.indexOf(`<!-- end: ${name} -->`));
@@ -30,4 +31,9 @@ it('the HTTP section lists every error code and every route', () => {
   const routes = [...app.matchAll(/app\.(get|post)\('([^']+)'/g)].map((m) => `${m[1]!.toUpperCase()} ${m[2]}`);
   expect(routes.length).toBeGreaterThan(5);
   expect(routes.filter((r) => !http.includes(`\`${r}\``))).toEqual([]);
+});
+
+it('the Operating section lists every check verify makes, as the code words it', () => {
+  const rows = Object.fromEntries([...section('operating').matchAll(/^\| `(\w+)` \| (.+) \|$/gm)].map((m) => [m[1], m[2]]));
+  expect(rows).toEqual({ ...checks });
 });

@@ -9,6 +9,7 @@ import { freePort } from '../stack/ports.ts';
 import { startRedis, type RedisServer } from '../stack/redis.ts';
 import { applyAll } from './domains.ts';
 import { expiringKey } from '../processor/sweeper.ts';
+import { committedToEnd } from '../ops/committed.ts';
 import { startPipeline, uid, waitFor, waitForOutcomes, type Pipeline } from './harness.ts';
 
 let p: Pipeline;
@@ -48,17 +49,7 @@ async function waitCommitted(topics: string[]): Promise<void> {
   const admin = p.kafka.admin();
   await admin.connect();
   try {
-    await waitFor('offsets committed to the end of the topics', async () => {
-      const committed = await admin.fetchOffsets({ groupId: `${p.prefix}-processor`, topics });
-      for (const t of committed) {
-        const ends = await admin.fetchTopicOffsets(t.topic);
-        for (const e of ends) {
-          const at = t.partitions.find((x) => x.partition === e.partition)?.offset ?? '-1';
-          if (e.high !== e.low && at !== e.high) return false;
-        }
-      }
-      return true;
-    }, 60_000, 200);
+    await waitFor('offsets committed to the end of the topics', () => committedToEnd(admin, `${p.prefix}-processor`, topics), 60_000, 200);
   } finally {
     await admin.disconnect();
   }
