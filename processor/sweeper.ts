@@ -9,7 +9,9 @@
 // only yields an expire command the script answers with the hold's final state.
 //
 // The expire command carries the sweeper's clock as its Kafka timestamp; the script expires the hold only
-// if that time is at or past its expiry (else `not_due`, no flag), so a replay decides the same way.
+// if that time is at or past its expiry (else `not_due`, no flag), so a replay decides the same way. That
+// clock is Redis's (TIME), not this host's: a processor whose clock runs ahead would otherwise expire every
+// hold early by its skew.
 //
 // Once its expire command is out, an entry's score moves to the time it may be published again: applied
 // meanwhile, the entry is gone; stuck behind a stalled partition, it waits its turn again behind the holds
@@ -32,6 +34,12 @@ export function writeExpiring(p: ChainableCommander, topic: string, entity: stri
   else p.zrem(expiringKey(topic), member(entity, change.settled));
 }
 
+/** Redis's clock in milliseconds. */
+async function redisClock(redis: Redis): Promise<number> {
+  const [seconds, micros] = await redis.time();
+  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+}
+
 /** The expire command of each domain: the hold's id as the message id, keyed by the entity. */
 const expireCommand: Record<Domain, (entity: string, id: string) => Message> = {
   wallet: (account, id) => ({ id, type: 'wallet.expire', account }),
@@ -45,21 +53,21 @@ export interface SweeperOptions {
   topics: Topics;
   log: Logger;
   intervalMs: number;
-  /** The sweeper's clock (tests may drive it); its reading becomes the expire commands' timestamp. */
-  now?: () => number;
+  /** The sweeper's clock, Redis's by default (tests may drive it); its reading becomes the expire commands' timestamp. */
+  now?: () => number | Promise<number>;
   /** Most holds expired per domain per sweep. */
   maxPerSweep?: number;
 }
 
 export class Sweeper {
   private readonly republishAfterMs: number;
-  private readonly now: () => number;
+  private readonly now: () => number | Promise<number>;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
   private stopped = false;
 
   constructor(private readonly o: SweeperOptions) {
-    this.now = o.now ?? Date.now;
+    this.now = o.now ?? (() => redisClock(o.redis));
     // Long enough for the processor to apply an expire command (and drop the entry) under load.
     this.republishAfterMs = Math.max(10 * o.intervalMs, 10_000);
   }
@@ -78,7 +86,7 @@ export class Sweeper {
 
   /** One pass over every domain; returns how many expire commands it published. */
   async sweep(): Promise<number> {
-    const now = this.now();
+    const now = await this.now();
     let sent = 0;
     for (const domain of domains) {
       const topic = this.o.topics[domain];

@@ -27,10 +27,17 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
 export class Service {
   child?: ChildProcess;
   output = '';
-  constructor(readonly name: 'ingest-api' | 'processor', readonly env: NodeJS.ProcessEnv, readonly readyUrl: string) {}
+  /** `wrapper`: a command that runs node, e.g. `['faketime', '-f', '+120s']` for a process with a skewed clock. */
+  constructor(
+    readonly name: 'ingest-api' | 'processor',
+    readonly env: NodeJS.ProcessEnv,
+    readonly readyUrl: string,
+    readonly wrapper: string[] = [],
+  ) {}
 
   async start(): Promise<void> {
-    this.child = spawn(process.execPath, serviceNodeArgs(this.name), {
+    const [command, ...args] = [...this.wrapper, process.execPath, ...serviceNodeArgs(this.name)];
+    this.child = spawn(command!, args, {
       cwd: root, env: this.env, stdio: ['ignore', 'pipe', 'pipe'],
     });
     const keep = (b: Buffer) => { this.output = (this.output + b.toString()).slice(-20_000); };

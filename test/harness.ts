@@ -35,6 +35,8 @@ export interface PipelineOptions {
   /** On top of `env`, for one service only (e.g. its TXPIPE_KAFKA_BROKERS through a fault proxy). */
   ingestEnv?: NodeJS.ProcessEnv;
   processorEnv?: NodeJS.ProcessEnv;
+  /** A command the processor runs under (Service's wrapper). */
+  processorWrapper?: string[];
   /** false: ingest-api only. */
   processor?: boolean;
   /** false: wait for /healthz instead of /readyz (for tests of an unready service). */
@@ -60,7 +62,7 @@ export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipelin
   };
   const ingestUrl = `http://127.0.0.1:${ingestPort}`;
   const ingest = new Service('ingest-api', { ...env, ...opts.ingestEnv }, `${ingestUrl}/${opts.ready === false ? 'healthz' : 'readyz'}`);
-  const processor = new Service('processor', { ...env, ...opts.processorEnv }, `http://127.0.0.1:${processorPort}/readyz`);
+  const processor = new Service('processor', { ...env, ...opts.processorEnv }, `http://127.0.0.1:${processorPort}/readyz`, opts.processorWrapper);
   await Promise.all([ingest.start(), opts.processor === false ? undefined : processor.start()]);
 
   const redis = new Redis(env.TXPIPE_REDIS_URL!, { lazyConnect: false });

@@ -25,6 +25,8 @@ export interface HistoryVerdict {
   refusedButPresent: string[];
   /** Entities whose numbers differ from what the applied transactions add up to. */
   effects: string[];
+  /** Captures and confirms refused as expired though accepted before their hold's ttl had run out. */
+  expiredEarly: string[];
 }
 
 type Status = { status: string | null; code: string | null; result: Record<string, number> };
@@ -66,7 +68,34 @@ export async function checkHistory(h: History, redis: Redis, kafka: Kafka, topic
     rejected: [...outcomes.values()].filter((o) => o.status === 'rejected').length,
     lost, doubled: [...doubled], refusedButPresent,
     effects: await checkEffects(h, outcomes, redis),
+    expiredEarly: expiredEarly(h, outcomes),
   };
+}
+
+/** Slack for the clocks of this client and ingest-api (one host here) and the hold's publish after its send. */
+const clockSlackMs = 250;
+
+/**
+ * A capture, void, confirm or release answered 202 before its hold's ttl ran out is in the log ahead of any
+ * rightful expire command (same entity, same partition; an expire is published only once its time has come),
+ * so it must not meet an expired hold. The hold's expiry is its message time (at or after its first send)
+ * plus its ttl.
+ */
+function expiredEarly(h: History, outcomes: Map<string, Status>): string[] {
+  const early: string[] = [];
+  for (const e of h.accepted()) {
+    const code = outcomes.get(e.id)?.code;
+    if (!code?.endsWith('_expired')) continue;
+    const holdId = (e.body.hold ?? e.body.reservation) as string | undefined;
+    const hold = holdId === undefined ? undefined : h.entries.get(holdId);
+    if (!hold || typeof hold.body.ttl !== 'number') continue;
+    const expiresNoEarlierThan = hold.attempts[0]!.sentAt + hold.body.ttl;
+    const acceptedAt = e.attempts.find((a) => a.status === 202)!.answeredAt;
+    if (acceptedAt < expiresNoEarlierThan - clockSlackMs) {
+      early.push(`${e.id} (${e.body.type}): ${code}, accepted ${expiresNoEarlierThan - acceptedAt} ms before hold ${holdId} could expire`);
+    }
+  }
+  return early;
 }
 
 /** Balances and sold counts recomputed from the applied transactions, against Redis. */

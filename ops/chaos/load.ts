@@ -5,7 +5,8 @@
 // and answer goes into the history the run checks at the end. Bounded in count and time.
 import { Prng } from './prng.ts';
 
-export interface Attempt { status: number | 'error'; code?: string }
+/** One request and its answer; the times are this client's clock (ms). */
+export interface Attempt { status: number | 'error'; code?: string; sentAt: number; answeredAt: number }
 export interface Entry { id: string; body: Record<string, unknown>; attempts: Attempt[] }
 
 /** Each id's body and every answer it got. */
@@ -71,16 +72,17 @@ export async function send(o: Pick<LoadOptions, 'ingestUrl' | 'history' | 'until
   const full = { id, ...body };
   for (let attempt = 0; attempt < 12; attempt++) {
     let a: Attempt;
+    const sentAt = Date.now();
     try {
       const r = await fetch(`${o.ingestUrl()}/v1/transactions`, {
         method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(full), signal: AbortSignal.timeout(5000),
       });
       const reply = (await r.json().catch(() => ({}))) as { code?: string; id?: string };
-      a = { status: r.status, ...(reply.code && { code: reply.code }) };
+      a = { status: r.status, ...(reply.code && { code: reply.code }), sentAt, answeredAt: Date.now() };
       // The 503 says "unknown, retry with this id": a body naming another id would be a bug worth seeing.
       if (r.status === 503 && reply.id && reply.id !== id) a.code = `503 named id ${reply.id}`;
     } catch (e) {
-      a = { status: 'error', code: (e as Error).name };
+      a = { status: 'error', code: (e as Error).name, sentAt, answeredAt: Date.now() };
     }
     o.history.record(id, full, a);
     if (a.status === 202 || (typeof a.status === 'number' && a.status >= 400 && a.status < 500 && a.status !== 409)) return a.status;

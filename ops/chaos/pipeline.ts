@@ -61,11 +61,14 @@ export async function startChaosPipeline(seed: number, log: (s: string) => void)
     TXPIPE_WATERMARK_CHECK_MS: '500',
     TXPIPE_LOG_LEVEL: 'warn',
   };
-  const service = async (name: 'ingest-api' | 'processor') => {
+  const service = async (name: 'ingest-api' | 'processor', clockAheadSeconds = 0) => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const own = name === 'ingest-api' ? { TXPIPE_INGEST_PORT: String(port) } : { TXPIPE_PROCESSOR_PORT: String(port) };
-    return new Service(name, { ...env, ...own }, `${url}/readyz`);
+    // Only the wall clock is skewed (timers run normally), as on a host whose clock sync is off.
+    const skew = clockAheadSeconds ? { FAKETIME_DONT_FAKE_MONOTONIC: '1' } : {};
+    const wrapper = clockAheadSeconds ? ['faketime', '-f', `+${clockAheadSeconds}s`] : [];
+    return new Service(name, { ...env, ...own, ...skew }, `${url}/readyz`, wrapper);
   };
   const ingest = await service('ingest-api');
   const processor = await service('processor');
@@ -107,11 +110,13 @@ export async function startChaosPipeline(seed: number, log: (s: string) => void)
         case 'kafka-reset': await toxic(kafkaProxy, 'reset_peer', { timeout: 0 }); return () => removeToxics(kafkaProxy);
         case 'redis-latency': await toxic(redisProxy, 'latency', { latency: f.param, jitter: Math.floor(f.param / 4) }); return () => removeToxics(redisProxy);
         case 'redis-reset': await toxic(redisProxy, 'reset_peer', { timeout: 0 }); return () => removeToxics(redisProxy);
-        case 'second-processor': {
-          second = await service('processor');
+        case 'second-processor':
+        case 'skewed-processor': {
+          second = await service('processor', f.kind === 'skewed-processor' ? f.param : 0);
           await second.start();
           const leaving = second;
-          return async () => { await leaving.stop(f.param ? 'SIGKILL' : 'SIGTERM'); second = undefined; };
+          const signal = f.kind === 'second-processor' && f.param ? 'SIGKILL' : 'SIGTERM';
+          return async () => { await leaving.stop(signal); second = undefined; };
         }
       }
     },

@@ -90,7 +90,7 @@ async function main(): Promise<number> {
     say(formatReport(report));
     const v = await checkHistory(history, redis, kafka, p.topics);
     say(verdictLines(seed, durationMs, schedule, v, report.violations.length, problems).join('\n'));
-    const ok = report.ok && !report.warnings.length && !v.lost.length && !v.doubled.length && !v.refusedButPresent.length && !v.effects.length && !problems.length;
+    const ok = report.ok && !report.warnings.length && !v.lost.length && !v.doubled.length && !v.refusedButPresent.length && !v.effects.length && !v.expiredEarly.length && !problems.length;
     say(`chaos: seed ${seed}: ${ok ? 'PASS' : 'FAIL'}`);
     return ok ? 0 : 1;
   } finally {
@@ -146,11 +146,12 @@ function verdictLines(seed: number, durationMs: number, schedule: Fault[], v: Hi
   const kinds = [...new Set(schedule.map((f) => f.kind))].join(', ');
   return [
     `chaos: ${v.accepted} accepted (${v.acceptedAfter503} after a 503 and a retry), ${v.applied} applied, ${v.rejected} rejected, ${v.refused} refused 4xx`,
-    `chaos: lost ${v.lost.length}, doubled ${v.doubled.length}, refused but present ${v.refusedButPresent.length}, effects off ${v.effects.length}, invariant violations ${violations}`,
+    `chaos: lost ${v.lost.length}, doubled ${v.doubled.length}, refused but present ${v.refusedButPresent.length}, effects off ${v.effects.length}, expired early ${v.expiredEarly.length}, invariant violations ${violations}`,
     ...v.lost.slice(0, 10).map((id) => `  LOST ${id}`),
     ...v.doubled.slice(0, 10).map((id) => `  DOUBLED ${id}`),
     ...v.refusedButPresent.slice(0, 10).map((id) => `  REFUSED BUT PRESENT ${id}`),
     ...v.effects.slice(0, 10).map((s) => `  EFFECT ${s}`),
+    ...v.expiredEarly.slice(0, 10).map((s) => `  EXPIRED EARLY ${s}`),
     ...problems.map((s) => `  PROBLEM ${s}`),
     `| ${seed} | ${durationMs / 1000} s | ${schedule.length} (${kinds}) | ${v.accepted} | ${v.applied} | ${v.lost.length} | ${v.doubled.length} | ${violations} |`,
   ];

@@ -14,12 +14,14 @@ export const faultKinds = {
   'redis-latency': 'toxiproxy latency on every service\'s Redis connections',
   'redis-reset': 'toxiproxy reset_peer on Redis: connections reset',
   'second-processor': 'a second processor joins the group (a rebalance) and leaves after the hold (SIGTERM or SIGKILL)',
+  'skewed-processor': 'a second processor whose wall clock runs `param` s ahead (libfaketime) joins, sweeps and leaves',
 } as const;
 export type FaultKind = keyof typeof faultKinds;
 
 const weights: Record<FaultKind, number> = {
   'kill-processor': 3, 'kill-ingest': 2, 'kill-redis': 2, 'rollback-redis': 1, 'kafka-latency': 2,
   'kafka-timeout': 1, 'kafka-reset': 2, 'redis-latency': 2, 'redis-reset': 2, 'second-processor': 2,
+  'skewed-processor': 1,
 };
 
 export interface Fault {
@@ -28,7 +30,8 @@ export interface Fault {
   kind: FaultKind;
   /** How long the fault lasts before it is healed (the service down, the toxic on). */
   holdMs: number;
-  /** Latency toxics: ms added; rollback: how old the AOF copy is; second-processor: 1 = leave by SIGKILL. */
+  /** Latency toxics: ms added; rollback: how old the AOF copy is; second-processor: 1 = leave by SIGKILL;
+   * skewed-processor: seconds its clock is ahead. */
   param: number;
 }
 
@@ -45,6 +48,7 @@ export function makeSchedule(seed: number, durationMs: number): Fault[] {
     const param = kind.endsWith('latency') ? rng.int(50, 800)
       : kind === 'rollback-redis' ? rng.int(500, 3000)
       : kind === 'second-processor' ? rng.int(0, 1)
+      : kind === 'skewed-processor' ? rng.int(30, 600)
       : 0;
     // The AOF copy of a rollback is taken `param` ms before the fault: it must fall after the previous one.
     const start = kind === 'rollback-redis' ? t + param : t;
@@ -57,4 +61,5 @@ export function makeSchedule(seed: number, durationMs: number): Fault[] {
 
 export const describeFault = (f: Fault) =>
   `${(f.at / 1000).toFixed(1).padStart(6)} s  ${f.kind.padEnd(16)} for ${(f.holdMs / 1000).toFixed(1)} s` +
-  (f.kind.endsWith('latency') ? ` (+${f.param} ms)` : f.kind === 'rollback-redis' ? ` (to the AOF of ${f.param} ms before)` : f.kind === 'second-processor' ? ` (leaves by ${f.param ? 'SIGKILL' : 'SIGTERM'})` : '');
+  (f.kind.endsWith('latency') ? ` (+${f.param} ms)` : f.kind === 'rollback-redis' ? ` (to the AOF of ${f.param} ms before)` : f.kind === 'second-processor' ? ` (leaves by ${f.param ? 'SIGKILL' : 'SIGTERM'})`
+    : f.kind === 'skewed-processor' ? ` (clock +${f.param} s)` : '');
