@@ -38,6 +38,7 @@ export function loadScripts(dir = here): Script[] {
 }
 
 let cached: Script[] | undefined;
+let keyCounts: Map<string, number> | undefined;
 
 /**
  * Registers the scripts on the connection (EVALSHA, with EVAL once on NOSCRIPT): every one, or only those
@@ -55,8 +56,16 @@ export type ScriptReply = [code: string, fresh: 0 | 1, ...values: number[]];
 
 type Target = Redis | ChainableCommander;
 
-/** Queues (on a pipeline) or runs (on a connection) a script by its command name. */
+/**
+ * Queues (on a pipeline) or runs (on a connection) a script by its command name. The key count must be the
+ * one in the script's file name: one key too few or too many would silently shift every ARGV.
+ */
 export function callScript(target: Target, name: string, keys: string[], args: (string | number)[]) {
+  keyCounts ??= new Map((cached ??= loadScripts()).map((s) => [s.name, s.numberOfKeys]));
+  const expected = keyCounts.get(name);
+  if (expected !== keys.length) {
+    throw new Error(expected === undefined ? `no Lua script ${name} in lua/` : `Lua script ${name} takes ${expected} keys, given ${keys.length}`);
+  }
   const fn = (target as unknown as Record<string, (...a: unknown[]) => unknown>)[name];
   if (typeof fn !== 'function') throw new Error(`Lua script ${name} is not defined on this connection`);
   return fn.call(target, ...keys, ...args);

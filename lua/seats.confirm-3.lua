@@ -12,9 +12,9 @@
 local seen = txSeen()
 if seen then return seen end
 
-local _, h, reply = holdCommand(seatHolds, holdPending)
+local _, h, reply = holdCommand(seatHolds(KEYS[2]), holdPending, KEYS[3])
 if reply then return reply end
 local seats = holdSeats(h)
-setSeats(seats, 'sold ' .. ARGV[4])
+setSeats(KEYS[2], seats, 'sold ' .. ARGV[4])
 holdResolve(KEYS[3], 'confirmed')
 return txDone('ok', #seats)

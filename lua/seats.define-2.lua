@@ -28,5 +28,5 @@ for i = 4, #ARGV do
   if not present[ARGV[i]] then added[#added + 1] = ARGV[i] end
 end
 eachSlice(dropped, function(slice) redis.call('HDEL', KEYS[2], unpack(slice)) end)
-setSeats(added, 'free')
+setSeats(KEYS[2], added, 'free')
 return txDone('ok', #ARGV - 3)

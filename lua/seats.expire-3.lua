@@ -13,4 +13,4 @@
 local seen = txSeen()
 if seen then return seen end
 
-return holdRelease(seatHolds, holdDue, 'expired')
+return holdRelease(seatHolds(KEYS[2]), holdDue, KEYS[3], 'expired')

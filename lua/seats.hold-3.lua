@@ -22,6 +22,6 @@ end
 for i = 1, #seats do
   if states[i] ~= 'free' then return txDone('seat_unavailable') end
 end
-setSeats(seats, 'held ' .. ARGV[4])
+setSeats(KEYS[2], seats, 'held ' .. ARGV[4])
 holdOpen(KEYS[3], ARGV[6], { 'holder', ARGV[5], 'seats', table.concat(seats, ' ') })
 return txDone('ok', #seats)

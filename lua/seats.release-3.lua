@@ -11,4 +11,4 @@
 local seen = txSeen()
 if seen then return seen end
 
-return holdRelease(seatHolds, holdPending, 'released')
+return holdRelease(seatHolds(KEYS[2]), holdPending, KEYS[3], 'released')

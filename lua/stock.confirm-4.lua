@@ -13,7 +13,7 @@
 local seen = txSeen()
 if seen then return seen end
 
-local s, h, reply = holdCommand(stockReservations, holdPending)
+local s, h, reply = holdCommand(stockReservations(KEYS[2], KEYS[4]), holdPending, KEYS[3])
 if reply then return reply end
 s.reserved = s.reserved - tonumber(h.quantity)
 s.sold = s.sold + tonumber(h.quantity)

@@ -14,4 +14,4 @@
 local seen = txSeen()
 if seen then return seen end
 
-return holdRelease(stockReservations, holdDue, 'expired')
+return holdRelease(stockReservations(KEYS[2], KEYS[4]), holdDue, KEYS[3], 'expired')

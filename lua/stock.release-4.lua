@@ -12,4 +12,4 @@
 local seen = txSeen()
 if seen then return seen end
 
-return holdRelease(stockReservations, holdPending, 'released')
+return holdRelease(stockReservations(KEYS[2], KEYS[4]), holdPending, KEYS[3], 'released')

@@ -22,6 +22,6 @@ if s.available < quantity then return stockDone('insufficient_stock', s) end
 s.available = s.available - quantity
 s.reserved = s.reserved + quantity
 saveStock(KEYS[2], s)
-customerUnits(customer, quantity)
+customerUnits(KEYS[4], customer, quantity)
 holdOpen(KEYS[3], ARGV[6], { 'customer', customer, 'quantity', ARGV[4] })
 return stockDone('ok', s)

@@ -13,7 +13,7 @@
 local seen = txSeen()
 if seen then return seen end
 
-local acct, h, reply = holdCommand(walletHolds, holdPending)
+local acct, h, reply = holdCommand(walletHolds(KEYS[2]), holdPending, KEYS[3])
 if reply then return reply end
 local held = tonumber(h.amount)
 local amount = tonumber(ARGV[4])

@@ -12,4 +12,4 @@
 local seen = txSeen()
 if seen then return seen end
 
-return holdRelease(walletHolds, holdDue, 'expired')
+return holdRelease(walletHolds(KEYS[2]), holdDue, KEYS[3], 'expired')

@@ -11,4 +11,4 @@
 local seen = txSeen()
 if seen then return seen end
 
-return holdRelease(walletHolds, holdPending, 'voided')
+return holdRelease(walletHolds(KEYS[2]), holdPending, KEYS[3], 'voided')

@@ -48,18 +48,19 @@ end
 
 --[[
   The commands on a hold (capture/confirm, void/release, expire) share one opening. `d` describes the
-  domain: d.noun ('hold', 'reservation'); d.load(KEYS[2]) the entity or nil and a code; d.release(entity,
-  hold) gives back what the hold reserved; d.done(code, entity) the domain's reply. `find` is holdPending
-  (client commands) or holdDue (expire). Returns entity, hold when the command may go on; otherwise
-  nil, nil and the reply to return, after expiring the hold if it was found past its ttl.
+  domain, built by the domain's include from the script's keys: d.noun ('hold', 'reservation');
+  d.load() the entity or nil and a code; d.release(entity, hold) gives back what the hold reserved;
+  d.done(code, entity) the domain's reply. `find` is holdPending (client commands) or holdDue (expire),
+  `holdKey` the hold's hash. Returns entity, hold when the command may go on; otherwise nil, nil and the
+  reply to return, after expiring the hold if it was found past its ttl.
 ]]
-local function holdCommand(d, find)
-  local e, err = d.load(KEYS[2])
+local function holdCommand(d, find, holdKey)
+  local e, err = d.load()
   if not e then return nil, nil, txDone(err) end
-  local h, code = find(KEYS[3], d.noun)
+  local h, code = find(holdKey, d.noun)
   if h and code then
     d.release(e, h)
-    holdResolve(KEYS[3], 'expired')
+    holdResolve(holdKey, 'expired')
   end
   if code == 'not_due' then return nil, nil, { code, 1 } end
   if code then return nil, nil, d.done(code, e) end
@@ -68,10 +69,10 @@ end
 
 -- Void/release (find = holdPending) and expire (find = holdDue): give back what the hold reserved and
 -- resolve it as `state`. The reply is d.done('ok', entity, hold).
-local function holdRelease(d, find, state)
-  local e, h, reply = holdCommand(d, find)
+local function holdRelease(d, find, holdKey, state)
+  local e, h, reply = holdCommand(d, find, holdKey)
   if reply then return reply end
   d.release(e, h)
-  holdResolve(KEYS[3], state)
+  holdResolve(holdKey, state)
   return d.done('ok', e, h)
 end

@@ -3,7 +3,7 @@
   One field per seat, so a seat has at most one holder or buyer by construction.
   A seat hold is the two-phase hold (includes/hold.lua): seats:{<event>}:hold:<id> =
   { state, expiresAt, holder, seats = 'A1 A2 ...' }; confirmed = posted, released = voided.
-  Scripts on a hold take KEYS[2] seat map, KEYS[3] hold hash, ARGV[4] the hold's id.
+  The functions here take their keys as arguments; the scripts pass them from their KEYS.
 ]]
 --- @include "hold"
 
@@ -12,12 +12,12 @@ local function eachSlice(list, fn)
   for i = 1, #list, 500 do fn({ unpack(list, i, math.min(i + 499, #list)) }) end
 end
 
--- Sets every seat of the list to `value`.
-local function setSeats(seats, value)
+-- Sets every seat of the list to `value` in the seat map at mapKey.
+local function setSeats(mapKey, seats, value)
   eachSlice(seats, function(slice)
     local args = {}
     for _, seat in ipairs(slice) do args[#args + 1] = seat; args[#args + 1] = value end
-    redis.call('HSET', KEYS[2], unpack(args))
+    redis.call('HSET', mapKey, unpack(args))
   end)
 end
 
@@ -27,15 +27,17 @@ local function holdSeats(h)
   return seats
 end
 
--- Confirm, release and expire (includes/hold.lua holdCommand). The seat map is the entity; a missing
--- event has no holds, so its commands answer hold_not_found.
-local seatHolds = {
-  noun = 'hold',
-  load = function() return {} end,
-  release = function(_, h) setSeats(holdSeats(h), 'free') end,
-  -- A release or expire answers how many seats it freed.
-  done = function(code, _, h)
-    if h then return txDone(code, #holdSeats(h)) end
-    return txDone(code)
-  end,
-}
+-- Confirm, release and expire (includes/hold.lua holdCommand) on the seat map at mapKey. The seat map is
+-- the entity; a missing event has no holds, so its commands answer hold_not_found.
+local function seatHolds(mapKey)
+  return {
+    noun = 'hold',
+    load = function() return {} end,
+    release = function(_, h) setSeats(mapKey, holdSeats(h), 'free') end,
+    -- A release or expire answers how many seats it freed.
+    done = function(code, _, h)
+      if h then return txDone(code, #holdSeats(h)) end
+      return txDone(code)
+    end,
+  }
+end

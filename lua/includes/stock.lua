@@ -5,7 +5,7 @@
   Per-customer units (reserved + sold): stock:{<sku>}:customers = { <customer> = units }.
   A reservation is stock's two-phase hold (includes/hold.lua): stock:{<sku>}:hold:<id> =
   { state, expiresAt, customer, quantity }; confirmed = posted, released = voided.
-  Scripts on a reservation take KEYS[2] sku hash, KEYS[3] reservation hash, KEYS[4] customers hash.
+  The functions here take their keys as arguments; the scripts pass them from their KEYS.
 ]]
 --- @include "hold"
 
@@ -26,18 +26,23 @@ local function stockDone(code, s)
 end
 
 -- A customer's units change (reserve: +, release or expire: -); a customer at 0 leaves the hash.
-local function customerUnits(customer, delta)
-  if redis.call('HINCRBY', KEYS[4], customer, intString(delta)) == 0 then redis.call('HDEL', KEYS[4], customer) end
+local function customerUnits(customersKey, customer, delta)
+  if redis.call('HINCRBY', customersKey, customer, intString(delta)) == 0 then redis.call('HDEL', customersKey, customer) end
 end
 
--- A pending reservation's units go back to available (release, expire).
-local function returnUnits(s, h)
-  local quantity = tonumber(h.quantity)
-  s.available = s.available + quantity
-  s.reserved = s.reserved - quantity
-  customerUnits(h.customer, -quantity)
-  saveStock(KEYS[2], s)
+-- Confirm, release and expire (includes/hold.lua holdCommand) on the sku at skuKey.
+local function stockReservations(skuKey, customersKey)
+  return {
+    noun = 'reservation',
+    load = function() return loadStock(skuKey) end,
+    -- A pending reservation's units go back to available (release, expire).
+    release = function(s, h)
+      local quantity = tonumber(h.quantity)
+      s.available = s.available + quantity
+      s.reserved = s.reserved - quantity
+      customerUnits(customersKey, h.customer, -quantity)
+      saveStock(skuKey, s)
+    end,
+    done = stockDone,
+  }
 end
-
--- Confirm, release and expire (includes/hold.lua holdCommand).
-local stockReservations = { noun = 'reservation', load = loadStock, release = returnUnits, done = stockDone }

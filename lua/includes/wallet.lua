@@ -64,11 +64,16 @@ end
 
 --- @include "hold"
 
--- A pending hold's amount goes back to available (void, expire).
-local function releaseHold(acct, h)
-  acct.held = acct.held - tonumber(h.amount)
-  saveAccount(KEYS[2], acct)
+-- Capture, void and expire (includes/hold.lua holdCommand) on the account at accountKey.
+local function walletHolds(accountKey)
+  return {
+    noun = 'hold',
+    load = function() return loadAccount(accountKey) end,
+    -- A pending hold's amount goes back to available (void, expire).
+    release = function(acct, h)
+      acct.held = acct.held - tonumber(h.amount)
+      saveAccount(accountKey, acct)
+    end,
+    done = accountDone,
+  }
 end
-
--- Capture, void and expire (includes/hold.lua holdCommand).
-local walletHolds = { noun = 'hold', load = loadAccount, release = releaseHold, done = accountDone }
