@@ -19,6 +19,15 @@ export const stepSeparator = '/';
 export const flagKey = (domain: Domain, entity: string, id: string, ...step: string[]) =>
   [`${domain}:{${entity}}:tx:${id}`, ...step].join(stepSeparator);
 
+/** A transaction's status record (ingest's claim, then the processor's outcome): its own hash tag, the id. */
+export const statusKey = (id: string) => `tx:{${id}}`;
+
+/**
+ * The sweeper's index of pending holds of one domain topic (processor/sweeper.ts): member "<entity> <hold>",
+ * score the expiry. Its own hash tag: written beside the status records, never by a script.
+ */
+export const expiringKey = (topic: string) => `expiring:{${topic}}`;
+
 /** A two-phase hold (wallet hold, stock reservation, seat hold) inside its entity's hash tag. */
 export const holdKey = (domain: Domain, entity: string, hold: string) => `${domain}:{${entity}}:hold:${hold}`;
 

@@ -2,8 +2,7 @@
 // ingest-api writes the idempotency fields (digest, state); the processor writes the outcome fields.
 // Separate fields, so neither side can overwrite the other whatever order they run in.
 import type { ChainableCommander } from 'ioredis';
-
-export const statusKey = (id: string) => `tx:{${id}}`;
+import { statusKey } from './keys.ts';
 
 export type TxStatus = 'pending' | 'applied' | 'rejected';
 

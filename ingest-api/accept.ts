@@ -7,11 +7,11 @@ import { describe, digestOf, encodeMessage, type Message } from '../common/messa
 import { ingestAccepted } from '../common/metrics.ts';
 import { sharedPipeline, type Reply } from '../common/redis-batch.ts';
 import { dropIfTimedOut } from '../common/redis.ts';
-import { statusKey } from '../common/status.ts';
 import { callScript } from '../lua/scripts.ts';
 import { ApiError } from './errors.ts';
 import type { Publisher } from './publisher.ts';
 import { checkReferences } from './references.ts';
+import { statusKey } from '../common/keys.ts';
 
 export interface AcceptDeps {
   redis: Redis;

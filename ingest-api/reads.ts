@@ -1,9 +1,9 @@
 // Read endpoints: a transaction's status and each domain's state, straight from Redis.
 import type { Redis } from 'ioredis';
 import type { Domain } from '../common/config.ts';
-import { entityKey, holdKey } from '../common/keys.ts';
+import { entityKey, holdKey, statusKey } from '../common/keys.ts';
 import { dropIfTimedOut } from '../common/redis.ts';
-import { conflictsOf, statusKey } from '../common/status.ts';
+import { conflictsOf } from '../common/status.ts';
 import { ApiError } from './errors.ts';
 
 /** A read Redis cannot answer (away, or too slow) is a 503 to retry, never a 500. */

@@ -3,9 +3,8 @@
 // still on its way through the pipeline (accepted, not yet applied: a client may hold then capture at once).
 // Advisory: the Lua script decides again, atomically; when Redis does not answer, the check is skipped.
 import type { Redis } from 'ioredis';
-import { entityKey, holdKey } from '../common/keys.ts';
+import { entityKey, holdKey, statusKey } from '../common/keys.ts';
 import type { Message } from '../common/messages/index.ts';
-import { statusKey } from '../common/status.ts';
 import { ApiError } from './errors.ts';
 
 type Reference =

@@ -4,9 +4,10 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import type { Topics } from '../common/config.ts';
-import { statusKey, type Outcome } from '../common/status.ts';
+import { type Outcome } from '../common/status.ts';
 import { readTopicRecords } from './read-topic.ts';
 import type { Violation } from './verify.ts';
+import { statusKey } from '../common/keys.ts';
 
 export interface LogCheckOptions {
   kafka: Kafka;

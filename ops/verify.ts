@@ -9,9 +9,8 @@
 // again before acting on a violation of a transfer or hold count.
 import type { Cluster, Redis } from 'ioredis';
 import type { Domain, Topics } from '../common/config.ts';
-import { entityKey, flagKey, holdKey, customersKey } from '../common/keys.ts';
+import { customersKey, entityKey, expiringKey, flagKey, holdKey } from '../common/keys.ts';
 import { limits } from '../common/limits.ts';
-import { expiringKey } from '../processor/sweeper.ts';
 import { classifyKey } from './verify-keys.ts';
 
 /** The checks, by the name a violation carries (README "Operating it" lists them). */

@@ -19,13 +19,13 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { Message as KafkaRecord } from 'kafkajs';
 import { domains, type Domain, type Topics } from '../common/config.ts';
+import { expiringKey } from '../common/keys.ts';
 import type { KafkaSender } from '../common/kafka-sender.ts';
 import type { Logger } from '../common/log.ts';
 import { encodeMessage, type Message } from '../common/messages/index.ts';
 import { sweeperExpirations } from '../common/metrics.ts';
 import type { ExpiringChange } from './commands/types.ts';
 
-export const expiringKey = (topic: string) => `expiring:{${topic}}`;
 const member = (entity: string, hold: string) => `${entity} ${hold}`;
 
 /** Queues the index change of one step (on the status-record pipeline). */

@@ -2,6 +2,7 @@
 // transaction takes effect exactly once.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startPipeline, uid, waitFor, waitForOutcomes, type Pipeline } from './harness.ts';
+import { statusKey } from '../common/keys.ts';
 
 let p: Pipeline;
 // Small fetches: the backlog drains as many sequential batches, so a kill lands in the middle of it.
@@ -70,7 +71,7 @@ it('SIGKILL mid-run: count and sum of balances match what was accepted', async (
 
 async function countOutcomes(ids: string[]) {
   const pipe = p.redis.pipeline();
-  for (const id of ids) pipe.hexists(`tx:{${id}}`, 'status');
+  for (const id of ids) pipe.hexists(statusKey(id), 'status');
   const replies = (await pipe.exec()) ?? [];
   return { done: replies.filter(([, v]) => v === 1).length };
 }

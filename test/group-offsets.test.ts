@@ -9,6 +9,7 @@ import { freePort } from '../stack/ports.ts';
 import { startRedis, type RedisServer } from '../stack/redis.ts';
 import { applyAll } from './domains.ts';
 import { Service, sleep, startPipeline, uid, waitFor, type Pipeline } from './harness.ts';
+import { flagKey } from '../common/keys.ts';
 
 let p: Pipeline;
 const retentionMs = 2000;
@@ -35,7 +36,7 @@ it('offsets deleted, then reset to the earliest, with the flags expired: nothing
   expect(await balance(account)).toBe(sum);
   // Committed, and the flags of every one of them gone (they outlive nothing here).
   await sleep(retentionMs + 1000);
-  expect(await p.redis.keys(`wallet:{${account}}:tx:*`)).toEqual([]);
+  expect(await p.redis.keys(flagKey('wallet', account, '*'))).toEqual([]);
 
   const admin = p.kafka.admin();
   await admin.connect();

@@ -9,6 +9,7 @@ import { ensureTopics } from '../stack/topics.ts';
 import { freePort } from '../stack/ports.ts';
 import { Service, waitFor } from '../stack/app-service.ts';
 import { readTopic as readTopicRecords } from '../ops/read-topic.ts';
+import { statusKey } from '../common/keys.ts';
 
 export const services = () => inject('services');
 
@@ -100,7 +101,7 @@ export async function waitForOutcomes(p: Pipeline, ids: string[], timeoutMs = 12
   await waitFor(`${ids.length} outcomes`, async () => {
     const missing = ids.filter((id) => !out.has(id));
     const pipe = p.redis.pipeline();
-    for (const id of missing) pipe.hgetall(`tx:{${id}}`);
+    for (const id of missing) pipe.hgetall(statusKey(id));
     const replies = (await pipe.exec()) ?? [];
     replies.forEach(([, h], i) => {
       if (h && (h as Record<string, string>).status) out.set(missing[i]!, h as Record<string, string>);

@@ -8,6 +8,7 @@ import { limits } from '../common/limits.ts';
 import { kafkaProxyName } from '../stack/services.ts';
 import { getProxy, proxyTcp } from '../stack/toxiproxy.ts';
 import { readTopic, services, sleep, startPipeline, uid, waitFor, waitForOutcomes, type Pipeline } from './harness.ts';
+import { statusKey } from '../common/keys.ts';
 
 const faults = services().faults;
 if (!faults) console.warn('kafka-faults.test.ts skipped: toxiproxy runs on the local stack only (services from env or testcontainers)');
@@ -146,7 +147,7 @@ describe.runIf(faults)('Kafka responses swallowed, then healed', () => {
     // The processor has debited some (a transfer's step or outcome is recorded by the processor only).
     await waitFor('the processor under way', async () => {
       const pipe = p.redis.pipeline();
-      for (const id of ids) pipe.hmget(`tx:{${id}}`, 'step', 'status');
+      for (const id of ids) pipe.hmget(statusKey(id), 'step', 'status');
       return ((await pipe.exec()) ?? []).some(([, v]) => (v as Array<string | null>).some(Boolean));
     }, 30_000, 20);
     // Longer than kafkajs's own retries take to give up inside the processor (its reconnects retry too).

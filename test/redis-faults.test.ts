@@ -7,6 +7,7 @@ import type { Proxy } from 'toxiproxy-node-client';
 import { freePort } from '../stack/ports.ts';
 import { proxyTcp } from '../stack/toxiproxy.ts';
 import { Service, services, startPipeline, uid, waitFor, waitForOutcomes, type Pipeline } from './harness.ts';
+import { statusKey } from '../common/keys.ts';
 
 const faults = services().faults;
 if (!faults) console.warn('redis-faults.test.ts skipped: toxiproxy runs on the local stack only (services from env or testcontainers)');
@@ -98,7 +99,7 @@ describe.runIf(faults)('Redis stops answering without closing', () => {
     await extra.start();
     await waitFor('the new member to apply its share', async () => {
       const pipe = p!.redis.pipeline();
-      for (const id of ids) pipe.hexists(`tx:{${id}}`, 'status');
+      for (const id of ids) pipe.hexists(statusKey(id), 'status');
       const done = ((await pipe.exec()) ?? []).filter(([, v]) => v === 1).length;
       return done > 0;
     }, 30_000, 250);

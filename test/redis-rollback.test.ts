@@ -8,9 +8,9 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { freePort } from '../stack/ports.ts';
 import { startRedis, type RedisServer } from '../stack/redis.ts';
 import { applyAll } from './domains.ts';
-import { expiringKey } from '../processor/sweeper.ts';
 import { committedToEnd } from '../ops/committed.ts';
 import { startPipeline, uid, waitFor, waitForOutcomes, type Pipeline } from './harness.ts';
+import { expiringKey } from '../common/keys.ts';
 
 let p: Pipeline;
 let redis: RedisServer;

@@ -11,6 +11,7 @@ import { freePort } from '../stack/ports.ts';
 import { startRedis, type RedisServer } from '../stack/redis.ts';
 import { Service, startPipeline, uid, waitFor, type Pipeline } from './harness.ts';
 import { apply, applyAll, type Outcome } from './domains.ts';
+import { expiringKey } from '../common/keys.ts';
 
 let p: Pipeline;
 let replayRedis: RedisServer | undefined;
@@ -45,7 +46,7 @@ async function snapshot(redis: Redis) {
   const read = redis.pipeline();
   keys.forEach((k, i) => (types[i] === 'hash' ? read.hgetall(k) : read.get(k)));
   const values = ((await read.exec()) ?? []).map(([, v]) => v);
-  const index = await Promise.all(domains.map((d) => redis.zrange(`expiring:{${p.topics[d]}}`, 0, -1, 'WITHSCORES')));
+  const index = await Promise.all(domains.map((d) => redis.zrange(expiringKey(p.topics[d]), 0, -1, 'WITHSCORES')));
   return { entries: Object.fromEntries(keys.map((k, i) => [k, values[i]])), index };
 }
 
@@ -96,7 +97,7 @@ it('a second processor replaying the topics from offset 0 into an empty Redis ge
   // Let the short holds expire in the live run (the sweeper's expire commands go into the log).
   await waitFor('short holds expired', async () => {
     // Only the hour-long holds may remain in the sweeper's index.
-    const idx = await Promise.all(domains.map((d) => p.redis.zrangebyscore(`expiring:{${p.topics[d]}}`, '-inf', Date.now() + HOUR / 2)));
+    const idx = await Promise.all(domains.map((d) => p.redis.zrangebyscore(expiringKey(p.topics[d]), '-inf', Date.now() + HOUR / 2)));
     return idx.every((members) => !members.some((m) => m.includes(run)));
   }, 30_000);
   expect(ok(transfers).length).toBeGreaterThan(50);

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startPipeline, uid, waitFor, type Pipeline } from './harness.ts';
 import { apply, applyAll } from './domains.ts';
+import { customersKey } from '../common/keys.ts';
 
 let p: Pipeline;
 beforeAll(async () => { p = await startPipeline({ env: { TXPIPE_SWEEP_INTERVAL_MS: '200' } }); });
@@ -53,7 +54,7 @@ describe('stock', () => {
     outcomes.forEach((o, i) => { if (o.code === 'ok') perCustomer.set(bodies[i]!.customer, (perCustomer.get(bodies[i]!.customer) ?? 0) + 1); });
     expect(Math.max(...perCustomer.values())).toBeLessThanOrEqual(LIMIT);
     expect(await stock(sku)).toMatchObject({ stocked: UNITS, available: 0, reserved: UNITS, sold: 0 });
-    expect(await p.redis.hgetall(`stock:{${sku}}:customers`)).toEqual(Object.fromEntries([...perCustomer].map(([c, n]) => [c, String(n)])));
+    expect(await p.redis.hgetall(customersKey(sku))).toEqual(Object.fromEntries([...perCustomer].map(([c, n]) => [c, String(n)])));
 
     // Nobody confirms: the sweeper expires every reservation once its ttl has passed.
     await waitFor('all units back in available', async () => (await stock(sku)).available === UNITS, 60_000);
@@ -63,7 +64,7 @@ describe('stock', () => {
     expect(await stock(sku)).toMatchObject({ stocked: UNITS, available: UNITS, reserved: 0, sold: 0 });
     const states = await Promise.all(ok.map(async (o) => (await p.get(`/v1/stock/${sku}/reservations/${o.id}`)).body.state));
     expect(new Set(states)).toEqual(new Set(['expired']));
-    expect(await p.redis.exists(`stock:{${sku}}:customers`)).toBe(0);
+    expect(await p.redis.exists(customersKey(sku))).toBe(0);
     // Expired means released for good: a late confirm is refused with its own code.
     expect(await apply(p, { type: 'stock.confirm', sku, reservation: ok[0]!.id })).toMatchObject({ status: 'rejected', code: 'reservation_expired' });
   });

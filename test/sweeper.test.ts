@@ -7,9 +7,10 @@ import { topics as topicNames } from '../common/config.ts';
 import { createProducer } from '../common/kafka.ts';
 import { KafkaSender } from '../common/kafka-sender.ts';
 import { createLogger } from '../common/log.ts';
-import { expiringKey, Sweeper } from '../processor/sweeper.ts';
+import { Sweeper } from '../processor/sweeper.ts';
 import { ensureTopics } from '../stack/topics.ts';
 import { readTopic, services, uid } from './harness.ts';
+import { expiringKey } from '../common/keys.ts';
 
 const prefix = uid('sw').replace('-', '');
 const topics = topicNames(prefix);

@@ -1,7 +1,7 @@
 // 2,000 transfers among 50 accounts on 6 partitions, the processor SIGKILLed twice mid-run: money is
 // never lost or doubled (also while in flight), no account goes below its limit, each transfer once.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { flagKey } from '../common/keys.ts';
+import { entityKey, flagKey, statusKey } from '../common/keys.ts';
 import { startPipeline, uid, waitFor, waitForOutcomes, type Pipeline } from './harness.ts';
 import { applyAll, postBatch } from './domains.ts';
 
@@ -36,7 +36,7 @@ async function steps(ts: Transfer[]) {
 
 async function accounts(names: string[]) {
   const pipe = p.redis.pipeline();
-  for (const a of names) pipe.hgetall(`wallet:{${a}}`);
+  for (const a of names) pipe.hgetall(entityKey('wallet', a));
   const rows = ((await pipe.exec()) ?? []).map(([, h]) => h as Record<string, string>);
   return new Map(names.map((a, i) => [a, {
     balance: Number(rows[i]!.balance), outgoing: Number(rows[i]!.outgoing), held: Number(rows[i]!.held), overdraft: Number(rows[i]!.overdraft),
@@ -60,7 +60,7 @@ async function checkFrozen(names: string[], sent: Transfer[]) {
 
   const undecided = s.filter((x) => x.debit === 'ok' && !x.settle && !x.refund).map((x) => x.t.id);
   const pipe = p.redis.pipeline();
-  for (const id of undecided) pipe.hget(`tx:{${id}}`, 'status');
+  for (const id of undecided) pipe.hget(statusKey(id), 'status');
   const statuses = ((await pipe.exec()) ?? []).map(([, v]) => v);
   expect(statuses.filter((v) => v !== null), 'a transfer before its last step is pending').toEqual([]);
   return { inFlight: inFlight.length, undecided: undecided.length };
@@ -98,7 +98,7 @@ it('2,000 transfers, 50 accounts, 6 partitions, 2 SIGKILLs: sums, limits and exa
   };
   const decided = async () => {
     const pipe = p.redis.pipeline();
-    for (const t of sent) pipe.hexists(`tx:{${t.id}}`, 'status');
+    for (const t of sent) pipe.hexists(statusKey(t.id), 'status');
     return ((await pipe.exec()) ?? []).filter(([, v]) => v === 1).length;
   };
 

@@ -6,11 +6,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { entityKey, flagKey, holdKey } from '../common/keys.ts';
-import { statusKey } from '../common/status.ts';
+import { customersKey, entityKey, expiringKey, flagKey, holdKey, statusKey } from '../common/keys.ts';
 import { runVerify } from '../ops/verify-cli.ts';
 import type { Violation } from '../ops/verify.ts';
-import { expiringKey } from '../processor/sweeper.ts';
 import { startRedis, type RedisServer } from '../stack/redis.ts';
 import { applyAll } from './domains.ts';
 import { services, startPipeline, uid, type Pipeline } from './harness.ts';
@@ -72,7 +70,7 @@ it('a state built by the pipeline holds; each damage is reported exactly', async
     { check: 'hold_indexed', entity: holdKey('wallet', a, walletHold!.id) },
     { check: 'seat_state', entity: entityKey('seats', event) },
     { check: 'stock_reserved', entity: entityKey('stock', sku) },
-    { check: 'stock_customers', entity: `stock:{${sku}}:customers` },
+    { check: 'stock_customers', entity: customersKey(sku) },
     { check: 'account_outgoing', entity: entityKey('wallet', b) },
     { check: 'log_outcome', entity: statusKey(seatHold!.id) },
   ] as Violation[]));

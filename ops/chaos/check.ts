@@ -6,8 +6,7 @@
 import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import type { Topics } from '../../common/config.ts';
-import { entityKey } from '../../common/keys.ts';
-import { statusKey } from '../../common/status.ts';
+import { entityKey, statusKey } from '../../common/keys.ts';
 import { readTopicRecords } from '../read-topic.ts';
 import type { History } from './load.ts';
 

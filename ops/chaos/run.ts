@@ -5,8 +5,6 @@
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { createKafka } from '../../common/kafka.ts';
-import { statusKey } from '../../common/status.ts';
-import { expiringKey } from '../../processor/sweeper.ts';
 import { committedToEnd } from '../committed.ts';
 import { sleep, waitFor } from '../../stack/app-service.ts';
 import { formatReport, runVerify } from '../verify-cli.ts';
@@ -14,6 +12,7 @@ import { checkHistory, type HistoryVerdict } from './check.ts';
 import { History, makeWorld, runLoad, send, setupWaves } from './load.ts';
 import { startChaosPipeline, type ChaosPipeline } from './pipeline.ts';
 import { describeFault, makeSchedule, type Fault } from './schedule.ts';
+import { expiringKey, statusKey } from '../../common/keys.ts';
 
 const usage = `Usage: npm run chaos -- [--seed N] [--duration 60s] [--workers 4] [--max-requests 20000]
 
