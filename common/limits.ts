@@ -54,6 +54,22 @@ export const limits = {
    */
   ingestRedisTimeoutMs: 1000,
   processorRedisTimeoutMs: 5000,
+  /**
+   * How long an id claimed by a request still waiting for Kafka blocks a concurrent request with the same id
+   * (409 in flight) before another may take it over: longer than any produce call can last.
+   */
+  claimInFlightMs: 30_000,
+  /** Single requests accepted together (one Redis round, one produce call): bounds one window's work. */
+  maxAcceptWindowItems: 1000,
+  /** Expire commands one sweep publishes per domain: a backlog of due holds drains over several sweeps. */
+  maxExpiresPerSweep: 5000,
+  /**
+   * A processor fetch returns once this much is waiting (or after the fetch wait): under light load a round
+   * carries a wait's worth of messages instead of a handful.
+   */
+  fetchMinBytes: 64 * 1024,
+  /** The most one processor fetch holds, whatever the partitions handled at once: bounds its memory. */
+  maxFetchBytes: 10 * 1024 * 1024,
 } as const;
 
 export type Limits = typeof limits;

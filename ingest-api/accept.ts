@@ -21,9 +21,6 @@ export interface AcceptDeps {
   log: Logger;
 }
 
-/** How long a claimed id blocks a concurrent duplicate (409) before another request may take it over. */
-const inFlightWindowMs = 30_000;
-
 /**
  * `unchecked`: Redis did not answer the idempotency check, so the id was published without it. It is still
  * applied once; but if it was used before with another payload, this one is dropped as a conflict, which
@@ -108,7 +105,7 @@ type Claim = 'claimed' | 'accepted' | 'inflight' | 'mismatch' | 'unchecked';
 async function claimAll(deps: AcceptDeps, messages: Message[], digests: string[], now: number): Promise<Claim[]> {
   try {
     const replies = await sharedPipeline(deps.redis, (p) =>
-      messages.forEach((m, i) => callScript(p, 'tx.claim', [statusKey(m.id)], [digests[i]!, now, inFlightWindowMs, deps.retentionMs])), messages.length);
+      messages.forEach((m, i) => callScript(p, 'tx.claim', [statusKey(m.id)], [digests[i]!, now, limits.claimInFlightMs, deps.retentionMs])), messages.length);
     const failed = replies.find(([err]) => err);
     if (failed) dropIfTimedOut(deps.redis, failed[0]);
     return replies.map(([err, reply]) => (err ? 'unchecked' : (reply as Claim)));

@@ -5,6 +5,7 @@
 import type { Message } from '../common/messages/index.ts';
 import { acceptChecked, type Accepted, type AcceptDeps } from './accept.ts';
 import type { ApiError } from './errors.ts';
+import { limits } from '../common/limits.ts';
 
 interface Waiting {
   message: Message;
@@ -18,7 +19,7 @@ export class AcceptWindow {
   /** Requests of closed windows still waiting for their answers. */
   private answering = 0;
 
-  constructor(private readonly deps: AcceptDeps, private readonly lingerMs: number, private readonly maxItems = 1000) {}
+  constructor(private readonly deps: AcceptDeps, private readonly lingerMs: number, private readonly maxItems: number = limits.maxAcceptWindowItems) {}
 
   /** The message's answer: Accepted, or the ApiError refusing it (4xx, or 503 when Kafka did not acknowledge). */
   accept(message: Message): Promise<Accepted | ApiError> {

@@ -9,6 +9,7 @@ import { watchLag } from './lag.ts';
 import { Positions } from './positions.ts';
 import { withRetry } from './run-scripts.ts';
 import { Watermarks } from './watermarks.ts';
+import { limits } from '../common/limits.ts';
 
 export interface ConsumerOptions {
   groupId: string;
@@ -26,15 +27,15 @@ export async function startConsumer(kafka: Kafka, deps: BatchDeps, topics: Topic
     groupId: opts.groupId,
     sessionTimeout: 30_000,
     heartbeatInterval: 3_000,
-    // A fetch returns once 64 KiB are waiting, or after fetchWaitMs with what there is: under light load
-    // each round (its Redis round trips, produce and commit) carries that long's messages instead of a
+    // A fetch returns once fetchMinBytes are waiting, or after fetchWaitMs with what there is: under light
+    // load each round (its Redis round trips, produce and commit) carries that long's messages instead of a
     // handful, for at most that much more end-to-end latency; under heavy load it returns at once.
     maxWaitTimeInMs: opts.fetchWaitMs,
-    minBytes: 64 * 1024,
+    minBytes: limits.fetchMinBytes,
     maxBytesPerPartition: opts.fetchMaxBytes,
     // One fetch holds at most a partition's worth for each partition handled at once: the memory of a
     // fetch (decoded, with its pipelines and publishes) stays proportional to the work in hand.
-    maxBytes: Math.min(opts.fetchMaxBytes * opts.partitionsConcurrently, 10 * 1024 * 1024),
+    maxBytes: Math.min(opts.fetchMaxBytes * opts.partitionsConcurrently, limits.maxFetchBytes),
     allowAutoTopicCreation: false,
   });
   const lag = watchLag(kafka, opts.groupId, deps.log);

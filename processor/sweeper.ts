@@ -25,6 +25,7 @@ import type { Logger } from '../common/log.ts';
 import { encodeMessage, type Message } from '../common/messages/index.ts';
 import { sweeperExpirations } from '../common/metrics.ts';
 import type { ExpiringChange } from './commands/types.ts';
+import { limits } from '../common/limits.ts';
 
 const member = (entity: string, hold: string) => `${entity} ${hold}`;
 
@@ -91,7 +92,7 @@ export class Sweeper {
     for (const domain of domains) {
       const topic = this.o.topics[domain];
       const key = expiringKey(topic);
-      const due = await this.o.redis.zrangebyscore(key, '-inf', now, 'LIMIT', 0, this.o.maxPerSweep ?? 5000);
+      const due = await this.o.redis.zrangebyscore(key, '-inf', now, 'LIMIT', 0, this.o.maxPerSweep ?? limits.maxExpiresPerSweep);
       if (!due.length) continue;
       const messages: KafkaRecord[] = due.map((m) => {
         const [entity, id] = m.split(' ') as [string, string];
