@@ -64,3 +64,17 @@ export async function startRedis(opts: StartRedisOptions): Promise<RedisServer> 
   };
   return { url: `redis://127.0.0.1:${port}`, dir, stop: async () => { stopping = true; await stop(); }, kill };
 }
+
+/** A copy of the server's AOF as it is now (written every event loop turn, so a prefix of what follows). */
+export function copyAof(server: RedisServer, name: string): string {
+  const copy = path.join(server.dir, name);
+  fs.cpSync(path.join(server.dir, 'appendonlydir'), copy, { recursive: true });
+  return copy;
+}
+
+/** SIGKILLs the server and puts an older AOF copy in place of its AOF: every write since the copy is lost. */
+export async function rollBackAof(server: RedisServer, copy: string): Promise<void> {
+  await server.kill();
+  fs.rmSync(path.join(server.dir, 'appendonlydir'), { recursive: true, force: true });
+  fs.cpSync(copy, path.join(server.dir, 'appendonlydir'), { recursive: true });
+}

@@ -1,12 +1,12 @@
 // Redis forgets its last writes after the processor committed their offsets: a restart from an older
 // copy of its AOF, as after a crash with an unsynced tail or an operator's restore. Every accepted
 // transaction must still end applied exactly once, from the log (processor/positions.ts).
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { freePort } from '../stack/ports.ts';
-import { startRedis, type RedisServer } from '../stack/redis.ts';
+import { copyAof, rollBackAof, startRedis, type RedisServer } from '../stack/redis.ts';
 import { applyAll } from './domains.ts';
 import { committedToEnd } from '../ops/committed.ts';
 import { startPipeline, uid, waitFor, waitForOutcomes, type Pipeline } from './harness.ts';
@@ -31,16 +31,12 @@ afterAll(async () => {
 
 /** A copy of Redis's AOF as it is now (written on every event loop turn; the copy is a prefix of it). */
 function snapshot(): string {
-  const copy = join(dir, `snapshot-${Date.now()}`);
-  cpSync(join(dir, 'appendonlydir'), copy, { recursive: true });
-  return copy;
+  return copyAof(redis, `snapshot-${Date.now()}`);
 }
 
 /** SIGKILL, then a restart from the older copy: everything written since the copy is gone. */
 async function rollBackTo(copy: string): Promise<void> {
-  await redis.kill();
-  rmSync(join(dir, 'appendonlydir'), { recursive: true, force: true });
-  cpSync(copy, join(dir, 'appendonlydir'), { recursive: true });
+  await rollBackAof(redis, copy);
   redis = await startRedis({ dir, port });
 }
 

@@ -1,13 +1,13 @@
 // Redis loses writes whose messages are older than the idempotency flags' retention: replaying them could
 // apply twice whatever had kept its effect but lost its flag, so the processor refuses the partition
 // instead (readiness down, a gauge, an error log), applies nothing more there, and leaves Redis as it is.
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { committedToEnd } from '../ops/committed.ts';
 import { freePort } from '../stack/ports.ts';
-import { startRedis, type RedisServer } from '../stack/redis.ts';
+import { copyAof, rollBackAof, startRedis, type RedisServer } from '../stack/redis.ts';
 import { applyAll } from './domains.ts';
 import { sleep, startPipeline, uid, waitFor, type Pipeline } from './harness.ts';
 
@@ -41,8 +41,7 @@ it('a replay reaching past the flag retention is refused, not applied', async ()
   const account = uid('ret');
   await applyAll(p, [{ type: 'wallet.open', account }]);
   await applyAll(p, [{ type: 'wallet.credit', account, amount: 100 }]);
-  const copy = join(dir, 'snapshot');
-  cpSync(join(dir, 'appendonlydir'), copy, { recursive: true });
+  const copy = copyAof(redis, 'snapshot');
 
   const lost = await applyAll(p, Array.from({ length: 5 }, () => ({ type: 'wallet.credit', account, amount: 10 })));
   expect(lost.every((o) => o.status === 'applied')).toBe(true);
@@ -54,9 +53,7 @@ it('a replay reaching past the flag retention is refused, not applied', async ()
 
   // The lost messages are now older than the retention: Redis forgets them.
   await sleep(retentionMs + 500);
-  await redis.kill();
-  rmSync(join(dir, 'appendonlydir'), { recursive: true, force: true });
-  cpSync(copy, join(dir, 'appendonlydir'), { recursive: true });
+  await rollBackAof(redis, copy);
   redis = await startRedis({ dir, port });
 
   await waitFor('the partition refused', async () => (await metric('txpipe_processor_refused_partitions')) === 1, 30_000, 200);

@@ -1,14 +1,14 @@
 // The pipeline a chaos run starts for itself on the local stack, with a handle on everything it breaks:
 // Kafka behind toxiproxy (stack/services.ts), a Redis of its own behind another proxy (so it can be
 // killed and rolled back), ingest-api and the processor as child processes (stack/app-service.ts).
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Proxy } from 'toxiproxy-node-client';
 import { topics, type Topics } from '../../common/config.ts';
 import { Service } from '../../stack/app-service.ts';
 import { freePort } from '../../stack/ports.ts';
-import { ping, startRedis, type RedisServer } from '../../stack/redis.ts';
+import { copyAof, ping, rollBackAof, startRedis, type RedisServer } from '../../stack/redis.ts';
 import { getProxy, proxyTcp } from '../../stack/toxiproxy.ts';
 import { kafkaProxyName, provideServices, type Services } from '../../stack/services.ts';
 import { ensureTopics } from '../../stack/topics.ts';
@@ -83,13 +83,7 @@ export async function startChaosPipeline(seed: number, log: (s: string) => void)
     }
   };
   const snapshots = new Map<number, string>();
-  const restartRedis = async (fromCopy?: string) => {
-    await redis.kill();
-    if (fromCopy) {
-      rmSync(join(dir, 'appendonlydir'), { recursive: true, force: true });
-      cpSync(fromCopy, join(dir, 'appendonlydir'), { recursive: true });
-    }
-  };
+  const restartRedis = (fromCopy?: string) => (fromCopy ? rollBackAof(redis, fromCopy) : redis.kill());
 
   const p: ChaosPipeline = {
     prefix, topics: topics(prefix), kafkaBrokers: stack.kafkaBrokers, env, redisUrl: redis.url, ingest, processor,
@@ -121,9 +115,7 @@ export async function startChaosPipeline(seed: number, log: (s: string) => void)
       }
     },
     snapshot(at) {
-      const copy = join(dir, `aof-${at}`);
-      cpSync(join(dir, 'appendonlydir'), copy, { recursive: true });
-      snapshots.set(at, copy);
+      snapshots.set(at, copyAof(redis, `aof-${at}`));
     },
     async healAll() {
       await Promise.all([removeToxics(kafkaProxy), removeToxics(redisProxy)]);
