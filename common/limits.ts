@@ -61,7 +61,7 @@ export const limits = {
   claimInFlightMs: 30_000,
   /** Single requests accepted together (one Redis round, one produce call): bounds one window's work. */
   maxAcceptWindowItems: 1000,
-  /** Expire commands one sweep publishes per domain: a backlog of due holds drains over several sweeps. */
+  /** Expire commands one sweep publishes per partition: a backlog of due holds drains over several sweeps. */
   maxExpiresPerSweep: 5000,
   /**
    * A processor fetch returns once this much is waiting (or after the fetch wait): under light load a round

@@ -21,7 +21,7 @@ const kafka = createKafka(config.kafkaBrokers, 'txpipe-ingest');
 const sender = new KafkaSender({ create: () => createProducer(kafka), log, maxCallRecords: 2000, onCall: observeProduceCall });
 const publisher = new Publisher(sender, { maxPending: limits.maxPendingProduces });
 // Ingest runs one script, the idempotency claim (accept.ts); registering only it keeps pipelines cheap.
-const redis = createRedis(config.redisUrl, { name: 'txpipe-ingest', failFast: true, scripts: ['tx.claim'], commandTimeoutMs: limits.ingestRedisTimeoutMs });
+const redis = createRedis(config.redis, { name: 'txpipe-ingest', failFast: true, scripts: ['tx.claim'], commandTimeoutMs: limits.ingestRedisTimeoutMs });
 
 const acceptDeps = { redis, publisher, log, topics: topicNames(config.topicPrefix), retentionMs: config.flagRetentionMs };
 const deps: AppDeps = {
