@@ -48,10 +48,12 @@ export interface PipelineOptions {
   processor?: boolean;
   /** false: wait for /healthz instead of /readyz (for tests of an unready service). */
   ready?: boolean;
+  /** Kafka and Redis of the test's own (a cluster it kills nodes of), instead of the run's. */
+  services?: ReturnType<typeof services>;
 }
 
 export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipeline> {
-  const { kafkaBrokers, redisUrl, redisCluster, replication } = services();
+  const { kafkaBrokers, redisUrl, redisCluster, replication } = opts.services ?? services();
   const prefix = uid('t').replace('-', '');
   const partitions = opts.partitions ?? 6;
   await ensureTopics(kafkaBrokers, prefix, partitions, replication);
