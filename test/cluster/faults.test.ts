@@ -22,6 +22,11 @@ let p: Pipeline;
 let ingest2: Service;
 let processor2: Service;
 let client: Cluster;
+const t0 = Date.now();
+/** Progress on the test's output: a fault run is long, and where it waits is what to know when it fails. */
+const step = (s: string) => console.log(`[cluster faults +${((Date.now() - t0) / 1000).toFixed(1)} s] ${s}`);
+/** Each fault: load, fault, heal, drain and check, bounded well within this. */
+const faultTimeoutMs = 300_000;
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'txpipe-cluster-faults-'));
@@ -38,6 +43,7 @@ beforeAll(async () => {
   processor2 = new Service('processor', { ...p.processor.env, TXPIPE_PROCESSOR_PORT: String(processorPort) }, `http://127.0.0.1:${processorPort}/readyz`);
   await Promise.all([ingest2.start(), processor2.start()]);
   client = new Cluster(redis.nodes.map(parseNode));
+  step('cluster and services up');
 }, 240_000);
 
 afterAll(async () => {
@@ -94,6 +100,7 @@ async function load(accounts: string[], ms: number, onTick?: (elapsed: number) =
 
 /** Every accepted id has one outcome; every balance is its start plus what the applied outcomes move. */
 async function expectExactlyOnce(accounts: string[], start: number, accepted: Sent[]) {
+  step(`waiting for the outcomes of ${accepted.length} accepted transactions`);
   const outcomes = await waitForOutcomes(p, accepted.map((s) => s.id), 180_000);
   const expected = new Map(accounts.map((a) => [a, start]));
   for (const s of accepted) {
@@ -105,6 +112,7 @@ async function expectExactlyOnce(accounts: string[], start: number, accepted: Se
       expected.set(s.body.to!, expected.get(s.body.to!)! + s.body.amount);
     }
   }
+  step('outcomes in; waiting for the transfers in flight to settle');
   // Transfers settle through later steps: wait until nothing is in flight, then compare.
   await waitFor('no transfer in flight', async () => {
     const rows = await Promise.all(accounts.map((a) => client.hget(entityKey('wallet', a), 'outgoing')));
@@ -128,14 +136,15 @@ it('one of two processors SIGKILLed mid-run: the other takes its partitions, eac
   const { accepted } = await load(accounts, 8000, async (elapsed) => {
     if (!killed && elapsed > 2500) {
       killed = true;
+      step('killing a processor');
       await processor2.stop('SIGKILL');
     }
   });
   expect(killed).toBe(true);
   await expectExactlyOnce(accounts, 1000, accepted);
-  console.log(`[cluster] processor killed: ${accepted.length} accepted, all applied once`);
+  step(`processor killed: ${accepted.length} accepted, all applied once`);
   await processor2.start();
-});
+}, faultTimeoutMs);
 
 it('a Redis master SIGKILLed mid-run: its replica is promoted, the processors follow, each transaction applied once', async () => {
   const accounts = await openAccounts(20, 1000);
@@ -145,17 +154,19 @@ it('a Redis master SIGKILLed mid-run: its replica is promoted, the processors fo
   const { accepted, unavailable } = await load(accounts, 10_000, async (elapsed) => {
     if (!killed && elapsed > 2500) {
       killed = true;
+      step(`killing Redis master ${victim}`);
       await member.server!.kill();
     }
   });
   expect(killed).toBe(true);
+  step(`load done: ${accepted.length} accepted, ${unavailable.length} 503s retried`);
   await waitFor('a replica promoted in its place', async () => !(await redis.masters()).includes(victim!) && (await redis.masters()).length === 3, 60_000, 250);
   await expectExactlyOnce(accounts, 1000, accepted);
-  console.log(`[cluster] Redis master ${victim} killed: ${accepted.length} accepted, ${unavailable.length} 503s retried, all applied once`);
+  step(`Redis master ${victim} killed: ${accepted.length} accepted, ${unavailable.length} 503s retried, all applied once`);
   // Back as a replica of the promoted one.
   await member.start();
   await redis.waitHealthy();
-});
+}, faultTimeoutMs);
 
 it('one Kafka broker SIGKILLed: nothing accepted is lost, 503s only during the election; two down: acks=all refuses', async () => {
   const accounts = await openAccounts(20, 1000);
@@ -164,6 +175,7 @@ it('one Kafka broker SIGKILLed: nothing accepted is lost, 503s only during the e
   const first = await load(accounts, 10_000, async (elapsed) => {
     if (!killed && elapsed > 2500) {
       killed = true;
+      step(`killing Kafka broker ${victim.nodeId}`);
       await victim.server!.kill();
     }
   });
@@ -172,10 +184,11 @@ it('one Kafka broker SIGKILLed: nothing accepted is lost, 503s only during the e
   const lastRefusal = Math.max(0, ...first.unavailable);
   expect(lastRefusal, '503s only around the leader elections').toBeLessThan(9_000);
   await expectExactlyOnce(accounts, 1000, first.accepted);
-  console.log(`[cluster] broker ${victim.nodeId} killed: ${first.accepted.length} accepted, ${first.unavailable.length} 503s retried, all applied once`);
+  step(`broker ${victim.nodeId} killed: ${first.accepted.length} accepted, ${first.unavailable.length} 503s retried, all applied once`);
 
   // Back, then two down: one copy left, and acks=all with min.insync.replicas=2 refuses to accept on it.
   await victim.start();
+  step('broker back; killing the other two');
   await Promise.all(kafka.nodes.slice(1).map((n) => n.server!.kill()));
   const refused = await Promise.all(Array.from({ length: 5 }, (_, i) => fetch(`${ingestUrls()[i % 2]}/v1/transactions`, {
     method: 'POST', headers: { 'content-type': 'application/json' },
@@ -185,9 +198,11 @@ it('one Kafka broker SIGKILLed: nothing accepted is lost, 503s only during the e
     expect(r.status, JSON.stringify(r.body)).toBe(503);
     expect(r.body.id, 'the 503 names the id to retry with').toEqual(expect.any(String));
   }
+  step('all five refused with 503; restarting both');
   await Promise.all(kafka.nodes.slice(1).map((n) => n.start()));
   // Healed: accepted and applied again, without restarting any service.
   const id = uid('healed');
   await waitFor('accepted again', async () => (await p.post({ id, type: 'wallet.credit', account: accounts[0]!, amount: 1 })).status === 202, 120_000, 500);
   expect((await waitForOutcomes(p, [id], 120_000)).get(id)!.status).toBe('applied');
-});
+  step('healed: accepted and applied again');
+}, faultTimeoutMs);
