@@ -70,6 +70,11 @@ export const limits = {
   fetchMinBytes: 64 * 1024,
   /** The most one processor fetch holds, whatever the partitions handled at once: bounds its memory. */
   maxFetchBytes: 10 * 1024 * 1024,
+  /**
+   * How long the group waits for a silent processor before handing its partitions to the others: a crashed
+   * member's partitions stall this long. Heartbeats go every 3 s, also while a batch waits for Redis.
+   */
+  consumerSessionMs: 10_000,
 } as const;
 
 export type Limits = typeof limits;

@@ -123,6 +123,9 @@ function pipelineOf(redis: RedisClient): AnyPipeline {
           replies[at] = nodeReplies[i] ?? [new Error('no reply from its node'), null];
         });
       }));
+      // Sent by slots the client had wrong (a failover, a resharding): learn them now, so the caller's
+      // retry goes where the keys are instead of waiting for the next periodic refresh.
+      if (replies.some(([err]) => err && /^(MOVED|ASK|CLUSTERDOWN) /.test(err.message))) redis.refreshSlotsCache();
       return replies;
     },
   };

@@ -25,7 +25,7 @@ export interface ConsumerOptions {
 export async function startConsumer(kafka: Kafka, deps: BatchDeps, topics: Topics, opts: ConsumerOptions): Promise<{ consumer: Consumer; positions: Positions }> {
   const consumer = kafka.consumer({
     groupId: opts.groupId,
-    sessionTimeout: 30_000,
+    sessionTimeout: limits.consumerSessionMs,
     heartbeatInterval: 3_000,
     // A fetch returns once fetchMinBytes are waiting, or after fetchWaitMs with what there is: under light
     // load each round (its Redis round trips, produce and commit) carries that long's messages instead of a

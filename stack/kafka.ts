@@ -87,6 +87,9 @@ function serverProperties(dataDir: string, port: number, cport: number, proxied?
     `default.replication.factor=${replication}`,
     // A replica that was out of sync never becomes leader: it would drop acknowledged writes.
     'unclean.leader.election.enable=false',
+    // A dead node is fenced (its partitions led elsewhere) after 4 s without a heartbeat, not the default 9:
+    // the window in which ingest answers 503 for its partitions. Loopback has no network hiccups to ride out.
+    ...(cluster ? ['broker.session.timeout.ms=4000', 'broker.heartbeat.interval.ms=1000'] : []),
     'group.initial.rebalance.delay.ms=0',
     // Request threads for a small local box (defaults 3 network + 8 I/O): on 2 cores the extra threads only
     // add context switches between the broker and the processes it serves.

@@ -75,7 +75,7 @@ export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipelin
   const processor = new Service('processor', { ...env, ...opts.processorEnv }, `http://127.0.0.1:${processorPort}/readyz`, opts.processorWrapper);
   await Promise.all([ingest.start(), opts.processor === false ? undefined : processor.start()]);
 
-  const redis = redisCluster ? new Cluster(redisCluster.map(parseNode)) : new Redis(env.TXPIPE_REDIS_URL!, { lazyConnect: false });
+  const redis = redisCluster ? testCluster(redisCluster) : new Redis(env.TXPIPE_REDIS_URL!, { lazyConnect: false });
   redis.on('error', () => undefined); // tests that stop Redis expect reconnect attempts
   const kafka = new Kafka({ brokers: kafkaBrokers, clientId: `test-${prefix}`, logLevel: logLevel.NOTHING });
   return {
@@ -98,6 +98,9 @@ export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipelin
     },
   };
 }
+
+/** A cluster client for a test's own reads: slots refreshed often, so a failover is followed within a second. */
+export const testCluster = (nodes: string[]) => new Cluster(nodes.map(parseNode), { slotsRefreshInterval: 1000 });
 
 /** Every record of a topic up to its current end (a throwaway consumer group, from the beginning). */
 export async function readTopic(kafka: Kafka, topic: string): Promise<KafkaMessage[]> {

@@ -7,16 +7,16 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { statusKey, watermarkField, watermarkKey } from '../../common/keys.ts';
 import type { Message, MessageTypeName } from '../../common/messages/index.ts';
 import { digestOf } from '../../common/messages/index.ts';
-import { masters, parseNode } from '../../common/redis.ts';
+import { masters } from '../../common/redis.ts';
 import { pipeline, sharedPipeline } from '../../common/redis-batch.ts';
 import { defineScripts, callScript, type ScriptReply } from '../../lua/scripts.ts';
 import { commandOf, keysOf } from '../../processor/commands/index.ts';
 import { Watermarks } from '../../processor/watermarks.ts';
-import { services, uid } from '../harness.ts';
+import { services, testCluster, uid } from '../harness.ts';
 
 let cluster: Cluster;
 beforeAll(async () => {
-  cluster = new Cluster(services().redisCluster!.map(parseNode));
+  cluster = testCluster(services().redisCluster!);
   defineScripts(cluster);
   await cluster.ping();
 });
