@@ -69,7 +69,8 @@ async function drain(processors: number) {
   let last = { lag: total, committed: 0, end: total };
   while (performance.now() - t0 < plan.drainTimeoutS * 1000) {
     await sleep(500);
-    last = await groupLag(admin, `${prefix}-processor`, topics);
+    // A just-created topic's offsets can come back incomplete from kafkajs for a moment: ask again next tick.
+    last = await groupLag(admin, `${prefix}-processor`, topics).catch(() => last);
     if (last.lag === 0 && last.committed >= total) break;
   }
   await started.catch(() => undefined);
