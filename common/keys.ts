@@ -30,6 +30,9 @@ export const statusKey = (id: string) => `tx:{${id}}`;
  */
 export const expiringKey = (topic: string, partition: number) => `expiring:{${topic}/${partition}}`;
 
+/** The index as one sorted set per topic, as versions before the per-partition index kept it: drained, never written. */
+export const legacyExpiringKey = (topic: string) => `expiring:{${topic}}`;
+
 /** A two-phase hold (wallet hold, stock reservation, seat hold) inside its entity's hash tag. */
 export const holdKey = (domain: Domain, entity: string, hold: string) => `${domain}:{${entity}}:hold:${hold}`;
 

@@ -20,7 +20,7 @@
 import type { ChainableCommander } from 'ioredis';
 import type { Message as KafkaRecord } from 'kafkajs';
 import { domains, type Domain, type Topics } from '../common/config.ts';
-import { expiringKey } from '../common/keys.ts';
+import { expiringKey, legacyExpiringKey } from '../common/keys.ts';
 import type { KafkaSender } from '../common/kafka-sender.ts';
 import type { RedisClient } from '../common/redis.ts';
 import type { Logger } from '../common/log.ts';
@@ -97,14 +97,16 @@ export class Sweeper {
     const owned = this.o.owned();
     for (const domain of domains) {
       const topic = this.o.topics[domain];
-      for (const { partition } of owned.filter((p) => p.topic === topic)) sent += await this.sweepPartition(domain, topic, partition, now);
+      const mine = owned.filter((p) => p.topic === topic);
+      for (const { partition } of mine) sent += await this.sweepIndex(domain, topic, expiringKey(topic, partition), now);
+      // The one index per topic that earlier versions kept, drained by the owner of the topic's partition 0.
+      if (mine.some((p) => p.partition === 0)) sent += await this.sweepIndex(domain, topic, legacyExpiringKey(topic), now, { legacy: true });
     }
     if (sent) this.o.log.info('published expire commands', { count: sent });
     return sent;
   }
 
-  private async sweepPartition(domain: Domain, topic: string, partition: number, now: number): Promise<number> {
-    const key = expiringKey(topic, partition);
+  private async sweepIndex(domain: Domain, topic: string, key: string, now: number, o: { legacy?: boolean } = {}): Promise<number> {
     const due = await this.o.redis.zrangebyscore(key, '-inf', now, 'LIMIT', 0, this.o.maxPerSweep ?? limits.maxExpiresPerSweep);
     if (!due.length) return 0;
     const messages: KafkaRecord[] = due.map((m) => {
@@ -113,8 +115,10 @@ export class Sweeper {
     });
     await this.o.sender.send([{ topic, messages }]);
     sweeperExpirations.inc({ type: `${domain}.expire` }, due.length);
-    // XX: an entry the processor removed meanwhile (its expire applied) stays removed.
-    await this.o.redis.zadd(key, 'XX', ...due.flatMap((m) => [now + this.republishAfterMs, m]));
+    // XX: an entry the processor removed meanwhile (its expire applied) stays removed. A legacy entry goes:
+    // the processor removes the entries of the per-partition index only, and its expire is in the log now.
+    if (o.legacy) await this.o.redis.zrem(key, ...due);
+    else await this.o.redis.zadd(key, 'XX', ...due.flatMap((m) => [now + this.republishAfterMs, m]));
     return due.length;
   }
 

@@ -10,7 +10,7 @@ import { createLogger } from '../common/log.ts';
 import { Sweeper } from '../processor/sweeper.ts';
 import { ensureTopics } from '../stack/topics.ts';
 import { readTopic, services, uid } from './harness.ts';
-import { expiringKey } from '../common/keys.ts';
+import { expiringKey, legacyExpiringKey } from '../common/keys.ts';
 
 const prefix = uid('sw').replace('-', '');
 const topics = topicNames(prefix);
@@ -64,4 +64,16 @@ it('sweeps only the partitions this processor owns: another member sweeps the re
   expect(published).toEqual(['mine-0']);
   // The other partition's entry is untouched, still due for its owner.
   expect(await redis.zscore(expiringKey(topics.seats, 1), 'gig-1 theirs-1')).toBe('100');
+});
+
+it('drains the one index per topic of earlier versions: its due holds are published once, then gone from it', async () => {
+  const clock = 3_000_000;
+  const owned = [{ topic: topics.wallet, partition: 0 }];
+  const sweeper = new Sweeper({ redis, sender, topics, log: createLogger('test', 'error'), intervalMs: 1000, now: () => clock, owned: () => owned });
+  await redis.zadd(legacyExpiringKey(topics.wallet), 100, 'acct-1 old-hold-1', 9_000_000, 'acct-2 later-hold-2');
+  expect(await sweeper.sweep()).toBe(1);
+  expect(await sweeper.sweep()).toBe(0);
+  const published = (await readTopic(kafka, topics.wallet)).map((m) => JSON.parse(m.value!.toString()));
+  expect(published).toEqual([{ id: 'old-hold-1', type: 'wallet.expire', account: 'acct-1' }]);
+  expect(await redis.zrange(legacyExpiringKey(topics.wallet), 0, -1)).toEqual(['acct-2 later-hold-2']);
 });
