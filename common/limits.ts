@@ -70,6 +70,19 @@ export const limits = {
   fetchMinBytes: 64 * 1024,
   /** The most one processor fetch holds, whatever the partitions handled at once: bounds its memory. */
   maxFetchBytes: 10 * 1024 * 1024,
+  /**
+   * The longest `?wait=` a request may ask for its outcome: a waiting request holds a connection (and, for a
+   * POST, an in-flight slot), so it is bounded well below a client's or a proxy's usual timeout.
+   */
+  maxWaitMs: 30_000,
+  /**
+   * Requests of one ingest-api waiting for an outcome at once; past it a `?wait=` request answers at once with
+   * what it finds. Each waiter is a timer and an entry in a map: this bounds their memory.
+   */
+  maxWaiters: 10_000,
+  /** Entries of an entity's history per page (GET .../entries?limit=): one Redis read, one bounded answer. */
+  defaultEntriesPage: 50,
+  maxEntriesPage: 500,
 } as const;
 
 export type Limits = typeof limits;

@@ -1,5 +1,6 @@
 // The ingest-api service: validates transactions and publishes them to Kafka (acks=all) before 202.
 import { createServer } from 'node:http';
+import { Redis } from 'ioredis';
 import type { AddressInfo } from 'node:net';
 import { loadConfig, topics as topicNames } from '../common/config.ts';
 import { createKafka, createProducer } from '../common/kafka.ts';
@@ -12,6 +13,8 @@ import { createApp, type AppDeps } from './app.ts';
 import { withHotPath } from './hot-path.ts';
 import { observeProduceCall, Publisher } from './publisher.ts';
 import { AcceptWindow } from './window.ts';
+import { OutcomeWaiters } from './outcomes.ts';
+import { outcomesChannel } from '../common/keys.ts';
 
 const config = loadConfig();
 const log = createLogger('ingest-api', config.logLevel);
@@ -23,10 +26,18 @@ const publisher = new Publisher(sender, { maxPending: limits.maxPendingProduces 
 // Ingest runs one script, the idempotency claim (accept.ts); registering only it keeps pipelines cheap.
 const redis = createRedis(config.redisUrl, { name: 'txpipe-ingest', failFast: true, scripts: ['tx.claim'], commandTimeoutMs: limits.ingestRedisTimeoutMs });
 
+// Its own connection: a subscribed connection takes no other commands. Subscribes once it is up, and
+// again after each reconnect (ioredis); a waiter that misses an outcome meanwhile reads it when its time runs out.
+const subscriber = new Redis(config.redisUrl, { connectionName: 'txpipe-ingest-outcomes', maxRetriesPerRequest: null, retryStrategy: (times) => Math.min(50 * 2 ** times, 2000) });
+subscriber.on('error', () => undefined);
+const outcomes = new OutcomeWaiters(subscriber, outcomesChannel(topicNames(config.topicPrefix).results));
+outcomes.start().catch((e: Error) => log.warn('outcome announcements unavailable', { error: e.message }));
+
 const acceptDeps = { redis, publisher, log, topics: topicNames(config.topicPrefix), retentionMs: config.flagRetentionMs };
 const deps: AppDeps = {
   ...acceptDeps,
   window: new AcceptWindow(acceptDeps, config.lingerMs),
+  outcomes,
   ready: async () => ({
     kafka: publisher.connected,
     redis: await redis.ping().then(() => true, () => false),
@@ -66,10 +77,12 @@ async function shutdown(signal: string) {
   log.info('stopping: no new requests, waiting for pending acknowledgements', { signal });
   server.close();
   server.closeIdleConnections();
+  outcomes.close();
   await deps.window.drain();
   await publisher.drain();
   await sender.disconnect();
   redis.disconnect();
+  subscriber.disconnect();
   log.info('stopped');
   process.exit(0);
 }

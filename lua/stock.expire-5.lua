@@ -4,7 +4,8 @@
     KEYS[1] flag key (see includes/tx.lua; the reservation's id, step 'expire')
     KEYS[2] sku hash stock:{<sku>}    KEYS[3] reservation hash stock:{<sku>}:hold:<id>
     KEYS[4] customers hash stock:{<sku>}:customers
-    ARGV[1..3] digest, retention ms, now
+    ARGV[1..4] digest, retention ms, now, entry
+    KEYS[5] history stock:{<entity>}:entries (includes/tx.lua txRecord)
   Returns { code, fresh, available, reserved, sold }
     ok | not_due (no flag written) | sku_not_found | reservation_not_found | reservation_confirmed
     | reservation_released | reservation_expired | conflict

@@ -3,7 +3,8 @@
   The hold's id is the transaction's; it ends captured, voided or expired (includes/hold.lua).
     KEYS[1] flag key (see includes/tx.lua)    KEYS[2] account hash wallet:{<account>}
     KEYS[3] hold hash wallet:{<account>}:hold:<id>
-    ARGV[1..3] digest, retention ms, now      ARGV[4] amount (1..2^53-1)    ARGV[5] ttl ms
+    ARGV[1..4] digest, retention ms, now, entry      ARGV[5] amount (1..2^53-1)    ARGV[6] ttl ms
+    KEYS[4] history wallet:{<entity>}:entries (includes/tx.lua txRecord)
   Returns { code, fresh, balance, available }
     ok | account_not_found | account_closed | insufficient_funds | conflict
 ]]
@@ -13,10 +14,10 @@ local seen = txSeen()
 if seen then return seen end
 
 local acct, err = openAccount(KEYS[2])
-if not acct then return txDone(err) end
-local amount = tonumber(ARGV[4])
-if available(acct) < amount then return txDone('insufficient_funds') end
+if err then return accountDone(err, acct) end
+local amount = tonumber(ARGV[5])
+if available(acct) < amount then return accountDone('insufficient_funds', acct) end
 acct.held = acct.held + amount
 saveAccount(KEYS[2], acct)
-holdOpen(KEYS[3], ARGV[5], { 'amount', ARGV[4] })
+holdOpen(KEYS[3], ARGV[6], { 'amount', ARGV[5] })
 return accountDone('ok', acct)

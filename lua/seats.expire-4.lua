@@ -3,7 +3,8 @@
   message's time.
     KEYS[1] flag key (see includes/tx.lua; the hold's id, step 'expire')
     KEYS[2] seat map seats:{<event>}    KEYS[3] hold hash seats:{<event>}:hold:<id>
-    ARGV[1..3] digest, retention ms, now      ARGV[4] hold id
+    ARGV[1..4] digest, retention ms, now, entry      ARGV[5] hold id
+    KEYS[4] history seats:{<entity>}:entries (includes/tx.lua txRecord)
   Returns { code, fresh, seats }  (seats: how many were freed)
     ok | not_due (no flag written) | hold_not_found | hold_confirmed | hold_released | hold_expired
     | conflict
