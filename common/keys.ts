@@ -62,3 +62,15 @@ export const dlqReplaysKey = (dlqTopic: string) => `dlq-replays:{${dlqTopic}}`;
  * prefix, named after its results topic.
  */
 export const outcomesChannel = (resultsTopic: string) => `outcomes:{${resultsTopic}}`;
+
+/**
+ * The pub/sub channel on which the processor says which entities a batch changed ('<domain> <entity>'), for
+ * ingest-api's live streams (ingest-api/streams.ts), which then read the new entries of the entity's history.
+ */
+export const changesChannel = (resultsTopic: string) => `changes:{${resultsTopic}}`;
+
+/**
+ * The recent outcomes, a Redis stream capped at maxOutcomeFeed entries (XADD MAXLEN ~): the feed of
+ * GET /v1/transactions/stream, whose ids let a client resume after a disconnect. Its own hash tag.
+ */
+export const outcomeFeedKey = (resultsTopic: string) => `outcome-feed:{${resultsTopic}}`;

@@ -83,6 +83,16 @@ export const limits = {
   /** Entries of an entity's history per page (GET .../entries?limit=): one Redis read, one bounded answer. */
   defaultEntriesPage: 50,
   maxEntriesPage: 500,
+  /**
+   * Live streams (SSE): clients per ingest-api (past it, 503 overloaded); bytes waiting to be sent to one client
+   * before it is dropped as too slow (it reconnects with Last-Event-ID); a comment every heartbeat so proxies keep
+   * the connection open; outcomes kept in the feed a client may resume within; entries replayed on a resume.
+   */
+  maxStreamClients: 1000,
+  maxStreamBufferBytes: 256 * 1024,
+  streamHeartbeatMs: 15_000,
+  maxOutcomeFeed: 10_000,
+  maxStreamReplay: 1000,
 } as const;
 
 export type Limits = typeof limits;

@@ -15,9 +15,14 @@ import { docsPage, swaggerUiDir } from './docs.ts';
 import { openApiJson } from './openapi.ts';
 import { clientGone, readDecided, waitParam, type WaitDeps } from './wait.ts';
 import { pageParams, readEntries } from './entries.ts';
+import type { EntityStreams } from './entity-streams.ts';
+import type { OutcomeStream } from './outcome-stream.ts';
+import { lastEventId, SseClient } from './sse.ts';
 
 export interface AppDeps extends AcceptDeps, TransactionDeps, WaitDeps {
   ready: ReadinessCheck;
+  /** Live streams (SSE). */
+  streams: { entities: EntityStreams; outcomes: OutcomeStream };
 }
 
 type Handler = (req: Request, res: Response) => Promise<void>;
@@ -103,6 +108,12 @@ export function createApp(deps: AppDeps) {
     res.json({ results: await acceptBatch(deps, parseBatch(body.value, body.issues), body.issues) });
   }));
 
+  // Before /v1/transactions/:id, which would take `stream` for an id.
+  app.get('/v1/transactions/stream', route(async (req, res) => {
+    const { entities, outcomes } = deps.streams;
+    await outcomes.watch(() => new SseClient(res), lastEventId(req.headers, req.query), entities.clients);
+  }));
+
   app.get('/v1/transactions/:id', route(async (req, res) => {
     const id = idParam(req.params.id, 'id');
     res.json(await readDecided(deps, id, waitParam(req), clientGone(res)));
@@ -128,6 +139,11 @@ export function createApp(deps: AppDeps) {
     res.json(await readEntries(deps.redis, 'stock', idParam(req.params.sku, 'sku'), 'sku', pageParams(req)));
   }));
 
+  app.get('/v1/stock/:sku/stream', route(async (req, res) => {
+    const sku = idParam(req.params.sku, 'sku');
+    await deps.streams.entities.watch('stock', sku, () => new SseClient(res), lastEventId(req.headers, req.query), deps.streams.outcomes.size);
+  }));
+
   app.get('/v1/stock/:sku/reservations/:reservation', route(async (req, res) => {
     const [sku, reservation] = [idParam(req.params.sku, 'sku'), idParam(req.params.reservation, 'reservation')];
     res.json(await readHold(deps.redis, 'stock', sku, reservation, 'reservation'));
@@ -139,6 +155,11 @@ export function createApp(deps: AppDeps) {
 
   app.get('/v1/events/:event/entries', route(async (req, res) => {
     res.json(await readEntries(deps.redis, 'seats', idParam(req.params.event, 'event'), 'event', pageParams(req)));
+  }));
+
+  app.get('/v1/events/:event/seats/stream', route(async (req, res) => {
+    const event = idParam(req.params.event, 'event');
+    await deps.streams.entities.watch('seats', event, () => new SseClient(res), lastEventId(req.headers, req.query), deps.streams.outcomes.size);
   }));
 
   app.get('/v1/events/:event/holds/:hold', route(async (req, res) => {

@@ -14,7 +14,9 @@ import { withHotPath } from './hot-path.ts';
 import { observeProduceCall, Publisher } from './publisher.ts';
 import { AcceptWindow } from './window.ts';
 import { OutcomeWaiters } from './outcomes.ts';
-import { outcomesChannel } from '../common/keys.ts';
+import { EntityStreams } from './entity-streams.ts';
+import { OutcomeStream } from './outcome-stream.ts';
+import { changesChannel, outcomesChannel } from '../common/keys.ts';
 
 const config = loadConfig();
 const log = createLogger('ingest-api', config.logLevel);
@@ -32,12 +34,20 @@ const subscriber = new Redis(config.redisUrl, { connectionName: 'txpipe-ingest-o
 subscriber.on('error', () => undefined);
 const outcomes = new OutcomeWaiters(subscriber, outcomesChannel(topicNames(config.topicPrefix).results));
 outcomes.start().catch((e: Error) => log.warn('outcome announcements unavailable', { error: e.message }));
+// Live streams: entity changes on the same subscriber; the outcome feed read with blocking reads on a connection of its own.
+const results = topicNames(config.topicPrefix).results;
+const entities = new EntityStreams(redis, subscriber, changesChannel(results), log);
+subscriber.subscribe(changesChannel(results)).catch((e: Error) => log.warn('change announcements unavailable', { error: e.message }));
+const feedReader = new Redis(config.redisUrl, { connectionName: 'txpipe-ingest-feed', maxRetriesPerRequest: null, retryStrategy: (times) => Math.min(50 * 2 ** times, 2000) });
+feedReader.on('error', () => undefined);
+const outcomeStream = new OutcomeStream(feedReader, results, log);
 
 const acceptDeps = { redis, publisher, log, topics: topicNames(config.topicPrefix), retentionMs: config.flagRetentionMs };
 const deps: AppDeps = {
   ...acceptDeps,
   window: new AcceptWindow(acceptDeps, config.lingerMs),
   outcomes,
+  streams: { entities, outcomes: outcomeStream },
   ready: async () => ({
     kafka: publisher.connected,
     redis: await redis.ping().then(() => true, () => false),
@@ -78,11 +88,14 @@ async function shutdown(signal: string) {
   server.close();
   server.closeIdleConnections();
   outcomes.close();
+  outcomeStream.close();
+  entities.close();
   await deps.window.drain();
   await publisher.drain();
   await sender.disconnect();
   redis.disconnect();
   subscriber.disconnect();
+  feedReader.disconnect();
   log.info('stopped');
   process.exit(0);
 }

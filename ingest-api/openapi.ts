@@ -61,6 +61,23 @@ const pageQuery = [
   { name: 'cursor', in: 'query', required: false, description: '`next` of the previous page', schema: { type: 'string', pattern: '^[0-9]{1,16}$' } },
 ];
 
+const lastEventIdHeader = {
+  name: 'Last-Event-ID', in: 'header', required: false,
+  description: 'the id of the last event received: the stream resumes after it (within its window)',
+  schema: { type: 'string', maxLength: 40 },
+};
+
+/** A live stream (Server-Sent Events): its events as text/event-stream. */
+const stream = (operationId: string, summary: string, params: Json[], events: string) => ({
+  get: {
+    operationId, summary, parameters: [...params, lastEventIdHeader],
+    responses: {
+      200: { description: `text/event-stream: ${events}; a comment line every heartbeat`, content: { 'text/event-stream': { schema: { type: 'string' } } } },
+      ...errors(400, 404, 500, 503),
+    },
+  },
+});
+
 const read = (operationId: string, summary: string, params: Json[], answer: string) => ({
   get: {
     operationId, summary, parameters: params,
@@ -108,6 +125,12 @@ export function openApiDocument(): Json {
     },
     '/v1/transactions/{id}': read('getTransaction', 'A transaction\'s status and outcome',
       [idParam('id', 'transaction id'), waitQuery('answers as soon as it is decided, or pending when the wait runs out')], 'Transaction'),
+    '/v1/transactions/stream': stream('streamTransactions', 'Every outcome as it is recorded', [],
+      '`outcome` events (id, type, status, code, result, ingestedAt, appliedAt), id the feed\'s; `gap` when a resume reaches past the feed'),
+    '/v1/stock/{sku}/stream': stream('streamStock', 'A sku\'s counts after every change', [idParam('sku', 'sku')],
+      '`stock` events: the counts (as GET /v1/stock/{sku}) and, for a change, how each moved; first the current counts'),
+    '/v1/events/{event}/seats/stream': stream('streamSeats', 'An event\'s seats after every change', [idParam('event', 'event')],
+      '`seats` (the whole map with its counts, first and after a redefinition) and `change` events (the seats that changed, their new state, the counts)'),
     '/v1/accounts/{id}': read('getAccount', 'An account', [idParam('id', 'account')], 'Account'),
     '/v1/accounts/{id}/entries': read('getAccountEntries', 'An account\'s history, newest first',
       [idParam('id', 'account'), ...pageQuery], 'AccountEntries'),

@@ -8,7 +8,7 @@ import { limits } from '../common/limits.ts';
 import type { Logger } from '../common/log.ts';
 import { describe, digestOf, encodeMessage, messageTypes, type Message } from '../common/messages/index.ts';
 import { endToEndLatency, processedMessages } from '../common/metrics.ts';
-import { announceOutcome, writeConflict, writeDigest, writeOutcome, writeStep, type Outcome } from '../common/status.ts';
+import { announceChange, announceOutcome, writeConflict, writeDigest, writeOutcome, writeStep, type Outcome } from '../common/status.ts';
 import { commandOf, entryOf, keysOf } from './commands/index.ts';
 import type { Next } from './commands/types.ts';
 import { decode } from './decode.ts';
@@ -35,6 +35,8 @@ export interface BatchInput {
 class Effects {
   readonly out = new Map<string, KafkaRecord[]>();
   readonly statusWrites: Array<(p: ChainableCommander) => void> = [];
+  /** '<domain> <entity>' of each entity a fresh reply may have changed: announced once for the live streams. */
+  readonly changed = new Set<string>();
   publish(topic: string, record: KafkaRecord) {
     const list = this.out.get(topic) ?? [];
     list.push(record);
@@ -82,6 +84,7 @@ export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: Ret
     const ingestedAt = Number(km.timestamp);
     const { domain, entity } = describe(m);
     processedMessages.inc({ domain, type: m.type, code: fresh ? code : 'duplicate' });
+    if (fresh) fx.changed.add(`${domain} ${entity}`);
 
     const next: Next = spec.then
       ? spec.then(m, { code, values })
@@ -117,6 +120,10 @@ export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: Ret
     }
   });
 
+  for (const c of fx.changed) {
+    const [domain, entity] = c.split(' ') as [string, string];
+    fx.statusWrites.push((p) => announceChange(p, topics.results, domain, entity));
+  }
   if (fx.statusWrites.length) {
     const ok = await runWrites(deps.redis, (p) => fx.statusWrites.forEach((w) => w(p)), hooks, fx.statusWrites.length * 2);
     if (!ok) return false;
