@@ -11,7 +11,7 @@ import { acceptBatch } from './batch.ts';
 import { acceptTransaction, type TransactionDeps } from './hot-path.ts';
 import { parseBatch } from './parse.ts';
 import { readAccount, readHold, readSeats, readStock } from './reads.ts';
-import { docsPage, swaggerUiDir } from './docs.ts';
+import { consolePage, docsPage, swaggerUiDir } from './docs.ts';
 import { openApiJson } from './openapi.ts';
 import { clientGone, readDecided, waitParam, type WaitDeps } from './wait.ts';
 import { pageParams, readEntries } from './entries.ts';
@@ -178,6 +178,9 @@ export function createApp(deps: AppDeps) {
     res.type('html').send(docsPage);
   });
   app.use('/docs', express.static(swaggerUiDir, { index: false }));
+  app.get('/console', (_req, res) => {
+    res.type('html').send(consolePage);
+  });
 
   app.use((_req: Request, _res: Response, next: NextFunction) => next(new ApiError(404, 'not_found', 'no such route')));
 

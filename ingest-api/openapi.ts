@@ -155,6 +155,9 @@ export function openApiDocument(): Json {
     '/openapi.json': {
       get: { operationId: 'openapi', summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1', content: json({ type: 'object' }) } } },
     },
+    '/console': {
+      get: { operationId: 'console', summary: 'A live page: an event\'s seat map, a sku\'s counts, the latest outcomes', responses: { 200: { description: 'an HTML page', content: { 'text/html': { schema: { type: 'string' } } } } } },
+    },
     '/docs': {
       get: { operationId: 'docs', summary: 'Swagger UI for this document', responses: { 200: { description: 'an HTML page', content: { 'text/html': { schema: { type: 'string' } } } } } },
     },
