@@ -1,9 +1,12 @@
 // Runtime configuration, read once from the environment and validated at the edge.
 import { z } from 'zod';
+import type { RedisTarget } from './redis.ts';
 
 const Env = z.object({
   TXPIPE_KAFKA_BROKERS: z.string().default('127.0.0.1:9092'),
   TXPIPE_REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
+  /** Some nodes of a Redis Cluster (host:port,...): when set, every client is a cluster client and TXPIPE_REDIS_URL is unused. */
+  TXPIPE_REDIS_CLUSTER: z.string().regex(/^\s*[^\s,]+:\d+\s*(,\s*[^\s,]+:\d+\s*)*$/, 'host:port,host:port,...').optional(),
   TXPIPE_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]+$/).default('txpipe'),
   TXPIPE_PARTITIONS: z.coerce.number().int().min(1).max(256).default(6),
   TXPIPE_INGEST_HOST: z.string().default('127.0.0.1'),
@@ -37,6 +40,8 @@ const Env = z.object({
 export interface Config {
   kafkaBrokers: string[];
   redisUrl: string;
+  /** Where Redis is, for common/redis.ts: the URL, or the cluster's seed nodes when TXPIPE_REDIS_CLUSTER is set. */
+  redis: RedisTarget;
   topicPrefix: string;
   partitions: number;
   ingest: { host: string; port: number };
@@ -59,6 +64,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     kafkaBrokers: e.TXPIPE_KAFKA_BROKERS.split(',').map((s) => s.trim()).filter(Boolean),
     redisUrl: e.TXPIPE_REDIS_URL,
+    redis: {
+      url: e.TXPIPE_REDIS_URL,
+      ...(e.TXPIPE_REDIS_CLUSTER && { cluster: e.TXPIPE_REDIS_CLUSTER.split(',').map((s) => s.trim()) }),
+    },
     topicPrefix: e.TXPIPE_TOPIC_PREFIX,
     partitions: e.TXPIPE_PARTITIONS,
     ingest: { host: e.TXPIPE_INGEST_HOST, port: e.TXPIPE_INGEST_PORT },

@@ -23,10 +23,12 @@ export const flagKey = (domain: Domain, entity: string, id: string, ...step: str
 export const statusKey = (id: string) => `tx:{${id}}`;
 
 /**
- * The sweeper's index of pending holds of one domain topic (processor/sweeper.ts): member "<entity> <hold>",
- * score the expiry. Its own hash tag: written beside the status records, never by a script.
+ * The sweeper's index of pending holds of one partition of a domain topic (processor/sweeper.ts): member
+ * "<entity> <hold>", score the expiry. Its own hash tag, one per partition: no single hot slot on a
+ * cluster, and each processor sweeps the partitions it owns. Written beside the status records, never by
+ * a script (an entity's commands all travel in one partition, so its holds stay in one index).
  */
-export const expiringKey = (topic: string) => `expiring:{${topic}}`;
+export const expiringKey = (topic: string, partition: number) => `expiring:{${topic}/${partition}}`;
 
 /** A two-phase hold (wallet hold, stock reservation, seat hold) inside its entity's hash tag. */
 export const holdKey = (domain: Domain, entity: string, hold: string) => `${domain}:{${entity}}:hold:${hold}`;

@@ -61,7 +61,7 @@ export const limits = {
   claimInFlightMs: 30_000,
   /** Single requests accepted together (one Redis round, one produce call): bounds one window's work. */
   maxAcceptWindowItems: 1000,
-  /** Expire commands one sweep publishes per domain: a backlog of due holds drains over several sweeps. */
+  /** Expire commands one sweep publishes per partition: a backlog of due holds drains over several sweeps. */
   maxExpiresPerSweep: 5000,
   /**
    * A processor fetch returns once this much is waiting (or after the fetch wait): under light load a round
@@ -93,6 +93,11 @@ export const limits = {
   streamHeartbeatMs: 15_000,
   maxOutcomeFeed: 10_000,
   maxStreamReplay: 1000,
+  /**
+   * How long the group waits for a silent processor before handing its partitions to the others: a crashed
+   * member's partitions stall this long. Heartbeats go every 3 s, also while a batch waits for Redis.
+   */
+  consumerSessionMs: 10_000,
 } as const;
 
 export type Limits = typeof limits;

@@ -1,5 +1,6 @@
 // Accepting a transaction: claim its id, publish it keyed by its entity, mark it accepted.
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import type { RedisClient as Redis } from '../common/redis.ts';
 import type { Topics } from '../common/config.ts';
 import { limits } from '../common/limits.ts';
 import type { Logger } from '../common/log.ts';

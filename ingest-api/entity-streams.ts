@@ -3,7 +3,7 @@
 // in this ingest-api reads the entity's new history entries (lua/includes/tx.lua txRecord) once per change
 // and sends them to all its watchers. Event ids are the entries' offsets: a client that reconnects with
 // Last-Event-ID gets the entries it missed from the history (within its retention and maxStreamReplay).
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../common/redis.ts';
 import type { Domain } from '../common/config.ts';
 import { entityKey, entriesKey } from '../common/keys.ts';
 import { limits } from '../common/limits.ts';

@@ -2,7 +2,7 @@
 // (lua/includes/tx.lua txRecord), newest first, a page at a time. The cursor is the offset of the last
 // entry of the page before: an entity's entries are scored by their messages' offsets.
 import type { Request } from 'express';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../common/redis.ts';
 import type { Domain } from '../common/config.ts';
 import { entityKey, entriesKey } from '../common/keys.ts';
 import { limits } from '../common/limits.ts';

@@ -1,6 +1,5 @@
 // The ingest-api service: validates transactions and publishes them to Kafka (acks=all) before 202.
 import { createServer } from 'node:http';
-import { Redis } from 'ioredis';
 import type { AddressInfo } from 'node:net';
 import { loadConfig, topics as topicNames } from '../common/config.ts';
 import { createKafka, createProducer } from '../common/kafka.ts';
@@ -17,6 +16,7 @@ import { OutcomeWaiters } from './outcomes.ts';
 import { EntityStreams } from './entity-streams.ts';
 import { OutcomeStream } from './outcome-stream.ts';
 import { changesChannel, outcomesChannel } from '../common/keys.ts';
+import { background } from './redis-connections.ts';
 
 const config = loadConfig();
 const log = createLogger('ingest-api', config.logLevel);
@@ -26,20 +26,18 @@ const kafka = createKafka(config.kafkaBrokers, 'txpipe-ingest');
 const sender = new KafkaSender({ create: () => createProducer(kafka), log, maxCallRecords: 2000, onCall: observeProduceCall });
 const publisher = new Publisher(sender, { maxPending: limits.maxPendingProduces });
 // Ingest runs one script, the idempotency claim (accept.ts); registering only it keeps pipelines cheap.
-const redis = createRedis(config.redisUrl, { name: 'txpipe-ingest', failFast: true, scripts: ['tx.claim'], commandTimeoutMs: limits.ingestRedisTimeoutMs });
+const redis = createRedis(config.redis, { name: 'txpipe-ingest', failFast: true, scripts: ['tx.claim'], commandTimeoutMs: limits.ingestRedisTimeoutMs });
 
-// Its own connection: a subscribed connection takes no other commands. Subscribes once it is up, and
-// again after each reconnect (ioredis); a waiter that misses an outcome meanwhile reads it when its time runs out.
-const subscriber = new Redis(config.redisUrl, { connectionName: 'txpipe-ingest-outcomes', maxRetriesPerRequest: null, retryStrategy: (times) => Math.min(50 * 2 ** times, 2000) });
-subscriber.on('error', () => undefined);
+// Outcome and change announcements on a subscriber of their own; a waiter that misses an outcome while it
+// reconnects reads it when its time runs out.
+const subscriber = background(config.redis, 'txpipe-ingest-outcomes');
 const outcomes = new OutcomeWaiters(subscriber, outcomesChannel(topicNames(config.topicPrefix).results));
 outcomes.start().catch((e: Error) => log.warn('outcome announcements unavailable', { error: e.message }));
 // Live streams: entity changes on the same subscriber; the outcome feed read with blocking reads on a connection of its own.
 const results = topicNames(config.topicPrefix).results;
 const entities = new EntityStreams(redis, subscriber, changesChannel(results), log);
 subscriber.subscribe(changesChannel(results)).catch((e: Error) => log.warn('change announcements unavailable', { error: e.message }));
-const feedReader = new Redis(config.redisUrl, { connectionName: 'txpipe-ingest-feed', maxRetriesPerRequest: null, retryStrategy: (times) => Math.min(50 * 2 ** times, 2000) });
-feedReader.on('error', () => undefined);
+const feedReader = background(config.redis, 'txpipe-ingest-feed');
 const outcomeStream = new OutcomeStream(feedReader, results, log);
 
 const acceptDeps = { redis, publisher, log, topics: topicNames(config.topicPrefix), retentionMs: config.flagRetentionMs };

@@ -3,7 +3,7 @@
 // ingest-api follows it and sends each outcome to every watcher. Event ids are the stream's ids: a client
 // that reconnects with Last-Event-ID gets what it missed while the stream still holds it (maxOutcomeFeed),
 // or a `gap` event saying some are gone.
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../common/redis.ts';
 import { outcomeFeedKey } from '../common/keys.ts';
 import { limits } from '../common/limits.ts';
 import type { Logger } from '../common/log.ts';

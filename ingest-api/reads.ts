@@ -1,5 +1,5 @@
 // Read endpoints: a transaction's status and each domain's state, straight from Redis.
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../common/redis.ts';
 import type { Domain } from '../common/config.ts';
 import { entityKey, holdKey, statusKey } from '../common/keys.ts';
 import { dropIfTimedOut } from '../common/redis.ts';

@@ -2,7 +2,7 @@
 // capture, void, confirm or release must name a hold (or reservation) that exists on its entity, or one
 // still on its way through the pipeline (accepted, not yet applied: a client may hold then capture at once).
 // Advisory: the Lua script decides again, atomically; when Redis does not answer, the check is skipped.
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../common/redis.ts';
 import { entityKey, holdKey, statusKey } from '../common/keys.ts';
 import type { Message } from '../common/messages/index.ts';
 import { ApiError } from './errors.ts';

@@ -1,6 +1,6 @@
 // `?wait=<ms>`: answer with a transaction's outcome as soon as it is decided, within the wait.
 import type { Request, Response } from 'express';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../common/redis.ts';
 import { limits } from '../common/limits.ts';
 import { ApiError } from './errors.ts';
 import type { OutcomeWaiters } from './outcomes.ts';

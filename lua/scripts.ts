@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const includeLine = /^--- @include "([\w-]+)"\s*$/gm;
@@ -45,7 +45,7 @@ let keyCounts: Map<string, number> | undefined;
  * named. ioredis copies each registered script onto every pipeline it creates, so a connection that needs
  * one script (ingest's tx.claim) registers just that one.
  */
-export function defineScripts(redis: Redis, only?: readonly string[]): void {
+export function defineScripts(redis: Redis | Cluster, only?: readonly string[]): void {
   cached ??= loadScripts();
   for (const s of cached) {
     if (!only || only.includes(s.name)) redis.defineCommand(s.name, { numberOfKeys: s.numberOfKeys, lua: s.lua });
@@ -54,7 +54,7 @@ export function defineScripts(redis: Redis, only?: readonly string[]): void {
 
 export type ScriptReply = [code: string, fresh: 0 | 1, ...values: number[]];
 
-type Target = Redis | ChainableCommander;
+type Target = Redis | Cluster | ChainableCommander;
 
 /**
  * Queues (on a pipeline) or runs (on a connection) a script by its command name. The key count must be the

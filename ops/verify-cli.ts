@@ -1,15 +1,18 @@
 // `npm run verify [-- --log] [--json]`: the invariants on the live Redis, from the services' own
 // environment (common/config.ts). Exit 0 when every check holds, 1 on a violation, 2 on a usage error.
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
+import type { Kafka } from 'kafkajs';
 import { loadConfig, topics } from '../common/config.ts';
 import { createKafka } from '../common/kafka.ts';
+import { limits } from '../common/limits.ts';
+import { createRedis, masters } from '../common/redis.ts';
 import { checks, verify, type VerifyReport } from './verify.ts';
 import { verifyLog } from './verify-log.ts';
 
 const usage = `Usage: npm run verify [-- --log] [--json]
 
-Scans Redis (TXPIPE_REDIS_URL) and checks every invariant; --log also reads <TXPIPE_TOPIC_PREFIX>.results from
+Scans Redis (TXPIPE_REDIS_URL, or each master of TXPIPE_REDIS_CLUSTER) and checks every invariant (the domain
+topics' partition count is read from Kafka, TXPIPE_KAFKA_BROKERS); --log also reads <TXPIPE_TOPIC_PREFIX>.results from
 Kafka (TXPIPE_KAFKA_BROKERS) and checks each outcome is in Redis. --json prints the report as JSON.
 Exit code 0: all checks hold; 1: violations (each with its entity and numbers); 2: usage error.
 
@@ -23,11 +26,15 @@ export interface VerifyRunOptions { log: boolean; env?: NodeJS.ProcessEnv; progr
 export async function runVerify(o: VerifyRunOptions): Promise<VerifyReport> {
   const config = loadConfig(o.env);
   const t = topics(config.topicPrefix);
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
+  const redis = createRedis(config.redis, { name: 'txpipe-verify', failFast: true, commandTimeoutMs: limits.processorRedisTimeoutMs, scripts: [] });
+  const kafka = createKafka(config.kafkaBrokers, 'txpipe-verify');
   try {
-    const report = await verify({ nodes: [redis], lookup: redis, topics: t, progress: o.progress });
+    await redis.connect();
+    const report = await verify({
+      nodes: masters(redis).map((m) => m.node), lookup: redis, topics: t, progress: o.progress,
+      partitions: await partitionsOf(kafka, t.wallet),
+    });
     if (o.log) {
-      const kafka = createKafka(config.kafkaBrokers, 'txpipe-verify');
       const log = await verifyLog({ kafka, lookup: redis, topics: t, retentionMs: config.flagRetentionMs, progress: o.progress });
       report.counted.outcomes = log.outcomes;
       report.violations.push(...log.violations);
@@ -36,6 +43,18 @@ export async function runVerify(o: VerifyRunOptions): Promise<VerifyReport> {
     return report;
   } finally {
     redis.disconnect();
+  }
+}
+
+/** How many partitions the domain topics have (they are created alike): which index holds a hold. */
+async function partitionsOf(kafka: Kafka, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+    return meta.topics[0]!.partitions.length;
+  } finally {
+    await admin.disconnect();
   }
 }
 

@@ -9,6 +9,7 @@
 // again before acting on a violation of a transfer or hold count.
 import type { Cluster, Redis } from 'ioredis';
 import type { Domain, Topics } from '../common/config.ts';
+import { partitionOfKey } from '../common/kafka.ts';
 import { customersKey, entityKey, entriesKey, expiringKey, flagKey, holdKey } from '../common/keys.ts';
 import { limits } from '../common/limits.ts';
 import { classifyKey } from './verify-keys.ts';
@@ -23,7 +24,7 @@ export const checks = {
   account_closed: 'a closed account has balance, held and outgoing 0',
   account_entries: 'the history adds up: each entry\'s balance is the one before it plus its amount, and the newest entry has the account\'s balance and available',
   hold_entity: 'every hold, reservation and seat hold lives on an entity that exists',
-  hold_indexed: 'every pending hold is in the sweeper\'s index expiring:{<topic>}',
+  hold_indexed: 'every pending hold is in the sweeper\'s index of its topic, expiring:{<topic>/<partition>}',
   stock_numbers: 'available, reserved and sold are integers ≥ 0 and sold + reserved + available = stocked ≤ maxAmount',
   stock_reserved: 'reserved = the sum of the sku\'s pending reservations',
   stock_customers: 'the customers\' units add up to reserved + sold',
@@ -58,6 +59,8 @@ export interface VerifyOptions {
   /** Reads of keys outside the scanned entity's hash tag (the one Redis, or the cluster client). */
   lookup: Redis | Cluster;
   topics: Topics;
+  /** Partitions of each domain topic: a hold's index is the one of its entity's partition. */
+  partitions: number;
   /** Keys per SCAN page. */
   count?: number;
   /** A progress line every `progressEvery` keys and at most every 2 s (the CLI passes stderr). */
@@ -117,12 +120,12 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
 
   async function checkPage(node: Redis, keys: string[]): Promise<void> {
     const jobs: Promise<void>[] = [];
-    const pendingByTopic = new Map<string, Array<{ key: string; member: string }>>();
+    const pendingByIndex = new Map<string, Array<{ key: string; member: string }>>();
     const pending = (domain: Domain, entity: string, hold: string, key: string) => {
-      const topic = o.topics[domain];
-      const list = pendingByTopic.get(topic) ?? [];
+      const index = expiringKey(o.topics[domain], partitionOfKey(entity, o.partitions));
+      const list = pendingByIndex.get(index) ?? [];
       list.push({ key, member: `${entity} ${hold}` });
-      pendingByTopic.set(topic, list);
+      pendingByIndex.set(index, list);
     };
     for (const key of keys) {
       const k = classifyKey(key);
@@ -176,11 +179,11 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
       }
     }
     await Promise.all(jobs);
-    // The sweeper's index: one ZMSCORE per topic for the page's pending holds.
-    await Promise.all([...pendingByTopic].map(async ([topic, list]) => {
-      const scores = await o.lookup.zmscore(expiringKey(topic), ...list.map((p) => p.member));
+    // The sweeper's index: one ZMSCORE per partition's index for the page's pending holds.
+    await Promise.all([...pendingByIndex].map(async ([index, list]) => {
+      const scores = await o.lookup.zmscore(index, ...list.map((p) => p.member));
       scores.forEach((s, i) => {
-        if (s === null) flag('hold_indexed', list[i]!.key, `pending hold not in ${expiringKey(topic)}`, { member: list[i]!.member });
+        if (s === null) flag('hold_indexed', list[i]!.key, `pending hold not in ${index}`, { member: list[i]!.member });
       });
     }));
   }

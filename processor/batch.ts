@@ -1,6 +1,7 @@
 // One Kafka batch of one partition: decode, run the Lua commands in order, record outcomes, publish
 // follow-ups, results and dead letters, and only then report the batch done (its offsets may be committed).
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import type { RedisClient } from '../common/redis.ts';
 import type { KafkaMessage, Message as KafkaRecord, TopicMessages } from 'kafkajs';
 import type { Domain, Topics } from '../common/config.ts';
 import { recordBytes, type KafkaSender } from '../common/kafka-sender.ts';
@@ -17,7 +18,7 @@ import type { ScriptReply } from '../lua/scripts.ts';
 import { writeExpiring } from './sweeper.ts';
 
 export interface BatchDeps {
-  redis: Redis;
+  redis: RedisClient;
   /** Shared by the partitions' batches (and the sweeper): their publishes go out in common produce calls. */
   sender: KafkaSender;
   topics: Topics;
@@ -92,7 +93,7 @@ export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: Ret
     for (const f of next.publish) publishCommand(fx, topics, f, km.timestamp);
     // The sweeper's index of pending holds, kept beside the status record (outside Lua: another hash tag).
     const change = spec.expiring?.(m, { code, values }, ingestedAt);
-    if (change) fx.statusWrites.push((p) => writeExpiring(p, topics[domain], entity, change));
+    if (change) fx.statusWrites.push((p) => writeExpiring(p, input.topic, input.partition, entity, change));
 
     if (code === 'conflict') {
       // Another payload under an id already used: report it, and list it on the id's record beside the first

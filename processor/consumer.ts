@@ -3,7 +3,7 @@
 import type { Consumer, Kafka } from 'kafkajs';
 import { domains, type Topics } from '../common/config.ts';
 import { commitDuration, kafkaRetries, pausedPartitions, processorBatchSize, redisRetries } from '../common/metrics.ts';
-import { dropIfTimedOut } from '../common/redis.ts';
+import { dropIfTimedOut, isCluster } from '../common/redis.ts';
 import { handleBatch, type BatchDeps } from './batch.ts';
 import { watchLag } from './lag.ts';
 import { Positions } from './positions.ts';
@@ -25,7 +25,7 @@ export interface ConsumerOptions {
 export async function startConsumer(kafka: Kafka, deps: BatchDeps, topics: Topics, opts: ConsumerOptions): Promise<{ consumer: Consumer; positions: Positions }> {
   const consumer = kafka.consumer({
     groupId: opts.groupId,
-    sessionTimeout: 30_000,
+    sessionTimeout: limits.consumerSessionMs,
     heartbeatInterval: 3_000,
     // A fetch returns once fetchMinBytes are waiting, or after fetchWaitMs with what there is: under light
     // load each round (its Redis round trips, produce and commit) carries that long's messages instead of a
@@ -46,6 +46,8 @@ export async function startConsumer(kafka: Kafka, deps: BatchDeps, topics: Topic
   });
   // Connected before this runs: every later 'ready' is a reconnect, perhaps to a Redis that lost writes.
   deps.redis.on('ready', () => positions.redisReconnected());
+  // A cluster node dropped from the client's view (a master failed over): its replica may be behind.
+  if (isCluster(deps.redis)) deps.redis.on('-node', () => positions.redisReconnected());
   // Listeners go on before connect: the first join can happen before run() resolves.
   consumer.on(consumer.events.GROUP_JOIN, (e) => {
     opts.onMembership(true);

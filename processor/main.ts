@@ -25,7 +25,7 @@ try {
 
 const topics = topicNames(config.topicPrefix);
 const kafka = createKafka(config.kafkaBrokers, 'txpipe-processor');
-const redis = createRedis(config.redisUrl, { name: 'txpipe-processor', failFast: true, commandTimeoutMs: limits.processorRedisTimeoutMs });
+const redis = createRedis(config.redis, { name: 'txpipe-processor', failFast: true, commandTimeoutMs: limits.processorRedisTimeoutMs });
 const sender = new KafkaSender({ create: () => createProducer(kafka), log });
 let joined = false;
 let positionsHealthy = () => true;
@@ -50,7 +50,7 @@ const { consumer, positions } = await startConsumer(kafka, { redis, sender, topi
   onMembership: (inGroup) => { joined = inGroup; },
 });
 positionsHealthy = () => positions.healthy();
-const sweeper = new Sweeper({ redis, sender, topics, log, intervalMs: config.sweepIntervalMs });
+const sweeper = new Sweeper({ redis, sender, topics, log, intervalMs: config.sweepIntervalMs, owned: () => positions.owned() });
 sweeper.start();
 let stopping = false;
 async function shutdown(signal: string) {

@@ -162,7 +162,8 @@ export class Positions {
     return false;
   }
 
-  private owned(): Array<{ topic: string; partition: number }> {
+  /** The partitions this member owns now. */
+  owned(): Array<{ topic: string; partition: number }> {
     return Object.entries(this.assignment).flatMap(([topic, partitions]) => partitions.map((partition) => ({ topic, partition })));
   }
 
@@ -228,7 +229,7 @@ export class Positions {
     if (!owned.length) return;
     const topics = [...new Set(owned.map((p) => p.topic))];
     const [marks, committed, starts] = await Promise.all([
-      this.o.watermarks.read(owned),
+      this.o.watermarks.read(owned, { level: true }),
       this.o.admin.fetchOffsets({ groupId: this.o.groupId, topics }),
       Promise.all(topics.map(async (topic) => [topic, await this.o.admin.fetchTopicOffsets(topic)] as const)),
     ]);

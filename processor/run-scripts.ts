@@ -2,7 +2,8 @@
 // handled in the same event-loop turn share it: common/redis-batch.ts): Redis executes them in order, so
 // the partition's order is kept. A transient failure (connection lost, LOADING, BUSY, READONLY...) retries
 // the whole round with backoff: every script is idempotent, so re-running one already applied is safe.
-import { ReplyError, type ChainableCommander, type Redis } from 'ioredis';
+import { ReplyError, type ChainableCommander } from 'ioredis';
+import type { RedisClient } from '../common/redis.ts';
 import { luaDuration } from '../common/metrics.ts';
 import { sharedPipeline } from '../common/redis-batch.ts';
 import { callScript, type ScriptReply } from '../lua/scripts.ts';
@@ -44,7 +45,7 @@ export async function withRetry<T>(hooks: RetryHooks, round: () => Promise<T>): 
   return undefined;
 }
 
-export function runScripts(redis: Redis, calls: ScriptCall[], hooks: RetryHooks) {
+export function runScripts(redis: RedisClient, calls: ScriptCall[], hooks: RetryHooks) {
   return withRetry(hooks, async () => {
     const started = performance.now();
     const replies = await sharedPipeline(redis, (pipeline) => {
@@ -62,7 +63,7 @@ export function runScripts(redis: Redis, calls: ScriptCall[], hooks: RetryHooks)
 }
 
 /** Plain Redis writes (status records) under the same retry policy; false when abandoned. */
-export async function runWrites(redis: Redis, fill: (p: ChainableCommander) => void, hooks: RetryHooks, size?: number) {
+export async function runWrites(redis: RedisClient, fill: (p: ChainableCommander) => void, hooks: RetryHooks, size?: number) {
   const done = await withRetry(hooks, async () => {
     const failed = (await sharedPipeline(redis, fill, size)).find(([err]) => err);
     if (failed) throw failed[0];

@@ -1,7 +1,8 @@
 // The sweeper: finds holds, reservations and seat holds past their ttl and publishes expire commands
 // through Kafka, so every state change is in the log and a replay repeats it.
 //
-// Its index is one sorted set per domain topic, expiring:{<topic>}, member "<entity> <hold id>", score the
+// Its index is one sorted set per partition of a domain topic, expiring:{<topic>/<partition>} (a hold's
+// commands all travel in its entity's partition), member "<entity> <hold id>", score the
 // expiry (message time + ttl). A Lua script touches one entity's hash tag, so the index cannot be written
 // there: the processor writes it after the script, in the pipeline that writes status records, from the
 // step's outcome (opened: ZADD; no longer pending: ZREM). Index and state cannot drift apart for long: an
@@ -16,11 +17,12 @@
 // Once its expire command is out, an entry's score moves to the time it may be published again: applied
 // meanwhile, the entry is gone; stuck behind a stalled partition, it waits its turn again behind the holds
 // that are due after it, instead of filling every sweep's page ahead of them.
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
 import type { Message as KafkaRecord } from 'kafkajs';
 import { domains, type Domain, type Topics } from '../common/config.ts';
 import { expiringKey } from '../common/keys.ts';
 import type { KafkaSender } from '../common/kafka-sender.ts';
+import type { RedisClient } from '../common/redis.ts';
 import type { Logger } from '../common/log.ts';
 import { encodeMessage, type Message } from '../common/messages/index.ts';
 import { sweeperExpirations } from '../common/metrics.ts';
@@ -30,13 +32,14 @@ import { limits } from '../common/limits.ts';
 const member = (entity: string, hold: string) => `${entity} ${hold}`;
 
 /** Queues the index change of one step (on the status-record pipeline). */
-export function writeExpiring(p: ChainableCommander, topic: string, entity: string, change: ExpiringChange): void {
-  if ('opened' in change) p.zadd(expiringKey(topic), change.expiresAt, member(entity, change.opened));
-  else p.zrem(expiringKey(topic), member(entity, change.settled));
+export function writeExpiring(p: ChainableCommander, topic: string, partition: number, entity: string, change: ExpiringChange): void {
+  const key = expiringKey(topic, partition);
+  if ('opened' in change) p.zadd(key, change.expiresAt, member(entity, change.opened));
+  else p.zrem(key, member(entity, change.settled));
 }
 
 /** Redis's clock in milliseconds. */
-async function redisClock(redis: Redis): Promise<number> {
+async function redisClock(redis: RedisClient): Promise<number> {
   const [seconds, micros] = await redis.time();
   return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
 }
@@ -49,14 +52,16 @@ const expireCommand: Record<Domain, (entity: string, id: string) => Message> = {
 };
 
 export interface SweeperOptions {
-  redis: Redis;
+  redis: RedisClient;
   sender: KafkaSender;
+  /** The partitions this processor owns now: it sweeps their indexes only, so members never sweep twice. */
+  owned: () => Array<{ topic: string; partition: number }>;
   topics: Topics;
   log: Logger;
   intervalMs: number;
   /** The sweeper's clock, Redis's by default (tests may drive it); its reading becomes the expire commands' timestamp. */
   now?: () => number | Promise<number>;
-  /** Most holds expired per domain per sweep. */
+  /** Most holds expired per partition per sweep. */
   maxPerSweep?: number;
 }
 
@@ -89,23 +94,28 @@ export class Sweeper {
   async sweep(): Promise<number> {
     const now = await this.now();
     let sent = 0;
+    const owned = this.o.owned();
     for (const domain of domains) {
       const topic = this.o.topics[domain];
-      const key = expiringKey(topic);
-      const due = await this.o.redis.zrangebyscore(key, '-inf', now, 'LIMIT', 0, this.o.maxPerSweep ?? limits.maxExpiresPerSweep);
-      if (!due.length) continue;
-      const messages: KafkaRecord[] = due.map((m) => {
-        const [entity, id] = m.split(' ') as [string, string];
-        return { key: entity, value: encodeMessage(expireCommand[domain](entity, id)), timestamp: String(now) };
-      });
-      await this.o.sender.send([{ topic, messages }]);
-      sweeperExpirations.inc({ type: `${domain}.expire` }, due.length);
-      // XX: an entry the processor removed meanwhile (its expire applied) stays removed.
-      await this.o.redis.zadd(key, 'XX', ...due.flatMap((m) => [now + this.republishAfterMs, m]));
-      sent += due.length;
+      for (const { partition } of owned.filter((p) => p.topic === topic)) sent += await this.sweepPartition(domain, topic, partition, now);
     }
     if (sent) this.o.log.info('published expire commands', { count: sent });
     return sent;
+  }
+
+  private async sweepPartition(domain: Domain, topic: string, partition: number, now: number): Promise<number> {
+    const key = expiringKey(topic, partition);
+    const due = await this.o.redis.zrangebyscore(key, '-inf', now, 'LIMIT', 0, this.o.maxPerSweep ?? limits.maxExpiresPerSweep);
+    if (!due.length) return 0;
+    const messages: KafkaRecord[] = due.map((m) => {
+      const [entity, id] = m.split(' ') as [string, string];
+      return { key: entity, value: encodeMessage(expireCommand[domain](entity, id)), timestamp: String(now) };
+    });
+    await this.o.sender.send([{ topic, messages }]);
+    sweeperExpirations.inc({ type: `${domain}.expire` }, due.length);
+    // XX: an entry the processor removed meanwhile (its expire applied) stays removed.
+    await this.o.redis.zadd(key, 'XX', ...due.flatMap((m) => [now + this.republishAfterMs, m]));
+    return due.length;
   }
 
   /** Stops after the sweep in progress, if any. */

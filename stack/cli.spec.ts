@@ -8,19 +8,27 @@ const parse = (argv: string[], env: NodeJS.ProcessEnv = {}) => parseStartArgs(ar
 
 describe('npm start flags', () => {
   it('defaults, and the environment moves the launched ports', () => {
-    expect(parse([])).toEqual({ help: false, quiet: false, prometheus: false, kafkaPort: 9092, redisPort: 6379 });
+    expect(parse([])).toEqual({ help: false, quiet: false, prometheus: false, kafkaPort: 9092, redisPort: 6379, cluster: false, ingests: 1, processors: 1 });
     expect(parse([], { TXPIPE_KAFKA_PORT: '19092', TXPIPE_REDIS_PORT: '16379' })).toMatchObject({ kafkaPort: 19092, redisPort: 16379 });
   });
 
   it('flags, with the value after a space or an =, over the environment', () => {
     expect(parse(['--kafka-port', '29092', '--redis-port=26379', '--quiet', '--prometheus'], { TXPIPE_KAFKA_PORT: '19092' }))
-      .toEqual({ help: false, quiet: true, prometheus: true, kafkaPort: 29092, redisPort: 26379 });
+      .toEqual({ help: false, quiet: true, prometheus: true, kafkaPort: 29092, redisPort: 26379, cluster: false, ingests: 1, processors: 1 });
     expect(parse(['-h']).help).toBe(true);
     expect(parse(['--help']).help).toBe(true);
   });
 
+  it('--cluster: two of each service unless told, and ports for every node', () => {
+    expect(parse(['--cluster'])).toMatchObject({ cluster: true, ingests: 2, processors: 2 });
+    expect(parse(['--cluster', '--processors=3'])).toMatchObject({ cluster: true, ingests: 2, processors: 3 });
+    expect(parse(['--processors', '2'])).toMatchObject({ cluster: false, ingests: 1, processors: 2 });
+  });
+
   it.each([
-    [['--cluster'], "unknown flag '--cluster'"],
+    [['--clusters'], "unknown flag '--clusters'"],
+    [['--processors', '0'], "--processors needs a number from 1 to 8, got '0'"],
+    [['--cluster', '--kafka-port', '7000', '--redis-port', '7005'], 'Redis ports 7005-7010 overlap Kafka\'s 7000-7005'],
     [['start'], "unknown argument 'start'"],
     [['--kafka-port'], '--kafka-port needs a port number, got nothing'],
     [['--redis-port', 'abc'], "--redis-port needs a port number, got 'abc'"],

@@ -1,4 +1,5 @@
-// A single-node KRaft Kafka broker (combined broker + controller) run from the Maven-fetched jars.
+// KRaft Kafka nodes (combined broker + controller) run from the Maven-fetched jars: one node, or a
+// cluster of several on loopback (each a voter of the controller quorum, topics replicated across them).
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,6 +12,19 @@ import { commandExists, exited, logTo, sleep, spawnOwned, stopChild, tail } from
 export interface KafkaServer {
   brokers: string[];
   stop(): Promise<void>;
+  /** SIGKILL: a crash, nothing flushed. */
+  kill(): Promise<void>;
+}
+
+/** One node of a cluster: its id, the quorum it votes in, the cluster's id, and how far data is replicated. */
+export interface KafkaClusterMember {
+  nodeId: number;
+  /** controller.quorum.voters: `<id>@127.0.0.1:<controller port>,...` */
+  voters: string;
+  clusterId: string;
+  /** Copies of each internal topic's partitions (the group offsets, the producer ids), and the fewest in sync to write. */
+  replication: number;
+  minInsync: number;
 }
 
 /**
@@ -29,6 +43,10 @@ export interface StartKafkaOptions {
   controllerPort?: number;
   logFile?: string;
   proxied?: ProxiedListener;
+  /** Omitted: a single node that is its own quorum. */
+  cluster?: KafkaClusterMember;
+  /** The JVM's heap ceiling (-Xmx). */
+  heap?: string;
   log?: (s: string) => void;
   /** Called if the broker exits on its own after it was ready (not after stop()). */
   onExit?: (code: number | string | null) => void;
@@ -36,7 +54,10 @@ export interface StartKafkaOptions {
 
 const log4jConfig = path.join(repoRoot, 'kafka', 'log4j2.yaml');
 
-function serverProperties(dataDir: string, port: number, cport: number, proxied?: ProxiedListener): string {
+function serverProperties(dataDir: string, port: number, cport: number, proxied?: ProxiedListener, cluster?: KafkaClusterMember): string {
+  const nodeId = cluster?.nodeId ?? 1;
+  const replication = cluster?.replication ?? 1;
+  const minInsync = cluster?.minInsync ?? 1;
   const listeners = [`PLAINTEXT://127.0.0.1:${port}`, `CONTROLLER://127.0.0.1:${cport}`];
   const advertised = [`PLAINTEXT://127.0.0.1:${port}`];
   const protocols = ['PLAINTEXT:PLAINTEXT', 'CONTROLLER:PLAINTEXT'];
@@ -47,20 +68,28 @@ function serverProperties(dataDir: string, port: number, cport: number, proxied?
   }
   return [
     'process.roles=broker,controller',
-    'node.id=1',
-    `controller.quorum.voters=1@127.0.0.1:${cport}`,
+    `node.id=${nodeId}`,
+    `controller.quorum.voters=${cluster?.voters ?? `1@127.0.0.1:${cport}`}`,
     `listeners=${listeners.join(',')}`,
     `advertised.listeners=${advertised.join(',')}`,
     'controller.listener.names=CONTROLLER',
     `listener.security.protocol.map=${protocols.join(',')}`,
     'inter.broker.listener.name=PLAINTEXT',
     `log.dirs=${dataDir}`,
-    'offsets.topic.replication.factor=1',
+    `offsets.topic.replication.factor=${replication}`,
     'offsets.topic.num.partitions=6',
-    'transaction.state.log.replication.factor=1',
-    'transaction.state.log.min.isr=1',
-    'share.coordinator.state.topic.replication.factor=1',
-    'share.coordinator.state.topic.min.isr=1',
+    `transaction.state.log.replication.factor=${replication}`,
+    `transaction.state.log.min.isr=${minInsync}`,
+    `share.coordinator.state.topic.replication.factor=${replication}`,
+    `share.coordinator.state.topic.min.isr=${minInsync}`,
+    // acks=all waits for this many copies: with fewer in sync a write is refused, never kept on one copy.
+    `min.insync.replicas=${minInsync}`,
+    `default.replication.factor=${replication}`,
+    // A replica that was out of sync never becomes leader: it would drop acknowledged writes.
+    'unclean.leader.election.enable=false',
+    // A dead node is fenced (its partitions led elsewhere) after 4 s without a heartbeat, not the default 9:
+    // the window in which ingest answers 503 for its partitions. Loopback has no network hiccups to ride out.
+    ...(cluster ? ['broker.session.timeout.ms=4000', 'broker.heartbeat.interval.ms=1000'] : []),
     'group.initial.rebalance.delay.ms=0',
     // Request threads for a small local box (defaults 3 network + 8 I/O): on 2 cores the extra threads only
     // add context switches between the broker and the processes it serves.
@@ -74,7 +103,7 @@ function serverProperties(dataDir: string, port: number, cport: number, proxied?
 }
 
 /** Kafka's cluster id: 16 random bytes, base64url without padding (22 chars). */
-function clusterId(): string {
+export function clusterId(): string {
   // A leading '-' would be read by StorageTool's argument parser as an option (Kafka's own Uuid avoids it too).
   for (;;) {
     const id = randomBytes(16).toString('base64url');
@@ -131,9 +160,9 @@ export async function startKafka(opts: StartKafkaOptions): Promise<KafkaServer> 
   // Regenerated every start so the ports may change; the formatted storage does not depend on them.
   // Kafka ignores plain files in log.dirs, so the config and default log can live there.
   const props = path.join(dataDir, 'server.properties');
-  fs.writeFileSync(props, serverProperties(dataDir, port, cport, opts.proxied));
+  fs.writeFileSync(props, serverProperties(dataDir, port, cport, opts.proxied, opts.cluster));
   const cp = `${libs}/*`;
-  const javaArgs = ['-Xms256m', '-Xmx768m', '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${log4jConfig}`];
+  const javaArgs = ['-Xms256m', `-Xmx${opts.heap ?? '768m'}`, '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${log4jConfig}`];
   // The broker's JVM as Kafka's own start scripts run it (KAFKA_JVM_PERFORMANCE_OPTS): G1 aiming at 20 ms
   // pauses (its default aim is 200 ms, which a produce waiting for its acknowledgement pays for), and the
   // GC log beside the broker's log. Only for the broker, not for the one-shot storage format.
@@ -147,7 +176,7 @@ export async function startKafka(opts: StartKafkaOptions): Promise<KafkaServer> 
     log(`formatting Kafka storage in ${dataDir}`);
     const fmt = spawnSync(
       'java',
-      [...javaArgs, '-cp', cp, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', props],
+      [...javaArgs, '-cp', cp, 'kafka.tools.StorageTool', 'format', '-t', opts.cluster?.clusterId ?? clusterId(), '-c', props],
       { encoding: 'utf8' },
     );
     if (fmt.status !== 0) {
@@ -155,7 +184,7 @@ export async function startKafka(opts: StartKafkaOptions): Promise<KafkaServer> 
     }
   }
 
-  log(`starting Kafka on 127.0.0.1:${port} (controller ${cport}), log ${logFile}`);
+  log(`starting Kafka${opts.cluster ? ` node ${opts.cluster.nodeId}` : ''} on 127.0.0.1:${port} (controller ${cport}), log ${logFile}`);
   const t0 = Date.now();
   fs.appendFileSync(logFile, `\n==== broker start ${new Date().toISOString()} port ${port} ====\n`);
   const child = spawnOwned('java', [...javaArgs, ...brokerArgs, '-cp', cp, 'kafka.Kafka', props], {
@@ -181,5 +210,71 @@ export async function startKafka(opts: StartKafkaOptions): Promise<KafkaServer> 
   log(`Kafka ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   let stopping = false;
   child.once('exit', (code, sig) => { if (!stopping) opts.onExit?.(code ?? sig); });
-  return { brokers, stop: async () => { stopping = true; await stop(); } };
+  const kill = async () => {
+    stopping = true;
+    if (exited(child)) return;
+    const gone = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await gone;
+  };
+  return { brokers, stop: async () => { stopping = true; await stop(); }, kill };
+}
+
+export interface KafkaCluster {
+  brokers: string[];
+  /** Each node, restartable after a kill on the same ports and data. */
+  nodes: Array<{ nodeId: number; broker: string; server: KafkaServer | undefined; start(): Promise<void> }>;
+  stop(): Promise<void>;
+}
+
+export interface StartKafkaClusterOptions {
+  dataDir: string;
+  size: number;
+  /** The first node's port; each node takes two (broker, controller) after it. Omitted: free ports. */
+  basePort?: number;
+  log?: (s: string) => void;
+  onExit?: (nodeId: number, code: number | string | null) => void;
+}
+
+/**
+ * `size` KRaft nodes, each a broker and a voter: a quorum that survives the loss of a minority, and topics
+ * (stack/topics.ts) with three copies of which two must be in sync to accept a write.
+ */
+export async function startKafkaCluster(opts: StartKafkaClusterOptions): Promise<KafkaCluster> {
+  const ports: Array<{ port: number; cport: number }> = [];
+  for (let i = 0; i < opts.size; i++) {
+    ports.push(opts.basePort ? { port: opts.basePort + 2 * i, cport: opts.basePort + 2 * i + 1 } : { port: await freePort(), cport: await freePort() });
+  }
+  const voters = ports.map((p, i) => `${i + 1}@127.0.0.1:${p.cport}`).join(',');
+  const idFile = path.join(opts.dataDir, 'cluster-id');
+  fs.mkdirSync(opts.dataDir, { recursive: true });
+  // Every node is formatted with the same id; kept so a restart of the stack finds its formatted storage.
+  const id = fs.existsSync(idFile) ? fs.readFileSync(idFile, 'utf8').trim() : clusterId();
+  fs.writeFileSync(idFile, id);
+  const replication = Math.min(3, opts.size);
+  const nodes: KafkaCluster['nodes'] = ports.map((p, i) => {
+    const nodeId = i + 1;
+    const node: KafkaCluster['nodes'][number] = {
+      nodeId,
+      broker: `127.0.0.1:${p.port}`,
+      server: undefined,
+      start: async () => {
+        node.server = await startKafka({
+          dataDir: path.join(opts.dataDir, `node-${nodeId}`), port: p.port, controllerPort: p.cport, heap: '512m', log: opts.log,
+          cluster: { nodeId, voters, clusterId: id, replication, minInsync: Math.max(1, replication - 1) },
+          onExit: (code) => opts.onExit?.(nodeId, code),
+        });
+      },
+    };
+    return node;
+  });
+  // Together: no node is ready before a majority of the quorum runs.
+  const started = await Promise.allSettled(nodes.map((n) => n.start()));
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  const stop = async () => { await Promise.all(nodes.map((n) => n.server?.stop())); };
+  if (failed) {
+    await stop();
+    throw failed.reason;
+  }
+  return { brokers: nodes.map((n) => n.broker), nodes, stop };
 }

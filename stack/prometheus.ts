@@ -14,14 +14,14 @@ export const prometheusMissing =
   'prometheus not found: install it with `apt-get install prometheus` (Debian/Ubuntu), or drop --prometheus';
 
 export interface ScrapeTargets {
-  /** host:port of ingest-api and of the processor's ops endpoint. */
-  ingest: string;
-  processor: string;
+  /** host:port of each ingest-api and of each processor's ops endpoint. */
+  ingest: string | string[];
+  processor: string | string[];
 }
 
 /** A Prometheus configuration (JSON, which is YAML) scraping both services and loading the alert rules. */
 export function prometheusConfig(targets: ScrapeTargets, scrapeInterval = '5s'): string {
-  const job = (job_name: string, target: string) => ({ job_name, static_configs: [{ targets: [target] }] });
+  const job = (job_name: string, target: string | string[]) => ({ job_name, static_configs: [{ targets: [target].flat() }] });
   return JSON.stringify({
     global: { scrape_interval: scrapeInterval, evaluation_interval: scrapeInterval },
     rule_files: [alertRulesFile],

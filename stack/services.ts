@@ -2,7 +2,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startKafka, waitForKafka } from './kafka.ts';
+import { startKafka, startKafkaCluster, waitForKafka } from './kafka.ts';
+import { startRedisCluster } from './redis-cluster.ts';
 import { freePort } from './ports.ts';
 import { startRedis } from './redis.ts';
 import { proxyTcp, startToxiproxy } from './toxiproxy.ts';
@@ -10,6 +11,9 @@ import { proxyTcp, startToxiproxy } from './toxiproxy.ts';
 export interface Services {
   kafkaBrokers: string[];
   redisUrl: string;
+  /** On a cluster: the Redis Cluster's nodes (redisUrl is then unused), and the topics' replication factor. */
+  redisCluster?: string[];
+  replication?: number;
   source: 'env' | 'testcontainers' | 'local';
   /** Fault injection (the local stack only): the toxiproxy API, and the broker reached through its proxy. */
   faults?: Faults;
@@ -116,6 +120,41 @@ async function local(opts: ProvideOptions): Promise<Services> {
     faults: { toxiproxyUrl: toxiproxy.url, kafkaProxied: [proxy.listen] },
     stop: async () => {
       await Promise.all([kafka.stop(), redis.stop(), toxiproxy.stop()]);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The cluster topology on loopback: three KRaft nodes (replication 3, min.insync.replicas 2) and a Redis
+ * Cluster of three masters with a replica each. Environment addresses win here too (TXPIPE_KAFKA_BROKERS
+ * with TXPIPE_REDIS_CLUSTER).
+ */
+export async function provideClusterServices(opts: ProvideOptions = {}): Promise<Services> {
+  const log = opts.log ?? (() => {});
+  const { TXPIPE_KAFKA_BROKERS: brokers, TXPIPE_REDIS_CLUSTER: nodes } = process.env;
+  if (brokers && nodes) {
+    log('cluster services: using TXPIPE_KAFKA_BROKERS and TXPIPE_REDIS_CLUSTER');
+    const split = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
+    return { kafkaBrokers: split(brokers), redisUrl: '', redisCluster: split(nodes), replication: 3, source: 'env', stop: async () => {} };
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'txpipe-cluster-'));
+  const [k, r] = await Promise.allSettled([
+    startKafkaCluster({ dataDir: path.join(dir, 'kafka'), size: 3, log }),
+    startRedisCluster({ dir: path.join(dir, 'redis'), log }),
+  ]);
+  if (k.status === 'rejected' || r.status === 'rejected') {
+    await Promise.all([k, r].map((x) => (x.status === 'fulfilled' ? x.value.stop() : undefined)));
+    throw k.status === 'rejected' ? k.reason : (r as PromiseRejectedResult).reason;
+  }
+  return {
+    kafkaBrokers: k.value.brokers,
+    redisUrl: '',
+    redisCluster: r.value.nodes,
+    replication: 3,
+    source: 'local',
+    stop: async () => {
+      await Promise.all([k.value.stop(), r.value.stop()]);
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,11 +1,13 @@
 // `npm start`: Kafka + Redis (unless given by env), topics, then ingest-api and processor; Ctrl-C stops all.
+// `npm start -- --cluster`: three Kafka nodes, a Redis Cluster, two of each service.
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../common/config.ts';
-import { masked, parseStartArgs, usage, UsageError, type StartOptions } from './cli.ts';
+import { clusterPorts, masked, parseStartArgs, usage, UsageError, type StartOptions } from './cli.ts';
 import { repoRoot } from './kafka-jars.ts';
-import { startKafka } from './kafka.ts';
+import { startKafka, startKafkaCluster } from './kafka.ts';
+import { startRedisCluster } from './redis-cluster.ts';
 import { portIsFree } from './ports.ts';
 import { commandExists, exited, serviceNodeArgs, sleep, spawnOwned, stopChild, tail } from './proc.ts';
 import { prometheusMissing, startPrometheus } from './prometheus.ts';
@@ -25,16 +27,18 @@ if (options.help) {
   process.stdout.write(usage);
   process.exit(0);
 }
-const { quiet, prometheus: withPrometheus, kafkaPort, redisPort } = options;
+const { quiet, prometheus: withPrometheus, kafkaPort, redisPort, cluster } = options;
 // A stack on other ports keeps its data and logs apart, so two can run side by side from one checkout.
 const defaultPorts = kafkaPort === 9092 && redisPort === 6379;
-const stackDir = path.join(repoRoot, '.stack', ...(defaultPorts ? [] : [`${kafkaPort}-${redisPort}`]));
+const stackDir = path.join(repoRoot, '.stack', ...(cluster ? [`cluster-${kafkaPort}-${redisPort}`] : defaultPorts ? [] : [`${kafkaPort}-${redisPort}`]));
 const logDir = path.join(stackDir, 'logs');
 const say = (s: string) => console.log(`[stack] ${s}`);
 
-type Part = 'prometheus' | 'ingest-api' | 'processor' | 'kafka' | 'redis';
-// Shutdown order: stop taking requests first, then the consumer, then the infrastructure under them.
-const order: Part[] = ['prometheus', 'ingest-api', 'processor', 'kafka', 'redis'];
+type Kind = 'prometheus' | 'ingest-api' | 'processor' | 'kafka' | 'redis';
+/** A part of the stack: its kind, and its number where there are several (ingest-api-2). */
+type Part = Kind | `${'ingest-api' | 'processor'}-${number}`;
+// Shutdown order: stop taking requests first, then the consumers, then the infrastructure under them.
+const order: Kind[] = ['prometheus', 'ingest-api', 'processor', 'kafka', 'redis'];
 const stoppers = new Map<Part, () => Promise<void>>();
 let stopping: Promise<void> | undefined;
 let exitCode = 0;
@@ -42,11 +46,13 @@ let firstSignalAt = 0;
 
 async function stopAll(): Promise<void> {
   if (stoppers.size) say('stopping...');
-  for (const part of order) {
-    const stop = stoppers.get(part);
-    if (!stop) continue;
-    await stop().catch((e: Error) => say(`${part}: ${e.message}`));
-    say(`${part} stopped`);
+  for (const kind of order) {
+    // Parts of one kind stop together.
+    const parts = [...stoppers].filter(([part]) => part === kind || part.startsWith(`${kind}-`));
+    await Promise.all(parts.map(async ([part, stop]) => {
+      await stop().catch((e: Error) => say(`${part}: ${e.message}`));
+      say(`${part} stopped`);
+    }));
   }
 }
 
@@ -93,12 +99,12 @@ function relay(stream: NodeJS.ReadableStream, name: string, file: fs.WriteStream
   });
 }
 
-function startApp(name: 'ingest-api' | 'processor', env: NodeJS.ProcessEnv): ChildProcess {
+function startApp(kind: 'ingest-api' | 'processor', name: Part, env: NodeJS.ProcessEnv): ChildProcess {
   const logFile = path.join(logDir, `${name}.log`);
   const out = fs.createWriteStream(logFile, { flags: 'a' });
   out.write(`\n==== ${name} start ${new Date().toISOString()} ====\n`);
   // `node --import tsx` runs the TypeScript entry in this one process (no tsx wrapper process to signal).
-  const child = spawnOwned(process.execPath, serviceNodeArgs(name), {
+  const child = spawnOwned(process.execPath, serviceNodeArgs(kind), {
     cwd: repoRoot,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -113,7 +119,7 @@ function startApp(name: 'ingest-api' | 'processor', env: NodeJS.ProcessEnv): Chi
       void fail(`${name} exited unexpectedly (${code ?? sig}); tail of ${logFile}:\n${tail(logFile, 30)}`);
     }, 200);
   });
-  stoppers.set(name, () => stopChild(child, name === 'processor' ? 15_000 : 10_000));
+  stoppers.set(name, () => stopChild(child, kind === 'processor' ? 15_000 : 10_000));
   return child;
 }
 
@@ -142,18 +148,23 @@ async function main(): Promise<void> {
   const cfg = loadConfig();
   fs.mkdirSync(logDir, { recursive: true });
   const useEnvKafka = Boolean(process.env.TXPIPE_KAFKA_BROKERS);
-  const useEnvRedis = Boolean(process.env.TXPIPE_REDIS_URL);
-  const onExit = (part: Part, file: string) => (code: number | string | null) =>
+  const useEnvRedis = Boolean(cluster ? process.env.TXPIPE_REDIS_CLUSTER : process.env.TXPIPE_REDIS_URL || process.env.TXPIPE_REDIS_CLUSTER);
+  const onExit = (part: string, file: string) => (code: number | string | null) =>
     void fail(`${part} exited unexpectedly (${code}); tail of ${file}:\n${tail(file, 30)}`);
+  const ingestPorts = Array.from({ length: options.ingests }, (_, i) => cfg.ingest.port + i);
+  const processorPorts = Array.from({ length: options.processors }, (_, i) => cfg.processor.port + i);
 
   // Fail on taken ports before starting anything, so the message names the culprit.
   if (!useEnvKafka) {
-    await requireFree(kafkaPort, 'Kafka', 'TXPIPE_KAFKA_PORT (or --kafka-port)');
-    await requireFree(kafkaPort + 1, 'Kafka controller', 'TXPIPE_KAFKA_PORT (or --kafka-port)');
+    for (let i = 0; i < (cluster ? clusterPorts.kafka : 2); i++) {
+      await requireFree(kafkaPort + i, i % 2 ? 'Kafka controller' : 'Kafka', 'TXPIPE_KAFKA_PORT (or --kafka-port)');
+    }
   }
-  if (!useEnvRedis) await requireFree(redisPort, 'Redis', 'TXPIPE_REDIS_PORT (or --redis-port)');
-  await requireFree(cfg.ingest.port, 'ingest-api', 'TXPIPE_INGEST_PORT');
-  await requireFree(cfg.processor.port, 'processor metrics', 'TXPIPE_PROCESSOR_PORT');
+  if (!useEnvRedis) {
+    for (let i = 0; i < (cluster ? clusterPorts.redis : 1); i++) await requireFree(redisPort + i, 'Redis', 'TXPIPE_REDIS_PORT (or --redis-port)');
+  }
+  for (const port of ingestPorts) await requireFree(port, 'ingest-api', 'TXPIPE_INGEST_PORT');
+  for (const port of processorPorts) await requireFree(port, 'processor metrics', 'TXPIPE_PROCESSOR_PORT');
   if (withPrometheus) {
     if (!commandExists('prometheus')) throw new Error(prometheusMissing);
     if (!(await portIsFree(9090))) throw new Error('port 9090 (Prometheus) is already in use: stop what listens there, or drop --prometheus');
@@ -161,53 +172,69 @@ async function main(): Promise<void> {
 
   let kafkaBrokers = cfg.kafkaBrokers;
   let redisUrl = cfg.redisUrl;
+  let redisCluster = cfg.redis.cluster;
   const kafkaLog = path.join(logDir, 'kafka.log');
   const redisLog = path.join(logDir, 'redis.log');
-  await Promise.all([
-    useEnvKafka
-      ? say(`Kafka: using TXPIPE_KAFKA_BROKERS=${kafkaBrokers.join(',')}`)
-      : startKafka({
-          dataDir: path.join(stackDir, 'kafka'),
-          port: kafkaPort,
-          controllerPort: kafkaPort + 1,
-          logFile: kafkaLog,
-          log: say,
-          onExit: onExit('kafka', kafkaLog),
-        }).then((k) => {
-          stoppers.set('kafka', k.stop);
-          kafkaBrokers = k.brokers;
-        }),
-    useEnvRedis
-      ? say(`Redis: using TXPIPE_REDIS_URL=${masked(redisUrl)}`)
-      : startRedis({ dir: path.join(stackDir, 'redis'), port: redisPort, logFile: redisLog, onExit: onExit('redis', redisLog) }).then(
-          (r) => {
-            stoppers.set('redis', r.stop);
-            redisUrl = r.url;
-            say(`Redis ready at ${r.url}`);
-          },
-        ),
-  ]);
-
-  say(`creating topics ${cfg.topicPrefix}.* (${cfg.partitions} partitions)`);
-  await ensureTopics(kafkaBrokers, cfg.topicPrefix, cfg.partitions);
-
-  const env = { ...process.env, TXPIPE_KAFKA_BROKERS: kafkaBrokers.join(','), TXPIPE_REDIS_URL: redisUrl };
-  const apps = [
-    { name: 'processor' as const, url: `http://${probeHost(cfg.processor.host)}:${cfg.processor.port}/readyz` },
-    { name: 'ingest-api' as const, url: `http://${probeHost(cfg.ingest.host)}:${cfg.ingest.port}/readyz` },
-  ];
-  const waits: Promise<void>[] = [];
-  const started: string[] = [];
-  for (const app of apps) {
-    if (!fs.existsSync(path.join(repoRoot, app.name, 'main.ts'))) {
-      say(`WARNING: ${app.name}/main.ts does not exist yet; not starting ${app.name}`);
-      continue;
+  const startKafkaPart = async () => {
+    if (useEnvKafka) return say(`Kafka: using TXPIPE_KAFKA_BROKERS=${kafkaBrokers.join(',')}`);
+    if (cluster) {
+      const k = await startKafkaCluster({
+        dataDir: path.join(stackDir, 'kafka'), size: 3, basePort: kafkaPort, log: say,
+        onExit: (nodeId, code) => say(`Kafka node ${nodeId} exited (${code}); the cluster goes on without it`),
+      });
+      stoppers.set('kafka', k.stop);
+      kafkaBrokers = k.brokers;
+      return;
     }
+    const k = await startKafka({
+      dataDir: path.join(stackDir, 'kafka'), port: kafkaPort, controllerPort: kafkaPort + 1, logFile: kafkaLog, log: say,
+      onExit: onExit('kafka', kafkaLog),
+    });
+    stoppers.set('kafka', k.stop);
+    kafkaBrokers = k.brokers;
+  };
+  const startRedisPart = async () => {
+    if (useEnvRedis) return say(redisCluster ? `Redis: using TXPIPE_REDIS_CLUSTER=${redisCluster.join(',')}` : `Redis: using TXPIPE_REDIS_URL=${masked(redisUrl)}`);
+    if (cluster) {
+      const r = await startRedisCluster({
+        dir: path.join(stackDir, 'redis'), basePort: redisPort, log: say,
+        onExit: (address, code) => say(`Redis node ${address} exited (${code}); its replica takes over`),
+      });
+      stoppers.set('redis', r.stop);
+      redisCluster = r.nodes;
+      return;
+    }
+    const r = await startRedis({ dir: path.join(stackDir, 'redis'), port: redisPort, logFile: redisLog, onExit: onExit('redis', redisLog) });
+    stoppers.set('redis', r.stop);
+    redisUrl = r.url;
+    say(`Redis ready at ${r.url}`);
+  };
+  await Promise.all([startKafkaPart(), startRedisPart()]);
+
+  const replication = Math.min(3, kafkaBrokers.length);
+  say(`creating topics ${cfg.topicPrefix}.* (${cfg.partitions} partitions, replication ${replication})`);
+  await ensureTopics(kafkaBrokers, cfg.topicPrefix, cfg.partitions, replication);
+
+  const env = {
+    ...process.env,
+    TXPIPE_KAFKA_BROKERS: kafkaBrokers.join(','),
+    TXPIPE_REDIS_URL: redisUrl,
+    ...(redisCluster && { TXPIPE_REDIS_CLUSTER: redisCluster.join(',') }),
+  };
+  const apps = [
+    ...processorPorts.map((port, i) => ({
+      kind: 'processor' as const, name: (processorPorts.length > 1 ? `processor-${i + 1}` : 'processor') as Part,
+      url: `http://${probeHost(cfg.processor.host)}:${port}`, env: { ...env, TXPIPE_PROCESSOR_PORT: String(port) },
+    })),
+    ...ingestPorts.map((port, i) => ({
+      kind: 'ingest-api' as const, name: (ingestPorts.length > 1 ? `ingest-api-${i + 1}` : 'ingest-api') as Part,
+      url: `http://${probeHost(cfg.ingest.host)}:${port}`, env: { ...env, TXPIPE_INGEST_PORT: String(port) },
+    })),
+  ];
+  await Promise.all(apps.map((app) => {
     say(`starting ${app.name}`);
-    waits.push(waitReady(app.name, startApp(app.name, env), app.url));
-    started.push(app.name);
-  }
-  await Promise.all(waits);
+    return waitReady(app.name, startApp(app.kind, app.name, app.env), `${app.url}/readyz`);
+  }));
 
   let prometheusUrl: string | undefined;
   if (withPrometheus) {
@@ -218,8 +245,8 @@ async function main(): Promise<void> {
       logFile: promLog,
       onExit: onExit('prometheus', promLog),
       targets: {
-        ingest: `${probeHost(cfg.ingest.host)}:${cfg.ingest.port}`,
-        processor: `${probeHost(cfg.processor.host)}:${cfg.processor.port}`,
+        ingest: ingestPorts.map((port) => `${probeHost(cfg.ingest.host)}:${port}`),
+        processor: processorPorts.map((port) => `${probeHost(cfg.processor.host)}:${port}`),
       },
     });
     stoppers.set('prometheus', prom.stop);
@@ -227,15 +254,16 @@ async function main(): Promise<void> {
   }
 
   const rows: [string, string][] = [
-    ['Kafka', `${kafkaBrokers.join(',')}${useEnvKafka ? ' (from env)' : ''}`],
-    ['Redis', `${masked(redisUrl)}${useEnvRedis ? ' (from env)' : ''}`],
-    ['ingest-api', started.includes('ingest-api') ? `http://${cfg.ingest.host}:${cfg.ingest.port}` : '(not started)'],
-    ['processor', started.includes('processor') ? `http://${cfg.processor.host}:${cfg.processor.port}/metrics` : '(not started)'],
+    ['Kafka', `${kafkaBrokers.join(',')}${useEnvKafka ? ' (from env)' : cluster ? ' (3 KRaft nodes, replication 3, min.insync.replicas 2)' : ''}`],
+    ['Redis', redisCluster
+      ? `cluster ${redisCluster.join(',')}${useEnvRedis ? ' (from env)' : ' (3 masters, 3 replicas)'}`
+      : `${masked(redisUrl)}${useEnvRedis ? ' (from env)' : ''}`],
+    ...apps.map((app) => [app.name, app.kind === 'ingest-api' ? app.url : `${app.url}/metrics`] as [string, string]),
     ...(prometheusUrl ? [['Prometheus', `${prometheusUrl} (alerts: ${prometheusUrl}/alerts)`] as [string, string]] : []),
     ['logs', logDir],
   ];
   console.log('\ntxpipe is up');
-  for (const [k, v] of rows) console.log(`  ${k.padEnd(11)} ${v}`);
+  for (const [k, v] of rows) console.log(`  ${k.padEnd(13)} ${v}`);
   console.log('Ctrl-C to stop\n');
 }
 

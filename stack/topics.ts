@@ -3,7 +3,11 @@ import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { topics } from '../common/config.ts';
 import { sleep } from './proc.ts';
 
-export async function ensureTopics(brokers: string[], prefix: string, partitions: number): Promise<void> {
+/**
+ * `replicationFactor` copies of each partition (the brokers' count, at most 3); with more than one, a write
+ * needs all but one of them in sync (min.insync.replicas), so acks=all never means a single copy.
+ */
+export async function ensureTopics(brokers: string[], prefix: string, partitions: number, replicationFactor = 1): Promise<void> {
   const names = Object.values(topics(prefix));
   const admin = new Kafka({ clientId: 'txpipe-stack-topics', brokers, logLevel: logLevel.WARN }).admin();
   await admin.connect();
@@ -14,7 +18,13 @@ export async function ensureTopics(brokers: string[], prefix: string, partitions
       // Resolves false when another caller created them first; that is fine.
       await admin.createTopics({
         waitForLeaders: true,
-        topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+        topics: missing.map((topic) => ({
+          topic, numPartitions: partitions, replicationFactor,
+          configEntries: [
+            { name: 'min.insync.replicas', value: String(Math.max(1, replicationFactor - 1)) },
+            { name: 'unclean.leader.election.enable', value: 'false' },
+          ],
+        })),
       });
     }
     // Existing topics too: a broker that just restarted may not have elected leaders yet.

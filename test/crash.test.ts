@@ -1,7 +1,7 @@
 // The processor SIGKILLed in the middle of 10,000 transactions and started again: every accepted
 // transaction takes effect exactly once.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startPipeline, uid, waitFor, waitForOutcomes, type Pipeline } from './harness.ts';
+import { pipeline, startPipeline, uid, waitFor, waitForOutcomes, type Pipeline } from './harness.ts';
 import { statusKey } from '../common/keys.ts';
 
 let p: Pipeline;
@@ -70,7 +70,7 @@ it('SIGKILL mid-run: count and sum of balances match what was accepted', async (
 });
 
 async function countOutcomes(ids: string[]) {
-  const pipe = p.redis.pipeline();
+  const pipe = pipeline(p.redis);
   for (const id of ids) pipe.hexists(statusKey(id), 'status');
   const replies = (await pipe.exec()) ?? [];
   return { done: replies.filter(([, v]) => v === 1).length };

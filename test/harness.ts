@@ -1,7 +1,7 @@
 // Test harness: runs the real ingest-api and processor as child processes against the run's Kafka and
 // Redis (test/global-setup.ts), each test file on its own topic prefix, so files cannot see each other.
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import { inject } from 'vitest';
 import { topics as topicNames, type Topics } from '../common/config.ts';
@@ -10,18 +10,24 @@ import { freePort } from '../stack/ports.ts';
 import { Service, waitFor } from '../stack/app-service.ts';
 import { readTopic as readTopicRecords } from '../ops/read-topic.ts';
 import { statusKey } from '../common/keys.ts';
+import { parseNode, type RedisClient } from '../common/redis.ts';
+import { pipeline } from '../common/redis-batch.ts';
 
 export const services = () => inject('services');
 
 export { Service, sleep, waitFor } from '../stack/app-service.ts';
+export { pipeline } from '../common/redis-batch.ts';
 
 export const uid = (label = 'x') => `${label}-${randomUUID().slice(0, 8)}`;
 
 export interface Pipeline {
   prefix: string;
+  /** Partitions of each of its topics. */
+  partitions: number;
   topics: Topics;
   ingestUrl: string;
-  redis: Redis;
+  /** The run's Redis, or a cluster client on a cluster run: `pipeline(p.redis)` for commands across entities. */
+  redis: RedisClient;
   kafka: Kafka;
   ingest: Service;
   processor: Service;
@@ -42,18 +48,21 @@ export interface PipelineOptions {
   processor?: boolean;
   /** false: wait for /healthz instead of /readyz (for tests of an unready service). */
   ready?: boolean;
+  /** Kafka and Redis of the test's own (a cluster it kills nodes of), instead of the run's. */
+  services?: ReturnType<typeof services>;
 }
 
 export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipeline> {
-  const { kafkaBrokers, redisUrl } = services();
+  const { kafkaBrokers, redisUrl, redisCluster, replication } = opts.services ?? services();
   const prefix = uid('t').replace('-', '');
   const partitions = opts.partitions ?? 6;
-  await ensureTopics(kafkaBrokers, prefix, partitions);
+  await ensureTopics(kafkaBrokers, prefix, partitions, replication);
   const [ingestPort, processorPort] = [await freePort(), await freePort()];
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     TXPIPE_KAFKA_BROKERS: kafkaBrokers.join(','),
     TXPIPE_REDIS_URL: redisUrl,
+    ...(redisCluster && { TXPIPE_REDIS_CLUSTER: redisCluster.join(',') }),
     TXPIPE_TOPIC_PREFIX: prefix,
     TXPIPE_PARTITIONS: String(partitions),
     TXPIPE_INGEST_PORT: String(ingestPort),
@@ -66,11 +75,11 @@ export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipelin
   const processor = new Service('processor', { ...env, ...opts.processorEnv }, `http://127.0.0.1:${processorPort}/readyz`, opts.processorWrapper);
   await Promise.all([ingest.start(), opts.processor === false ? undefined : processor.start()]);
 
-  const redis = new Redis(env.TXPIPE_REDIS_URL!, { lazyConnect: false });
+  const redis = redisCluster ? testCluster(redisCluster) : new Redis(env.TXPIPE_REDIS_URL!, { lazyConnect: false });
   redis.on('error', () => undefined); // tests that stop Redis expect reconnect attempts
   const kafka = new Kafka({ brokers: kafkaBrokers, clientId: `test-${prefix}`, logLevel: logLevel.NOTHING });
   return {
-    prefix, topics: topicNames(prefix), ingestUrl, redis, kafka, ingest, processor,
+    prefix, partitions, topics: topicNames(prefix), ingestUrl, redis, kafka, ingest, processor,
     async post(body, headers = {}) {
       const r = await fetch(`${ingestUrl}/v1/transactions`, {
         method: 'POST',
@@ -90,6 +99,9 @@ export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipelin
   };
 }
 
+/** A cluster client for a test's own reads: slots refreshed often, so a failover is followed within a second. */
+export const testCluster = (nodes: string[]) => new Cluster(nodes.map(parseNode), { slotsRefreshInterval: 1000 });
+
 /** Every record of a topic up to its current end (a throwaway consumer group, from the beginning). */
 export async function readTopic(kafka: Kafka, topic: string): Promise<KafkaMessage[]> {
   return (await readTopicRecords(kafka, topic)).map((r) => r.message);
@@ -100,7 +112,7 @@ export async function waitForOutcomes(p: Pipeline, ids: string[], timeoutMs = 12
   const out = new Map<string, Record<string, string>>();
   await waitFor(`${ids.length} outcomes`, async () => {
     const missing = ids.filter((id) => !out.has(id));
-    const pipe = p.redis.pipeline();
+    const pipe = pipeline(p.redis);
     for (const id of missing) pipe.hgetall(statusKey(id));
     const replies = (await pipe.exec()) ?? [];
     replies.forEach(([, h], i) => {

@@ -3,8 +3,7 @@
 // plus its balance at the window's start (the oldest entry's balance before its amount).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { entriesKey, entityKey, flagKey } from '../common/keys.ts';
-import { createRedis } from '../common/redis.ts';
-import { callScript } from '../lua/scripts.ts';
+import { callScript, defineScripts } from '../lua/scripts.ts';
 import { readTopic, startPipeline, uid, waitForOutcomes, type Pipeline } from './harness.ts';
 
 let p: Pipeline;
@@ -128,9 +127,9 @@ describe('history', () => {
 
   it('entries older than the retention are trimmed by message time, and the invariant holds over the window', async () => {
     // The scripts driven directly, with message times far apart and a 2 s retention.
-    const redis = createRedis(p.redis.options.host ? `redis://${p.redis.options.host}:${p.redis.options.port}` : '', { name: 'history-test', commandTimeoutMs: 5000 });
-    await redis.connect();
-    try {
+    const redis = p.redis;
+    defineScripts(redis);
+    {
       const account = uid('trim');
       const retention = 2000;
       const t0 = 1_700_000_000_000;
@@ -150,8 +149,6 @@ describe('history', () => {
       expect(await run('d1', 'wallet.debit', 9, t0 + 2500, 'wallet.debit', [20])).toEqual(['ok', 0, 550, 550]);
       expect(await redis.zcard(entriesKey('wallet', account))).toBe(2);
       expect(await redis.pttl(entriesKey('wallet', account))).toBeGreaterThan(0);
-    } finally {
-      redis.disconnect();
     }
   });
 });

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Proxy } from 'toxiproxy-node-client';
 import { freePort } from '../stack/ports.ts';
 import { proxyTcp } from '../stack/toxiproxy.ts';
-import { Service, services, startPipeline, uid, waitFor, waitForOutcomes, type Pipeline } from './harness.ts';
+import { pipeline, Service, services, startPipeline, uid, waitFor, waitForOutcomes, type Pipeline } from './harness.ts';
 import { statusKey } from '../common/keys.ts';
 
 const faults = services().faults;
@@ -98,7 +98,7 @@ describe.runIf(faults)('Redis stops answering without closing', () => {
     const joined = Date.now();
     await extra.start();
     await waitFor('the new member to apply its share', async () => {
-      const pipe = p!.redis.pipeline();
+      const pipe = pipeline(p!.redis);
       for (const id of ids) pipe.hexists(statusKey(id), 'status');
       const done = ((await pipe.exec()) ?? []).filter(([, v]) => v === 1).length;
       return done > 0;

@@ -12,6 +12,7 @@ import { startRedis, type RedisServer } from '../stack/redis.ts';
 import { Service, startPipeline, uid, waitFor, type Pipeline } from './harness.ts';
 import { apply, applyAll, type Outcome } from './domains.ts';
 import { expiringKey } from '../common/keys.ts';
+import type { RedisClient } from '../common/redis.ts';
 
 let p: Pipeline;
 let replayRedis: RedisServer | undefined;
@@ -31,7 +32,7 @@ const HOUR = 3_600_000;
 const name = (s: string) => `${run}-${s}`;
 
 /** Every key of this run's entities (state, holds, customers, flags) and the sweeper's index. */
-async function snapshot(redis: Redis) {
+async function snapshot(redis: RedisClient) {
   const keys: string[] = [];
   let cursor = '0';
   do {
@@ -46,7 +47,7 @@ async function snapshot(redis: Redis) {
   const read = redis.pipeline();
   keys.forEach((k, i) => (types[i] === 'hash' ? read.hgetall(k) : read.get(k)));
   const values = ((await read.exec()) ?? []).map(([, v]) => v);
-  const index = await Promise.all(domains.map((d) => redis.zrange(expiringKey(p.topics[d]), 0, -1, 'WITHSCORES')));
+  const index = await Promise.all(domains.flatMap((d) => [...Array(p.partitions).keys()].map((n) => redis.zrange(expiringKey(p.topics[d], n), 0, -1, 'WITHSCORES'))));
   return { entries: Object.fromEntries(keys.map((k, i) => [k, values[i]])), index };
 }
 
@@ -97,7 +98,7 @@ it('a second processor replaying the topics from offset 0 into an empty Redis ge
   // Let the short holds expire in the live run (the sweeper's expire commands go into the log).
   await waitFor('short holds expired', async () => {
     // Only the hour-long holds may remain in the sweeper's index.
-    const idx = await Promise.all(domains.map((d) => p.redis.zrangebyscore(expiringKey(p.topics[d]), '-inf', Date.now() + HOUR / 2)));
+    const idx = await Promise.all(domains.flatMap((d) => [...Array(p.partitions).keys()].map((n) => p.redis.zrangebyscore(expiringKey(p.topics[d], n), '-inf', Date.now() + HOUR / 2))));
     return idx.every((members) => !members.some((m) => m.includes(run)));
   }, 30_000);
   expect(ok(transfers).length).toBeGreaterThan(50);

@@ -33,8 +33,11 @@ afterAll(async () => {
 
 it('a page of published-but-unapplied holds does not block the holds due after it', async () => {
   let clock = 1_000_000;
-  const sweeper = new Sweeper({ redis, sender, topics, log: createLogger('test', 'error'), intervalMs: 1000, maxPerSweep: 50, now: () => clock });
-  const key = expiringKey(topics.stock);
+  const sweeper = new Sweeper({
+    redis, sender, topics, log: createLogger('test', 'error'), intervalMs: 1000, maxPerSweep: 50, now: () => clock,
+    owned: () => [{ topic: topics.stock, partition: 0 }],
+  });
+  const key = expiringKey(topics.stock, 0);
   // 120 entries due first, on a partition nobody applies: they stay in the index. Then 10 due later.
   const stuck = Array.from({ length: 120 }, (_, i) => [100 + i, `stuck-sku stuck-${i}`] as const);
   const later = Array.from({ length: 10 }, (_, i) => [500 + i, `sku-${i} hold-${i}`] as const);
@@ -48,4 +51,17 @@ it('a page of published-but-unapplied holds does not block the holds due after i
   expect(published.filter((id) => id.startsWith('hold-')).sort()).toEqual(later.map(([, m]) => m.split(' ')[1]).sort());
   // Each entry once per republish period, not once per sweep.
   expect(new Set(published).size).toBe(published.length);
+});
+
+it('sweeps only the partitions this processor owns: another member sweeps the rest', async () => {
+  const clock = 2_000_000;
+  const owned = [{ topic: topics.seats, partition: 0 }];
+  const sweeper = new Sweeper({ redis, sender, topics, log: createLogger('test', 'error'), intervalMs: 1000, now: () => clock, owned: () => owned });
+  await redis.zadd(expiringKey(topics.seats, 0), 100, 'gig-0 mine-0');
+  await redis.zadd(expiringKey(topics.seats, 1), 100, 'gig-1 theirs-1');
+  expect(await sweeper.sweep()).toBe(1);
+  const published = (await readTopic(kafka, topics.seats)).map((m) => JSON.parse(m.value!.toString()).id as string);
+  expect(published).toEqual(['mine-0']);
+  // The other partition's entry is untouched, still due for its owner.
+  expect(await redis.zscore(expiringKey(topics.seats, 1), 'gig-1 theirs-1')).toBe('100');
 });

@@ -2,7 +2,7 @@
 // never lost or doubled (also while in flight), no account goes below its limit, each transfer once.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { entityKey, flagKey, statusKey } from '../common/keys.ts';
-import { startPipeline, uid, waitFor, waitForOutcomes, type Pipeline } from './harness.ts';
+import { pipeline, startPipeline, uid, waitFor, waitForOutcomes, type Pipeline } from './harness.ts';
 import { applyAll, postBatch } from './domains.ts';
 
 let p: Pipeline;
@@ -22,7 +22,7 @@ function random(seed: number) {
 
 /** Each step's idempotency flag: the ground truth of which steps ran ("digest code ints..."). */
 async function steps(ts: Transfer[]) {
-  const pipe = p.redis.pipeline();
+  const pipe = pipeline(p.redis);
   for (const t of ts) {
     pipe.get(flagKey('wallet', t.from, t.id, 'debit')).get(flagKey('wallet', t.to, t.id, 'credit', t.from))
       .get(flagKey('wallet', t.from, t.id, 'settle')).get(flagKey('wallet', t.from, t.id, 'refund'));
@@ -35,7 +35,7 @@ async function steps(ts: Transfer[]) {
 }
 
 async function accounts(names: string[]) {
-  const pipe = p.redis.pipeline();
+  const pipe = pipeline(p.redis);
   for (const a of names) pipe.hgetall(entityKey('wallet', a));
   const rows = ((await pipe.exec()) ?? []).map(([, h]) => h as Record<string, string>);
   return new Map(names.map((a, i) => [a, {
@@ -59,7 +59,7 @@ async function checkFrozen(names: string[], sent: Transfer[]) {
   for (const a of names) expect(state.get(a)!.outgoing, `outgoing of ${a}`).toBe(outgoing.get(a));
 
   const undecided = s.filter((x) => x.debit === 'ok' && !x.settle && !x.refund).map((x) => x.t.id);
-  const pipe = p.redis.pipeline();
+  const pipe = pipeline(p.redis);
   for (const id of undecided) pipe.hget(statusKey(id), 'status');
   const statuses = ((await pipe.exec()) ?? []).map(([, v]) => v);
   expect(statuses.filter((v) => v !== null), 'a transfer before its last step is pending').toEqual([]);
@@ -97,7 +97,7 @@ it('2,000 transfers, 50 accounts, 6 partitions, 2 SIGKILLs: sums, limits and exa
     sent.push(...chunk);
   };
   const decided = async () => {
-    const pipe = p.redis.pipeline();
+    const pipe = pipeline(p.redis);
     for (const t of sent) pipe.hexists(statusKey(t.id), 'status');
     return ((await pipe.exec()) ?? []).filter(([, v]) => v === 1).length;
   };

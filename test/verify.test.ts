@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { customersKey, entityKey, expiringKey, flagKey, holdKey, statusKey } from '../common/keys.ts';
+import { partitionOfKey } from '../common/kafka.ts';
 import { runVerify } from '../ops/verify-cli.ts';
 import type { Violation } from '../ops/verify.ts';
 import { startRedis, type RedisServer } from '../stack/redis.ts';
@@ -58,7 +59,7 @@ it('a state built by the pipeline holds; each damage is reported exactly', async
 
   // Damage, each kind once.
   await p.processor.stop();
-  await p.redis.zrem(expiringKey(p.topics.wallet), `${a} ${walletHold!.id}`);
+  await p.redis.zrem(expiringKey(p.topics.wallet, partitionOfKey(a, p.partitions)), `${a} ${walletHold!.id}`);
   await p.redis.hset(entityKey('seats', event), 'A4', 'sold nobody');
   await p.redis.hincrby(entityKey('stock', sku), 'reserved', 1);
   // A transfer whose debit applied and that never settled, with its money gone from outgoing.

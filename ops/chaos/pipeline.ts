@@ -16,6 +16,8 @@ import type { Fault } from './schedule.ts';
 
 export interface ChaosPipeline {
   prefix: string;
+  /** Partitions of each of its topics. */
+  partitions: number;
   topics: Topics;
   kafkaBrokers: string[];
   /** What the services use: Kafka and Redis through the proxies. */
@@ -40,7 +42,8 @@ export async function startChaosPipeline(seed: number, log: (s: string) => void)
   const env0 = { ...process.env };
   delete env0.TXPIPE_KAFKA_BROKERS;
   delete env0.TXPIPE_REDIS_URL;
-  const stack: Services = await withEnv(env0, () => provideServices({ partitions: 6, log }));
+  const partitions = 6;
+  const stack: Services = await withEnv(env0, () => provideServices({ partitions, log }));
   if (!stack.faults) throw new Error('the chaos run needs the local stack (toxiproxy in front of Kafka); services came from ' + stack.source);
   const faults = stack.faults;
   const dir = mkdtempSync(join(tmpdir(), 'txpipe-chaos-'));
@@ -49,14 +52,14 @@ export async function startChaosPipeline(seed: number, log: (s: string) => void)
   const redisProxy = await proxyTcp(faults.toxiproxyUrl, redisProxyName, `127.0.0.1:${redisPort}`);
   const kafkaProxy = await getProxy(faults.toxiproxyUrl, kafkaProxyName);
   const prefix = `chaos${seed}x${Date.now().toString(36)}`;
-  await ensureTopics(stack.kafkaBrokers, prefix, 6);
+  await ensureTopics(stack.kafkaBrokers, prefix, partitions);
 
   const env: NodeJS.ProcessEnv = {
     ...env0,
     TXPIPE_KAFKA_BROKERS: faults.kafkaProxied.join(','),
     TXPIPE_REDIS_URL: `redis://${redisProxy.listen}`,
     TXPIPE_TOPIC_PREFIX: prefix,
-    TXPIPE_PARTITIONS: '6',
+    TXPIPE_PARTITIONS: String(partitions),
     TXPIPE_SWEEP_INTERVAL_MS: '500',
     TXPIPE_WATERMARK_CHECK_MS: '500',
     TXPIPE_LOG_LEVEL: 'warn',
@@ -86,7 +89,7 @@ export async function startChaosPipeline(seed: number, log: (s: string) => void)
   const restartRedis = (fromCopy?: string) => (fromCopy ? rollBackAof(redis, fromCopy) : redis.kill());
 
   const p: ChaosPipeline = {
-    prefix, topics: topics(prefix), kafkaBrokers: stack.kafkaBrokers, env, redisUrl: redis.url, ingest, processor,
+    prefix, partitions, topics: topics(prefix), kafkaBrokers: stack.kafkaBrokers, env, redisUrl: redis.url, ingest, processor,
     async inject(f) {
       switch (f.kind) {
         case 'kill-processor': await processor.stop('SIGKILL'); return () => processor.start();

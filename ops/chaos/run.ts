@@ -80,7 +80,7 @@ async function main(): Promise<number> {
     // At rest before verify: its counts are read at different instants, so every hold (ttls of seconds)
     // must have been expired or settled, and the expire commands applied.
     await waitFor('every hold settled (the sweeper\'s index empty)', async () =>
-      (await Promise.all([p.topics.wallet, p.topics.stock, p.topics.seats].map((t) => redis.zcard(expiringKey(t))))).every((n) => n === 0),
+      (await Promise.all([p.topics.wallet, p.topics.stock, p.topics.seats].flatMap((t) => [...Array(p.partitions).keys()].map((n) => redis.zcard(expiringKey(t, n)))))).every((n) => n === 0),
     120_000, 500).catch((e: Error) => problems.push(e.message));
     await waitLagZero(p, kafka).catch((e: Error) => problems.push(e.message));
 
