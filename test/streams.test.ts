@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPipeline, uid, waitForOutcomes, type Pipeline } from './harness.ts';
 import { EventReader } from './sse.ts';
+import { outcomeFeedKey } from '../common/keys.ts';
 
 let p: Pipeline;
 const open: EventReader[] = [];
@@ -73,6 +74,21 @@ describe('live streams', () => {
     expect(events.map((e) => [e.data.id, e.data.status])).toEqual([[missed[0], 'applied'], [missed[1], 'rejected']]);
     const live = await apply({ type: 'wallet.credit', account, amount: 1 });
     expect((await resumed.next())[0]!.data.id).toBe(live);
+  });
+
+  it('a resume from before what the outcome feed still holds starts with a gap event', async () => {
+    const account = uid('acct');
+    const first = await stream('/v1/transactions/stream');
+    await apply({ type: 'wallet.open', account });
+    const [o] = await first.next();
+    first.close();
+    for (let i = 0; i < 3; i++) await apply({ type: 'wallet.credit', account, amount: 1 });
+    // The feed keeps only its newest entry now: what came after o is partly gone.
+    await p.redis.xtrim(outcomeFeedKey(p.topics.results), 'MAXLEN', 1);
+    const resumed = await stream('/v1/transactions/stream', { 'Last-Event-ID': o!.id! });
+    const [gap, kept] = await resumed.next(2);
+    expect(gap!.event).toBe('gap');
+    expect(kept).toMatchObject({ event: 'outcome', data: { type: 'wallet.credit' } });
   });
 
   it('an unknown sku or event is 404 before any stream opens', async () => {
