@@ -81,6 +81,23 @@ export function nodeOfKey(redis: RedisClient, key: string): string | undefined {
 /** The masters, each with a hash tag whose keys it serves: the one Redis, or every master of the cluster. */
 export function masters(redis: RedisClient): Array<{ node: Redis; tag: string }> {
   if (!isCluster(redis)) return [{ node: redis, tag: '0' }];
+  // Asked for every batch's watermarks: worked out once per slot map, again after each change to it.
+  let known = mastersOfCluster.get(redis);
+  if (!known) {
+    if (!watchedClusters.has(redis)) {
+      watchedClusters.add(redis);
+      for (const event of ['refresh', '+node', '-node']) redis.on(event, () => mastersOfCluster.delete(redis));
+    }
+    known = findMasters(redis);
+    if (known.length) mastersOfCluster.set(redis, known);
+  }
+  return known;
+}
+
+const mastersOfCluster = new WeakMap<Cluster, Array<{ node: Redis; tag: string }>>();
+const watchedClusters = new WeakSet<Cluster>();
+
+function findMasters(redis: Cluster): Array<{ node: Redis; tag: string }> {
   const found = new Map<string, string>();
   const wanted = new Set(redis.slots.map((owners) => owners?.[0]).filter((n): n is string => Boolean(n)));
   // The first small integer whose slot each master serves: stable while the slots stay where they are.

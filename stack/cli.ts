@@ -32,7 +32,7 @@ Flags:
   --kafka-port <port>  the launched Kafka's port, its controller on the next one (env TXPIPE_KAFKA_PORT; 9092)
   --redis-port <port>  the launched Redis's port (env TXPIPE_REDIS_PORT; 6379)
   --cluster            3 KRaft nodes (ports from --kafka-port: 6), topics replicated 3 with min.insync.replicas 2,
-                       a Redis Cluster of 3 masters + 3 replicas (ports from --redis-port: 6), 2 ingest-apis and
+                       a Redis Cluster of 3 masters + 3 replicas (ports from --redis-port: 6, their buses 10000 above), 2 ingest-apis and
                        2 processors (ports from TXPIPE_INGEST_PORT and TXPIPE_PROCESSOR_PORT, one after another)
   --ingests <n>        how many ingest-apis (1-8; default 2 with --cluster, else 1)
   --processors <n>     how many processors in the consumer group (1-8; default 2 with --cluster, else 1)

@@ -44,9 +44,13 @@ export async function startRedisCluster(opts: StartRedisClusterOptions): Promise
   if (!commandExists('redis-cli', ['--version'])) throw new Error('redis-cli not found: apt-get install redis-tools');
   const log = opts.log ?? (() => {});
   const count = (opts.masters ?? 3) * (1 + (opts.replicasPerMaster ?? 1));
-  const ports: number[] = [];
-  for (let i = 0; i < count; i++) ports.push(opts.basePort ? opts.basePort + i : await freePort());
-  const members: RedisClusterNode[] = ports.map((port) => {
+  // Each node also listens on a cluster bus port (by default its port + 10000, which may be taken): given
+  // explicitly, from the free ports too, or 10000 above a fixed base as Redis would.
+  const ports: Array<{ port: number; bus: number }> = [];
+  for (let i = 0; i < count; i++) {
+    ports.push(opts.basePort ? { port: opts.basePort + i, bus: opts.basePort + i + 10_000 } : { port: await freePort(), bus: await freePort() });
+  }
+  const members: RedisClusterNode[] = ports.map(({ port, bus }) => {
     const member: RedisClusterNode = {
       address: `127.0.0.1:${port}`,
       port,
@@ -56,7 +60,7 @@ export async function startRedisCluster(opts: StartRedisClusterOptions): Promise
         member.server = await startRedis({
           dir, port, logFile: path.join(dir, 'redis.log'),
           onExit: (code) => opts.onExit?.(member.address, code),
-          args: ['--cluster-enabled', 'yes', '--cluster-config-file', path.join(dir, 'nodes.conf'),
+          args: ['--cluster-enabled', 'yes', '--cluster-port', String(bus), '--cluster-config-file', path.join(dir, 'nodes.conf'),
             '--cluster-node-timeout', String(opts.nodeTimeoutMs ?? 3000),
             // A replica takes over whatever its lag: the processor's watermarks find and replay what it lacks.
             '--cluster-replica-validity-factor', '0'],

@@ -161,7 +161,11 @@ async function main(): Promise<void> {
     }
   }
   if (!useEnvRedis) {
-    for (let i = 0; i < (cluster ? clusterPorts.redis : 1); i++) await requireFree(redisPort + i, 'Redis', 'TXPIPE_REDIS_PORT (or --redis-port)');
+    for (let i = 0; i < (cluster ? clusterPorts.redis : 1); i++) {
+      await requireFree(redisPort + i, 'Redis', 'TXPIPE_REDIS_PORT (or --redis-port)');
+      // A cluster node's bus, as Redis places it.
+      if (cluster) await requireFree(redisPort + i + 10_000, 'Redis Cluster bus', 'TXPIPE_REDIS_PORT (or --redis-port)');
+    }
   }
   for (const port of ingestPorts) await requireFree(port, 'ingest-api', 'TXPIPE_INGEST_PORT');
   for (const port of processorPorts) await requireFree(port, 'processor metrics', 'TXPIPE_PROCESSOR_PORT');

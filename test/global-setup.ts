@@ -1,19 +1,14 @@
 // Starts Kafka + Redis once for the whole run (env, testcontainers or local) and hands them to tests.
 import type { TestProject } from 'vitest/node';
-import { provideClusterServices, provideServices, type Faults } from '../stack/services.ts';
+import { provideClusterServices, provideServices, type Services } from '../stack/services.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    /** `faults` (toxiproxy and the broker behind it) on the local stack only; tests that need it skip elsewhere. */
-    services: {
-      kafkaBrokers: string[];
-      redisUrl: string;
-      /** A cluster run (the `cluster` project): the Redis Cluster's nodes, and the topics' replication factor. */
-      redisCluster?: string[];
-      replication?: number;
-      source: 'env' | 'testcontainers' | 'local';
-      faults?: Faults;
-    };
+    /**
+     * What stack/services.ts provided, less its stop(): `faults` (toxiproxy and the broker behind it) on the
+     * local stack only, tests that need it skip elsewhere; `redisCluster` and `replication` on a cluster run.
+     */
+    services: Omit<Services, 'stop'>;
   }
 }
 
