@@ -19,7 +19,11 @@ export default defineConfig({
         // are, and the slot checks. `npm test` runs it after the others, never beside them.
         test: {
           name: 'cluster',
-          include: ['test/cluster/**/*.test.ts', 'test/transfers.test.ts', 'test/stock.test.ts', 'test/seats.test.ts'],
+          include: [
+            'test/cluster/**/*.test.ts', 'test/transfers.test.ts', 'test/stock.test.ts', 'test/seats.test.ts',
+            // History in the entities' own slots; outcomes and changes announced across the cluster's nodes.
+            'test/history.test.ts', 'test/wait.test.ts', 'test/streams.test.ts',
+          ],
           exclude: ['test/cluster/faults.test.ts'],
           ...pipelineTest,
         },

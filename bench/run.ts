@@ -388,8 +388,10 @@ async function redisCeiling(w: World) {
       if (!s) continue;
       const sha = (await redis.script('LOAD', s.lua)) as string;
       const args = ['-h', u.hostname, '-p', u.port || '6379', '-n', String(plan.redisBenchN), '-c', '8', '-P', '64', '-r', '10000', '--csv',
-        'EVALSHA', sha, '2', `wallet:{${tag}-__rand_int__}:tx:b__rand_int____rand_int____rand_int__`, `wallet:{${tag}-__rand_int__}`,
-        'dGVzdGRpZ2VzdA', '3600000', String(Date.now()), amount];
+        'EVALSHA', sha, '3', `wallet:{${tag}-__rand_int__}:tx:b__rand_int____rand_int____rand_int__`, `wallet:{${tag}-__rand_int__}`,
+        `wallet:{${tag}-__rand_int__}:entries`,
+        // ARGV[4], the history entry (lua/includes/tx.lua): '<offset> <id> <type>'.
+        'dGVzdGRpZ2VzdA', '3600000', String(Date.now()), `__rand_int__ b__rand_int__ ${name}`, amount];
       const csv = execFileSync('redis-benchmark', args, { encoding: 'utf8', timeout: 120_000 });
       const row = csv.trim().split('\n').at(-1)!.split('","');
       out[name] = Math.round(Number(row[1]));

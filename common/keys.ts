@@ -36,6 +36,12 @@ export const legacyExpiringKey = (topic: string) => `expiring:{${topic}}`;
 /** A two-phase hold (wallet hold, stock reservation, seat hold) inside its entity's hash tag. */
 export const holdKey = (domain: Domain, entity: string, hold: string) => `${domain}:{${entity}}:hold:${hold}`;
 
+/**
+ * An entity's history (lua/includes/tx.lua txRecord): a sorted set inside the entity's hash tag, written by
+ * the script that makes each change, scored by the message's offset.
+ */
+export const entriesKey = (domain: Domain, entity: string) => `${domain}:{${entity}}:entries`;
+
 /** Units per customer of a sku (reserved + sold), for the per-customer limit. */
 export const customersKey = (sku: string) => `stock:{${sku}}:customers`;
 
@@ -54,3 +60,22 @@ export const watermarkField = (topic: string, partition: number) => `${topic}/${
  * replayed it and when. Its own hash tag: written by an operator's tool, never by a script.
  */
 export const dlqReplaysKey = (dlqTopic: string) => `dlq-replays:{${dlqTopic}}`;
+
+/**
+ * The pub/sub channel on which the processor announces each outcome as it records it (common/status.ts),
+ * and every ingest-api listens to wake the requests waiting for one (ingest-api/outcomes.ts). One per topic
+ * prefix, named after its results topic.
+ */
+export const outcomesChannel = (resultsTopic: string) => `outcomes:{${resultsTopic}}`;
+
+/**
+ * The pub/sub channel on which the processor says which entities a batch changed ('<domain> <entity>'), for
+ * ingest-api's live streams (ingest-api/streams.ts), which then read the new entries of the entity's history.
+ */
+export const changesChannel = (resultsTopic: string) => `changes:{${resultsTopic}}`;
+
+/**
+ * The recent outcomes, a Redis stream capped at maxOutcomeFeed entries (XADD MAXLEN ~): the feed of
+ * GET /v1/transactions/stream, whose ids let a client resume after a disconnect. Its own hash tag.
+ */
+export const outcomeFeedKey = (resultsTopic: string) => `outcome-feed:{${resultsTopic}}`;

@@ -71,6 +71,29 @@ export const limits = {
   /** The most one processor fetch holds, whatever the partitions handled at once: bounds its memory. */
   maxFetchBytes: 10 * 1024 * 1024,
   /**
+   * The longest `?wait=` a request may ask for its outcome: a waiting request holds a connection (and, for a
+   * POST, an in-flight slot), so it is bounded well below a client's or a proxy's usual timeout.
+   */
+  maxWaitMs: 30_000,
+  /**
+   * Requests of one ingest-api waiting for an outcome at once; past it a `?wait=` request answers at once with
+   * what it finds. Each waiter is a timer and an entry in a map: this bounds their memory.
+   */
+  maxWaiters: 10_000,
+  /** Entries of an entity's history per page (GET .../entries?limit=): one Redis read, one bounded answer. */
+  defaultEntriesPage: 50,
+  maxEntriesPage: 500,
+  /**
+   * Live streams (SSE): clients per ingest-api (past it, 503 overloaded); bytes waiting to be sent to one client
+   * before it is dropped as too slow (it reconnects with Last-Event-ID); a comment every heartbeat so proxies keep
+   * the connection open; outcomes kept in the feed a client may resume within; entries replayed on a resume.
+   */
+  maxStreamClients: 1000,
+  maxStreamBufferBytes: 256 * 1024,
+  streamHeartbeatMs: 15_000,
+  maxOutcomeFeed: 10_000,
+  maxStreamReplay: 1000,
+  /**
    * How long the group waits for a silent processor before handing its partitions to the others: a crashed
    * member's partitions stall this long. Heartbeats go every 3 s, also while a batch waits for Redis.
    */

@@ -102,6 +102,11 @@ export const producesPending = gauge(
   'txpipe_ingest_produce_inflight_messages',
   'Messages queued or sent to Kafka and not yet acknowledged.',
 );
+export const outcomeWaiters = gauge(
+  'ingest-api',
+  'txpipe_ingest_outcome_waiters',
+  'Requests waiting for a transaction\'s outcome (?wait=), at most maxWaiters.',
+);
 
 // ---- processor ----
 

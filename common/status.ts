@@ -2,7 +2,8 @@
 // ingest-api writes the idempotency fields (digest, state); the processor writes the outcome fields.
 // Separate fields, so neither side can overwrite the other whatever order they run in.
 import type { ChainableCommander } from 'ioredis';
-import { statusKey } from './keys.ts';
+import { changesChannel, outcomeFeedKey, outcomesChannel, statusKey } from './keys.ts';
+import { limits } from './limits.ts';
 
 export type TxStatus = 'pending' | 'applied' | 'rejected';
 
@@ -30,6 +31,22 @@ export function writeOutcome(p: ChainableCommander, o: Outcome, retentionMs: num
     appliedAt: o.appliedAt,
   });
   p.pexpire(statusKey(o.id), retentionMs);
+}
+
+/**
+ * Tells the ingest-apis waiting for this outcome that it is recorded: queued right after writeOutcome in the
+ * same pipeline, so a waiter woken by it finds the status record written. Fire and forget: a waiter that
+ * misses it (its ingest-api was reconnecting) reads the record when its wait runs out.
+ */
+export function announceOutcome(p: ChainableCommander, resultsTopic: string, o: Outcome): void {
+  p.publish(outcomesChannel(resultsTopic), JSON.stringify({ id: o.id, status: o.status }));
+  const { duplicate: _, ...outcome } = o;
+  if (!o.duplicate) p.xadd(outcomeFeedKey(resultsTopic), 'MAXLEN', '~', limits.maxOutcomeFeed, '*', 'outcome', JSON.stringify(outcome));
+}
+
+/** Tells the live streams that an entity changed: they read its new history entries. */
+export function announceChange(p: ChainableCommander, resultsTopic: string, domain: string, entity: string): void {
+  p.publish(changesChannel(resultsTopic), `${domain} ${entity}`);
 }
 
 /** The payload digest of the client's message under its id (the field lua/tx.claim-1.lua compares). */

@@ -10,10 +10,19 @@ import { ApiError, fromZod } from './errors.ts';
 import { acceptBatch } from './batch.ts';
 import { acceptTransaction, type TransactionDeps } from './hot-path.ts';
 import { parseBatch } from './parse.ts';
-import { readAccount, readHold, readSeats, readStock, readTransaction } from './reads.ts';
+import { readAccount, readHold, readSeats, readStock } from './reads.ts';
+import { consolePage, docsPage, swaggerUiDir } from './docs.ts';
+import { openApiJson } from './openapi.ts';
+import { clientGone, readDecided, waitParam, type WaitDeps } from './wait.ts';
+import { pageParams, readEntries } from './entries.ts';
+import type { EntityStreams } from './entity-streams.ts';
+import type { OutcomeStream } from './outcome-stream.ts';
+import { lastEventId, SseClient } from './sse.ts';
 
-export interface AppDeps extends AcceptDeps, TransactionDeps {
+export interface AppDeps extends AcceptDeps, TransactionDeps, WaitDeps {
   ready: ReadinessCheck;
+  /** Live streams (SSE). */
+  streams: { entities: EntityStreams; outcomes: OutcomeStream };
 }
 
 type Handler = (req: Request, res: Response) => Promise<void>;
@@ -80,9 +89,13 @@ export function createApp(deps: AppDeps) {
 
   // Plain requests to this route are answered by hot-path.ts without Express, with the same handler.
   app.post('/v1/transactions', requireJson, jsonBody(limits.maxBodyBytes), route(async (req, res) => {
+    const waitMs = waitParam(req);
     const result = await acceptTransaction(deps, bodyOf(res), req.get('Idempotency-Key'));
     if (result.replayed) res.set('Idempotent-Replayed', 'true');
-    res.status(202).json(acceptedBody(result));
+    // ?wait=: 200 with the outcome when it is decided in time; else (or if Redis cannot say) the usual 202.
+    const decided = waitMs ? await readDecided(deps, result.id, waitMs, clientGone(res)).catch(() => undefined) : undefined;
+    if (decided && decided.status !== 'pending') res.status(200).json(decided);
+    else res.status(202).json(acceptedBody(result));
   }));
 
   // Each item accepted or refused on its own: 200 with one result per item, in order.
@@ -95,12 +108,23 @@ export function createApp(deps: AppDeps) {
     res.json({ results: await acceptBatch(deps, parseBatch(body.value, body.issues), body.issues) });
   }));
 
+  // Before /v1/transactions/:id, which would take `stream` for an id.
+  app.get('/v1/transactions/stream', route(async (req, res) => {
+    const { entities, outcomes } = deps.streams;
+    await outcomes.watch(() => new SseClient(res), lastEventId(req.headers, req.query), entities.clients);
+  }));
+
   app.get('/v1/transactions/:id', route(async (req, res) => {
-    res.json(await readTransaction(deps.redis, idParam(req.params.id, 'id')));
+    const id = idParam(req.params.id, 'id');
+    res.json(await readDecided(deps, id, waitParam(req), clientGone(res)));
   }));
 
   app.get('/v1/accounts/:id', route(async (req, res) => {
     res.json(await readAccount(deps.redis, idParam(req.params.id, 'account')));
+  }));
+
+  app.get('/v1/accounts/:id/entries', route(async (req, res) => {
+    res.json(await readEntries(deps.redis, 'wallet', idParam(req.params.id, 'account'), 'account', pageParams(req)));
   }));
 
   app.get('/v1/accounts/:id/holds/:hold', route(async (req, res) => {
@@ -109,6 +133,15 @@ export function createApp(deps: AppDeps) {
 
   app.get('/v1/stock/:sku', route(async (req, res) => {
     res.json(await readStock(deps.redis, idParam(req.params.sku, 'sku')));
+  }));
+
+  app.get('/v1/stock/:sku/entries', route(async (req, res) => {
+    res.json(await readEntries(deps.redis, 'stock', idParam(req.params.sku, 'sku'), 'sku', pageParams(req)));
+  }));
+
+  app.get('/v1/stock/:sku/stream', route(async (req, res) => {
+    const sku = idParam(req.params.sku, 'sku');
+    await deps.streams.entities.watch('stock', sku, () => new SseClient(res), lastEventId(req.headers, req.query), deps.streams.outcomes.size);
   }));
 
   app.get('/v1/stock/:sku/reservations/:reservation', route(async (req, res) => {
@@ -120,6 +153,15 @@ export function createApp(deps: AppDeps) {
     res.json(await readSeats(deps.redis, idParam(req.params.event, 'event')));
   }));
 
+  app.get('/v1/events/:event/entries', route(async (req, res) => {
+    res.json(await readEntries(deps.redis, 'seats', idParam(req.params.event, 'event'), 'event', pageParams(req)));
+  }));
+
+  app.get('/v1/events/:event/seats/stream', route(async (req, res) => {
+    const event = idParam(req.params.event, 'event');
+    await deps.streams.entities.watch('seats', event, () => new SseClient(res), lastEventId(req.headers, req.query), deps.streams.outcomes.size);
+  }));
+
   app.get('/v1/events/:event/holds/:hold', route(async (req, res) => {
     res.json(await readHold(deps.redis, 'seats', idParam(req.params.event, 'event'), idParam(req.params.hold, 'hold'), 'hold'));
   }));
@@ -127,6 +169,17 @@ export function createApp(deps: AppDeps) {
   app.get(['/healthz', '/readyz', '/metrics'], async (req, res) => {
     const r = await handleOps(req.path, deps.ready)!;
     res.status(r.status).type(r.type).send(r.body);
+  });
+
+  app.get('/openapi.json', (_req, res) => {
+    res.type('application/json').send(openApiJson());
+  });
+  app.get('/docs', (_req, res) => {
+    res.type('html').send(docsPage);
+  });
+  app.use('/docs', express.static(swaggerUiDir, { index: false }));
+  app.get('/console', (_req, res) => {
+    res.type('html').send(consolePage);
   });
 
   app.use((_req: Request, _res: Response, next: NextFunction) => next(new ApiError(404, 'not_found', 'no such route')));

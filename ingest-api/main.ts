@@ -12,6 +12,11 @@ import { createApp, type AppDeps } from './app.ts';
 import { withHotPath } from './hot-path.ts';
 import { observeProduceCall, Publisher } from './publisher.ts';
 import { AcceptWindow } from './window.ts';
+import { OutcomeWaiters } from './outcomes.ts';
+import { EntityStreams } from './entity-streams.ts';
+import { OutcomeStream } from './outcome-stream.ts';
+import { changesChannel, outcomesChannel } from '../common/keys.ts';
+import { background } from './redis-connections.ts';
 
 const config = loadConfig();
 const log = createLogger('ingest-api', config.logLevel);
@@ -23,10 +28,24 @@ const publisher = new Publisher(sender, { maxPending: limits.maxPendingProduces 
 // Ingest runs one script, the idempotency claim (accept.ts); registering only it keeps pipelines cheap.
 const redis = createRedis(config.redis, { name: 'txpipe-ingest', failFast: true, scripts: ['tx.claim'], commandTimeoutMs: limits.ingestRedisTimeoutMs });
 
+// Outcome and change announcements on a subscriber of their own; a waiter that misses an outcome while it
+// reconnects reads it when its time runs out.
+const subscriber = background(config.redis, 'txpipe-ingest-outcomes');
+const outcomes = new OutcomeWaiters(subscriber, outcomesChannel(topicNames(config.topicPrefix).results));
+outcomes.start().catch((e: Error) => log.warn('outcome announcements unavailable', { error: e.message }));
+// Live streams: entity changes on the same subscriber; the outcome feed read with blocking reads on a connection of its own.
+const results = topicNames(config.topicPrefix).results;
+const entities = new EntityStreams(redis, subscriber, changesChannel(results), log);
+subscriber.subscribe(changesChannel(results)).catch((e: Error) => log.warn('change announcements unavailable', { error: e.message }));
+const feedReader = background(config.redis, 'txpipe-ingest-feed');
+const outcomeStream = new OutcomeStream(feedReader, results, log);
+
 const acceptDeps = { redis, publisher, log, topics: topicNames(config.topicPrefix), retentionMs: config.flagRetentionMs };
 const deps: AppDeps = {
   ...acceptDeps,
   window: new AcceptWindow(acceptDeps, config.lingerMs),
+  outcomes,
+  streams: { entities, outcomes: outcomeStream },
   ready: async () => ({
     kafka: publisher.connected,
     redis: await redis.ping().then(() => true, () => false),
@@ -66,10 +85,15 @@ async function shutdown(signal: string) {
   log.info('stopping: no new requests, waiting for pending acknowledgements', { signal });
   server.close();
   server.closeIdleConnections();
+  outcomes.close();
+  outcomeStream.close();
+  entities.close();
   await deps.window.drain();
   await publisher.drain();
   await sender.disconnect();
   redis.disconnect();
+  subscriber.disconnect();
+  feedReader.disconnect();
   log.info('stopped');
   process.exit(0);
 }

@@ -10,7 +10,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { Domain, Topics } from '../common/config.ts';
 import { partitionOfKey } from '../common/kafka.ts';
-import { customersKey, entityKey, expiringKey, flagKey, holdKey } from '../common/keys.ts';
+import { customersKey, entityKey, entriesKey, expiringKey, flagKey, holdKey } from '../common/keys.ts';
 import { limits } from '../common/limits.ts';
 import { classifyKey } from './verify-keys.ts';
 
@@ -22,6 +22,7 @@ export const checks = {
   account_held: 'held = the sum of the account\'s pending holds',
   account_outgoing: 'outgoing = 0 exactly when no transfer is in flight, and ≥ the number in flight (each ≥ 1)',
   account_closed: 'a closed account has balance, held and outgoing 0',
+  account_entries: 'the history adds up: each entry\'s balance is the one before it plus its amount, and the newest entry has the account\'s balance and available',
   hold_entity: 'every hold, reservation and seat hold lives on an entity that exists',
   hold_indexed: 'every pending hold is in the sweeper\'s index of its topic, expiring:{<topic>/<partition>}',
   stock_numbers: 'available, reserved and sold are integers ≥ 0 and sold + reserved + available = stocked ≤ maxAmount',
@@ -137,6 +138,7 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
             t.accounts.set(k.entity, a);
             checkAccount(key, a);
           }));
+          jobs.push(checkEntries(node, k.entity));
           break;
         case 'hold':
           counted.holds++;
@@ -199,6 +201,29 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
     }
     if (a.status === 'closed' && (balance !== 0 || held !== 0 || outgoing !== 0)) {
       flag('account_closed', key, 'closed with money in it', { balance, held, outgoing });
+    }
+  }
+
+  /** The account's history against itself and against the account, read at one instant (MULTI). */
+  async function checkEntries(node: Redis, account: string): Promise<void> {
+    const key = entityKey('wallet', account);
+    const replies = await node.multi().hmget(key, 'balance', 'held', 'overdraft').zrange(entriesKey('wallet', account), 0, -1).exec();
+    const [[, numbers], [, members]] = replies as [[null, (string | null)[]], [null, string[]]];
+    if (!members.length || numbers[0] === null) return;
+    const [balance, held, overdraft] = numbers.map(num) as [number, number, number];
+    let before: number | undefined;
+    for (const m of members) {
+      const [entry, , type, amount, after] = m.split(' ');
+      if (before !== undefined && num(after) !== before + num(amount)) {
+        flag('account_entries', key, `entry ${entry} (${type}) has balance ${after}, not ${before} + ${amount}`, { entry: entry ?? '', before, amount: num(amount), after: num(after) });
+        return;
+      }
+      before = num(after);
+    }
+    const newest = members.at(-1)!.split(' ');
+    if (num(newest[4]) !== balance || num(newest[5]) !== balance + overdraft - held) {
+      flag('account_entries', key, `the newest entry ${newest[0]} says balance ${newest[4]}, available ${newest[5]}; the account has ${balance}, ${balance + overdraft - held}`,
+        { entry: newest[0] ?? '', balance, available: balance + overdraft - held });
     }
   }
 

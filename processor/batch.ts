@@ -9,11 +9,12 @@ import { limits } from '../common/limits.ts';
 import type { Logger } from '../common/log.ts';
 import { describe, digestOf, encodeMessage, messageTypes, type Message } from '../common/messages/index.ts';
 import { endToEndLatency, processedMessages } from '../common/metrics.ts';
-import { writeConflict, writeDigest, writeOutcome, writeStep, type Outcome } from '../common/status.ts';
-import { commandOf, keysOf } from './commands/index.ts';
+import { announceChange, announceOutcome, writeConflict, writeDigest, writeOutcome, writeStep, type Outcome } from '../common/status.ts';
+import { commandOf, entryOf, keysOf } from './commands/index.ts';
 import type { Next } from './commands/types.ts';
 import { decode } from './decode.ts';
 import { runScripts, runWrites, withRetry, type RetryHooks, type ScriptCall } from './run-scripts.ts';
+import type { ScriptReply } from '../lua/scripts.ts';
 import { writeExpiring } from './sweeper.ts';
 
 export interface BatchDeps {
@@ -35,6 +36,8 @@ export interface BatchInput {
 class Effects {
   readonly out = new Map<string, KafkaRecord[]>();
   readonly statusWrites: Array<(p: ChainableCommander) => void> = [];
+  /** '<domain> <entity>' of each entity a fresh reply may have changed: announced once for the live streams. */
+  readonly changed = new Set<string>();
   publish(topic: string, record: KafkaRecord) {
     const list = this.out.get(topic) ?? [];
     list.push(record);
@@ -58,7 +61,7 @@ export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: Ret
     calls.push({
       script: spec.script,
       keys: keysOf(d.message, spec),
-      args: [digestOf(d.message), retentionMs, now, ...spec.args(d.message)],
+      args: [digestOf(d.message), retentionMs, now, entryOf(input.messages[i]!.offset, d.message), ...spec.args(d.message)],
     });
   });
   const replies = calls.length ? await runScripts(deps.redis, calls, hooks) : [];
@@ -76,10 +79,13 @@ export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: Ret
     const m = d.message;
     const spec = commandOf(m);
     const [code, fresh, ...ints] = reply;
+    const short = shortReply(spec.result.length, reply);
+    if (short) return deadLetter(fx, topics.dlq, input, km, short);
     const values = Object.fromEntries(spec.result.map((name, j) => [name, ints[j] ?? 0]));
     const ingestedAt = Number(km.timestamp);
     const { domain, entity } = describe(m);
     processedMessages.inc({ domain, type: m.type, code: fresh ? code : 'duplicate' });
+    if (fresh) fx.changed.add(`${domain} ${entity}`);
 
     const next: Next = spec.then
       ? spec.then(m, { code, values })
@@ -104,7 +110,10 @@ export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: Ret
         id: m.id, type: next.outcome.type, status: next.outcome.code === 'ok' ? 'applied' : 'rejected',
         code: next.outcome.code, result: next.outcome.result, ingestedAt, appliedAt: now, duplicate: !fresh,
       };
-      fx.statusWrites.push((p) => writeOutcome(p, o, retentionMs));
+      fx.statusWrites.push((p) => {
+        writeOutcome(p, o, retentionMs);
+        announceOutcome(p, topics.results, o);
+      });
       fx.publish(topics.results, resultRecord(o));
       if (fresh) endToEndLatency.observe({ domain }, (now - ingestedAt) / 1000);
     } else if (!next.silent) {
@@ -112,6 +121,10 @@ export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: Ret
     }
   });
 
+  for (const c of fx.changed) {
+    const [domain, entity] = c.split(' ') as [string, string];
+    fx.statusWrites.push((p) => announceChange(p, topics.results, domain, entity));
+  }
   if (fx.statusWrites.length) {
     const ok = await runWrites(deps.redis, (p) => fx.statusWrites.forEach((w) => w(p)), hooks, fx.statusWrites.length * 2);
     if (!ok) return false;
@@ -122,6 +135,16 @@ export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: Ret
     if (!sent) return false;
   }
   return true;
+}
+
+/**
+ * A script answers every value its command declares, a rejection too ('conflict' and 'not_due' carry none).
+ * A fresh reply without them is a bug in the script: the message is dead-lettered, never recorded with
+ * made-up numbers. A stored one (fresh 0) may predate that rule and keeps 0 for what it lacks.
+ */
+function shortReply(declared: number, [code, fresh, ...ints]: ScriptReply): string | undefined {
+  if (!fresh || code === 'conflict' || code === 'not_due' || ints.length === declared) return undefined;
+  return `script reply error: ${code} with ${ints.length} values, the command declares ${declared}`;
 }
 
 function deadLetter(fx: Effects, dlq: string, input: BatchInput, km: KafkaMessage, reason: string): void {

@@ -1,7 +1,7 @@
 // npm run verify against a state the real pipeline built: it holds, and each damage done to it afterwards
 // (an index entry removed, a seat sold by no hold, a held sum off, a transfer's money lost in flight, a
-// status record gone) is reported exactly, with its entity. Its own Redis: verify scans every key, and the
-// shared test Redis holds other files' states.
+// status record gone, a balance moved without its history entry) is reported exactly, with its entity.
+// Its own Redis: verify scans every key, and the shared test Redis holds other files' states.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,6 +65,8 @@ it('a state built by the pipeline holds; each damage is reported exactly', async
   // A transfer whose debit applied and that never settled, with its money gone from outgoing.
   await p.redis.set(flagKey('wallet', b, 'lost', 'debit'), 'digest ok 0 0');
   await p.redis.del(statusKey(seatHold!.id));
+  // A balance moved behind its history's back.
+  await p.redis.hincrby(entityKey('wallet', a), 'balance', 7);
 
   const damaged = await runVerify({ log: true, env });
   expect(brief(damaged.violations)).toEqual(brief([
@@ -74,10 +76,12 @@ it('a state built by the pipeline holds; each damage is reported exactly', async
     { check: 'stock_customers', entity: customersKey(sku) },
     { check: 'account_outgoing', entity: entityKey('wallet', b) },
     { check: 'log_outcome', entity: statusKey(seatHold!.id) },
+    { check: 'account_entries', entity: entityKey('wallet', a) },
   ] as Violation[]));
   const numbers = Object.fromEntries(damaged.violations.map((v) => [v.check, v.numbers]));
   expect(numbers.stock_reserved).toEqual({ reserved: 3 + 1, pendingReservations: 3 });
   expect(numbers.account_outgoing).toEqual({ outgoing: 0, transfersInFlight: 1 });
+  expect(numbers.account_entries).toMatchObject({ balance: 707, available: 557 });
   expect(numbers.seat_state).toMatchObject({ seat: 'A4', value: 'sold nobody', holdState: '(none)' });
   expect(damaged.ok).toBe(false);
 });

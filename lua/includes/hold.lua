@@ -56,11 +56,12 @@ end
 ]]
 local function holdCommand(d, find, holdKey)
   local e, err = d.load()
-  if not e then return nil, nil, txDone(err) end
+  if not e then return nil, nil, d.done(err, nil) end
   local h, code = find(holdKey, d.noun)
   if h and code then
     d.release(e, h)
     holdResolve(holdKey, 'expired')
+    txChanged = true
   end
   if code == 'not_due' then return nil, nil, { code, 1 } end
   if code then return nil, nil, d.done(code, e) end

@@ -21,6 +21,10 @@ local function setSeats(mapKey, seats, value)
   end)
 end
 
+-- The seats a release or expire freed: the history's entry of the change (also when a confirm found the
+-- hold past its ttl and expired it on its way to a rejection).
+local seatsFreed = nil
+
 local function holdSeats(h)
   local seats = {}
   for seat in string.gmatch(h.seats, '%S+') do seats[#seats + 1] = seat end
@@ -33,11 +37,15 @@ local function seatHolds(mapKey)
   return {
     noun = 'hold',
     load = function() return {} end,
-    release = function(_, h) setSeats(mapKey, holdSeats(h), 'free') end,
-    -- A release or expire answers how many seats it freed.
+    release = function(_, h)
+      setSeats(mapKey, holdSeats(h), 'free')
+      seatsFreed = holdSeats(h)
+    end,
+    -- A release or expire answers how many seats it freed (0 when refused); the history records them.
     done = function(code, _, h)
-      if h then return txDone(code, #holdSeats(h)) end
-      return txDone(code)
+      if seatsFreed then txRecord('free', unpack(seatsFreed)) end
+      if code == 'ok' and h then return txDone(code, #holdSeats(h)) end
+      return txDone(code, 0)
     end,
   }
 end

@@ -12,7 +12,9 @@
 local function loadStock(key)
   local s = redis.call('HMGET', key, 'available', 'reserved', 'sold', 'limit')
   if not s[1] then return nil, 'sku_not_found' end
-  return { available = tonumber(s[1]), reserved = tonumber(s[2]), sold = tonumber(s[3]), limit = tonumber(s[4]) }
+  local a, r, sold = tonumber(s[1]), tonumber(s[2]), tonumber(s[3])
+  -- a0, r0, s0: the counts before this command, for its history entry's changes.
+  return { available = a, reserved = r, sold = sold, limit = tonumber(s[4]), a0 = a, r0 = r, s0 = sold }
 end
 
 local function saveStock(key, s)
@@ -20,8 +22,13 @@ local function saveStock(key, s)
     'sold', intString(s.sold))
 end
 
--- Every stock command answers with available, reserved and sold, in that order.
+-- Every stock command answers with available, reserved and sold, in that order (0s for a missing sku);
+-- a change is recorded in the history: the counts after it, then how much each moved.
 local function stockDone(code, s)
+  if not s then return txDone(code, 0, 0, 0) end
+  if code == 'ok' or txChanged then
+    txRecord(s.available, s.reserved, s.sold, s.available - s.a0, s.reserved - s.r0, s.sold - s.s0)
+  end
   return txDone(code, s.available, s.reserved, s.sold)
 end
 

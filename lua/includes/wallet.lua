@@ -14,15 +14,17 @@ local function loadAccount(key)
   return {
     balance = tonumber(a[1]), held = tonumber(a[2]), overdraft = tonumber(a[3]), status = a[4],
     outgoing = tonumber(a[5] or '0'),
+    -- The balance before this command: its history entry's amount is the difference.
+    balance0 = tonumber(a[1]),
   }
 end
 
--- The account's numbers, or nil and a rejection code when it cannot be used.
+-- The account's numbers; with a rejection code when it cannot be used (its numbers still, nil if missing).
 local function openAccount(key)
   local acct, err = loadAccount(key)
   if not acct then return nil, err end
-  if acct.status ~= 'open' then return nil, 'account_closed' end
-  return acct
+  if acct.status ~= 'open' then return acct, 'account_closed' end
+  return acct, nil
 end
 
 local function available(acct)
@@ -35,16 +37,20 @@ local function saveAccount(key, acct)
     'outgoing', intString(acct.outgoing))
 end
 
--- Every wallet command answers with the account's balance and available, in that order.
-local function accountDone(code, acct)
-  return txDone(code, acct.balance, available(acct))
+-- Every wallet command answers with the account's balance and available, in that order (0 and 0 for a
+-- missing account), then its own values; a change is recorded in the history with the signed amount
+-- that moved the balance.
+local function accountDone(code, acct, ...)
+  if not acct then return txDone(code, 0, 0, ...) end
+  if code == 'ok' or txChanged then txRecord(acct.balance - acct.balance0, acct.balance, available(acct)) end
+  return txDone(code, acct.balance, available(acct), ...)
 end
 
 -- A debit within the account's available. A transfer's debit keeps the amount visible as outgoing.
 local function debitAccount(key, amount, outgoing)
   local acct, err = openAccount(key)
-  if not acct then return txDone(err) end
-  if available(acct) < amount then return txDone('insufficient_funds') end
+  if err then return accountDone(err, acct) end
+  if available(acct) < amount then return accountDone('insufficient_funds', acct) end
   acct.balance = acct.balance - amount
   if outgoing then acct.outgoing = acct.outgoing + amount end
   saveAccount(key, acct)
@@ -55,7 +61,7 @@ end
 -- balance (refund).
 local function endTransfer(key, amount, refund)
   local acct, err = loadAccount(key)
-  if not acct then return txDone(err) end
+  if not acct then return accountDone(err, nil) end
   acct.outgoing = acct.outgoing - amount
   if refund then acct.balance = acct.balance + amount end
   saveAccount(key, acct)
@@ -64,8 +70,9 @@ end
 
 --- @include "hold"
 
--- Capture, void and expire (includes/hold.lua holdCommand) on the account at accountKey.
-local function walletHolds(accountKey)
+-- Capture, void and expire (includes/hold.lua holdCommand) on the account at accountKey. A capture
+-- answers one more value, the amount captured (0 when it is refused).
+local function walletHolds(accountKey, capture)
   return {
     noun = 'hold',
     load = function() return loadAccount(accountKey) end,
@@ -74,6 +81,9 @@ local function walletHolds(accountKey)
       acct.held = acct.held - tonumber(h.amount)
       saveAccount(accountKey, acct)
     end,
-    done = accountDone,
+    done = function(code, acct)
+      if capture then return accountDone(code, acct, 0) end
+      return accountDone(code, acct)
+    end,
   }
 end

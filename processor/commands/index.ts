@@ -1,6 +1,6 @@
 // Every message type's command. A type without one is a compile error (the mapped type below).
 import { describe, messageTypes, type Message, type MessageTypeName } from '../../common/messages/index.ts';
-import { flagKey } from '../../common/keys.ts';
+import { entriesKey, flagKey } from '../../common/keys.ts';
 import { internalStep } from './internal.ts';
 import type { CommandSpec } from './types.ts';
 import { seatsCommands } from './seats.ts';
@@ -25,8 +25,12 @@ export function commandOf(m: Message): CommandSpec {
   return commands[m.type];
 }
 
-/** KEYS for the script: the flag key first (includes/tx.lua), then the command's own. */
+/** KEYS for the script: the flag key first, the command's own, the entity's history last (includes/tx.lua). */
 export function keysOf(m: Message, spec: CommandSpec): string[] {
   const step = spec.step ? [spec.step, ...(spec.stepScope?.(m) ?? [])] : [];
-  return [flagKey(spec.domain, describe(m).entity, m.id, ...step), ...spec.keys(m)];
+  const { entity } = describe(m);
+  return [flagKey(spec.domain, entity, m.id, ...step), ...spec.keys(m), entriesKey(spec.domain, entity)];
 }
+
+/** ARGV[4] of every command (includes/tx.lua): the message's offset and what it is, for its history entry. */
+export const entryOf = (offset: string, m: Message) => `${offset} ${m.id} ${m.type}`;

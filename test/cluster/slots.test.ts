@@ -10,7 +10,7 @@ import { digestOf } from '../../common/messages/index.ts';
 import { masters } from '../../common/redis.ts';
 import { pipeline, sharedPipeline } from '../../common/redis-batch.ts';
 import { defineScripts, callScript, type ScriptReply } from '../../lua/scripts.ts';
-import { commandOf, keysOf } from '../../processor/commands/index.ts';
+import { commandOf, entryOf, keysOf } from '../../processor/commands/index.ts';
 import { Watermarks } from '../../processor/watermarks.ts';
 import { services, testCluster, uid } from '../harness.ts';
 
@@ -58,7 +58,7 @@ it.each(Object.entries(samples()))('%s: every key of its script call is in one s
   const keys = keysOf(message, spec);
   const slots = await Promise.all(keys.map((k) => cluster.cluster('KEYSLOT', k) as Promise<number>));
   expect(new Set(slots).size, JSON.stringify(keys)).toBe(1);
-  const reply = (await callScript(cluster, spec.script, keys, [digestOf(message), 60_000, Date.now(), ...spec.args(message)])) as ScriptReply;
+  const reply = (await callScript(cluster, spec.script, keys, [digestOf(message), 60_000, Date.now(), entryOf('7', message), ...spec.args(message)])) as ScriptReply;
   expect(typeof reply[0]).toBe('string');
 });
 
