@@ -5,6 +5,8 @@ export const limits = {
   maxAmount: Number.MAX_SAFE_INTEGER,
   /** Ids are Redis key parts and Kafka keys: short, printable, and never a `{` or `}` that would break the hash tag. */
   maxIdLength: 128,
+  /** A producer's id prefixes every id it sends (`<producer>~<id>`, common/keys.ts): short, so the stored id stays short. */
+  maxProducerIdLength: 32,
   /** One JSON body: a single transaction is a few hundred bytes; 64 KiB leaves room without inviting abuse. */
   maxBodyBytes: 64 * 1024,
   /** One batch request: bounded so one client cannot hold a produce call (and the event loop) for long. */

@@ -102,6 +102,24 @@ export const producesPending = gauge(
   'txpipe_ingest_produce_inflight_messages',
   'Messages queued or sent to Kafka and not yet acknowledged.',
 );
+export const authFailures = counter(
+  'ingest-api',
+  'txpipe_ingest_auth_failures_total',
+  'Requests refused 401 (producer "unknown") or 403 (outside the key\'s scope), by producer, code and reason (missing, malformed, unknown, revoked, scope).',
+  ['producer', 'code', 'reason'],
+);
+export const rateLimited = counter(
+  'ingest-api',
+  'txpipe_ingest_rate_limited_total',
+  'Requests refused 429 because the key\'s token bucket was empty, by producer.',
+  ['producer'],
+);
+export const producerTransactions = counter(
+  'ingest-api',
+  'txpipe_ingest_producer_transactions_total',
+  'Transactions answered by ingest-api per producer ("anonymous" with authentication off): accepted (202 or a batch item accepted) or refused.',
+  ['producer', 'outcome'],
+);
 
 // ---- processor ----
 
@@ -187,3 +205,4 @@ export const refusedPartitions = gauge(
 for (const reason of ['disconnected', 'overloaded', 'produce_failed']) kafkaUnavailable.inc({ reason }, 0);
 for (const domain of domains) processedMessages.inc({ domain, type: 'unknown', code: 'dlq' }, 0);
 for (const domain of domains) sweeperExpirations.inc({ type: `${domain}.expire` }, 0);
+for (const reason of ['missing', 'malformed', 'unknown', 'revoked']) authFailures.inc({ producer: 'unknown', code: 'unauthenticated', reason }, 0);

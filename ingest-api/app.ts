@@ -9,6 +9,10 @@ import { decodeJson, readBody, type JsonBody } from './body.ts';
 import { ApiError, fromZod } from './errors.ts';
 import { acceptBatch } from './batch.ts';
 import { acceptTransaction, type TransactionDeps } from './hot-path.ts';
+import { forbidden, type Principal } from './auth.ts';
+import { clientIdOf, scopedId } from '../common/keys.ts';
+import { TxId } from '../common/messages/fields.ts';
+import { checkRead } from './scope.ts';
 import { parseBatch } from './parse.ts';
 import { readAccount, readHold, readSeats, readStock, readTransaction } from './reads.ts';
 
@@ -67,11 +71,53 @@ function idParam(value: unknown, field: string): string {
   return r.data;
 }
 
+const principalOf = (res: Response) => res.locals.principal as Principal;
+
+/**
+ * A transaction (or hold) id in the path, as stored: in the reader's namespace, so another producer's is
+ * simply not found. A key that reads everything may also name one as stored (`<producer>~<id>`).
+ */
+function txParam(res: Response, value: unknown, field: string): string {
+  const p = principalOf(res);
+  if (p.scope.read === 'all' && typeof value === 'string' && TxId.safeParse(value).success && clientIdOf(value) !== value) return value;
+  return scopedId(p.namespace, idParam(value, field));
+}
+
+/** An entity in the path, refused 403 outside the key's read scope. */
+function entityParam(res: Response, value: unknown, field: string): string {
+  const entity = idParam(value, field);
+  const denied = checkRead(principalOf(res).scope, { field, value: entity });
+  if (denied) throw forbidden(principalOf(res), denied);
+  return entity;
+}
+
 export function createApp(deps: AppDeps) {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(observeRequests);
+
+  // Every /v1 route: who is asking (401 before anything else is looked at), and for reads whether it may.
+  app.use('/v1', (req: Request, res: Response, next: NextFunction) => {
+    const principal = deps.auth.authenticate(req.get('authorization'));
+    if (principal instanceof ApiError) return next(principal);
+    res.locals.principal = principal;
+    if (req.method === 'GET') {
+      const denied = checkRead(principal.scope);
+      if (denied) return next(forbidden(principal, denied));
+    }
+    next();
+  });
+
+  /** The key's token bucket pays `cost` before the body is read (a single transaction costs 1). */
+  const rateLimited = (cost: number) => async (_req: Request, res: Response, next: NextFunction) => {
+    try {
+      const refused = await deps.limiter.take(principalOf(res), cost);
+      next(refused);
+    } catch (e) {
+      next(e);
+    }
+  };
 
   const requireJson = (req: Request, _res: Response, next: NextFunction) => {
     if (!req.is('application/json')) return next(new ApiError(415, 'unsupported_media_type', 'send Content-Type: application/json'));
@@ -79,8 +125,8 @@ export function createApp(deps: AppDeps) {
   };
 
   // Plain requests to this route are answered by hot-path.ts without Express, with the same handler.
-  app.post('/v1/transactions', requireJson, jsonBody(limits.maxBodyBytes), route(async (req, res) => {
-    const result = await acceptTransaction(deps, bodyOf(res), req.get('Idempotency-Key'));
+  app.post('/v1/transactions', requireJson, rateLimited(1), jsonBody(limits.maxBodyBytes), route(async (req, res) => {
+    const result = await acceptTransaction(deps, bodyOf(res), req.get('Idempotency-Key'), principalOf(res));
     if (result.replayed) res.set('Idempotent-Replayed', 'true');
     res.status(202).json(acceptedBody(result));
   }));
@@ -92,36 +138,42 @@ export function createApp(deps: AppDeps) {
       throw new ApiError(400, 'invalid_value', 'a batch takes no Idempotency-Key: give each transaction its own id', 'Idempotency-Key');
     }
     const body = bodyOf(res);
-    res.json({ results: await acceptBatch(deps, parseBatch(body.value, body.issues), body.issues) });
+    const items = parseBatch(body.value, body.issues);
+    // A batch costs its items, paid before any is claimed or published.
+    const refused = await deps.limiter.take(principalOf(res), items.length);
+    if (refused) throw refused;
+    res.json({ results: await acceptBatch(deps, items, body.issues, principalOf(res)) });
   }));
 
   app.get('/v1/transactions/:id', route(async (req, res) => {
-    res.json(await readTransaction(deps.redis, idParam(req.params.id, 'id')));
+    res.json(await readTransaction(deps.redis, txParam(res, req.params.id, 'id'), req.params.id as string));
   }));
 
   app.get('/v1/accounts/:id', route(async (req, res) => {
-    res.json(await readAccount(deps.redis, idParam(req.params.id, 'account')));
+    res.json(await readAccount(deps.redis, entityParam(res, req.params.id, 'account')));
   }));
 
   app.get('/v1/accounts/:id/holds/:hold', route(async (req, res) => {
-    res.json(await readHold(deps.redis, 'wallet', idParam(req.params.id, 'account'), idParam(req.params.hold, 'hold'), 'hold'));
+    const [account, hold] = [entityParam(res, req.params.id, 'account'), txParam(res, req.params.hold, 'hold')];
+    res.json(await readHold(deps.redis, 'wallet', account, hold, 'hold', req.params.hold as string));
   }));
 
   app.get('/v1/stock/:sku', route(async (req, res) => {
-    res.json(await readStock(deps.redis, idParam(req.params.sku, 'sku')));
+    res.json(await readStock(deps.redis, entityParam(res, req.params.sku, 'sku')));
   }));
 
   app.get('/v1/stock/:sku/reservations/:reservation', route(async (req, res) => {
-    const [sku, reservation] = [idParam(req.params.sku, 'sku'), idParam(req.params.reservation, 'reservation')];
-    res.json(await readHold(deps.redis, 'stock', sku, reservation, 'reservation'));
+    const [sku, reservation] = [entityParam(res, req.params.sku, 'sku'), txParam(res, req.params.reservation, 'reservation')];
+    res.json(await readHold(deps.redis, 'stock', sku, reservation, 'reservation', req.params.reservation as string));
   }));
 
   app.get('/v1/events/:event/seats', route(async (req, res) => {
-    res.json(await readSeats(deps.redis, idParam(req.params.event, 'event')));
+    res.json(await readSeats(deps.redis, entityParam(res, req.params.event, 'event'), principalOf(res).namespace));
   }));
 
   app.get('/v1/events/:event/holds/:hold', route(async (req, res) => {
-    res.json(await readHold(deps.redis, 'seats', idParam(req.params.event, 'event'), idParam(req.params.hold, 'hold'), 'hold'));
+    const [event, hold] = [entityParam(res, req.params.event, 'event'), txParam(res, req.params.hold, 'hold')];
+    res.json(await readHold(deps.redis, 'seats', event, hold, 'hold', req.params.hold as string));
   }));
 
   app.get(['/healthz', '/readyz', '/metrics'], async (req, res) => {

@@ -12,6 +12,9 @@ import { createApp, type AppDeps } from './app.ts';
 import { withHotPath } from './hot-path.ts';
 import { observeProduceCall, Publisher } from './publisher.ts';
 import { AcceptWindow } from './window.ts';
+import { Authenticator } from './auth.ts';
+import { KeyStore } from './keys.ts';
+import { RateLimiter } from './rate-limit.ts';
 
 const config = loadConfig();
 const log = createLogger('ingest-api', config.logLevel);
@@ -21,12 +24,25 @@ const kafka = createKafka(config.kafkaBrokers, 'txpipe-ingest');
 const sender = new KafkaSender({ create: () => createProducer(kafka), log, maxCallRecords: 2000, onCall: observeProduceCall });
 const publisher = new Publisher(sender, { maxPending: limits.maxPendingProduces });
 // Ingest runs one script, the idempotency claim (accept.ts); registering only it keeps pipelines cheap.
-const redis = createRedis(config.redisUrl, { name: 'txpipe-ingest', failFast: true, scripts: ['tx.claim'], commandTimeoutMs: limits.ingestRedisTimeoutMs });
+const redis = createRedis(config.redisUrl, { name: 'txpipe-ingest', failFast: true, scripts: ['tx.claim', 'ratelimit.take'], commandTimeoutMs: limits.ingestRedisTimeoutMs });
+
+// API keys, reloaded when their file changes; or no authentication at all, said loudly.
+let keys: KeyStore | undefined;
+if (config.auth.enabled) {
+  keys = new KeyStore(config.auth.keysFile, log);
+  keys.watch();
+  if (keys.size === 0) log.warn('no API keys yet: every /v1 request is refused 401 until some are added', { file: config.auth.keysFile });
+  else log.info('API keys loaded', { file: config.auth.keysFile, keys: keys.size });
+} else {
+  log.warn('TXPIPE_AUTH=off: no API keys are asked for; anyone who reaches ingest-api may post and read anything');
+}
 
 const acceptDeps = { redis, publisher, log, topics: topicNames(config.topicPrefix), retentionMs: config.flagRetentionMs };
 const deps: AppDeps = {
   ...acceptDeps,
   window: new AcceptWindow(acceptDeps, config.lingerMs),
+  auth: new Authenticator(keys),
+  limiter: new RateLimiter(redis, config.rateLimit, log),
   ready: async () => ({
     kafka: publisher.connected,
     redis: await redis.ping().then(() => true, () => false),
@@ -65,6 +81,7 @@ async function shutdown(signal: string) {
   stopping = true;
   log.info('stopping: no new requests, waiting for pending acknowledgements', { signal });
   server.close();
+  keys?.close();
   server.closeIdleConnections();
   await deps.window.drain();
   await publisher.drain();

@@ -14,6 +14,7 @@ import type { Next } from './commands/types.ts';
 import { decode } from './decode.ts';
 import { runScripts, runWrites, withRetry, type RetryHooks, type ScriptCall } from './run-scripts.ts';
 import { writeExpiring } from './sweeper.ts';
+import { producerHeader, producerOf } from '../common/keys.ts';
 
 export interface BatchDeps {
   redis: Redis;
@@ -83,7 +84,10 @@ export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: Ret
     const next: Next = spec.then
       ? spec.then(m, { code, values })
       : { publish: [], outcome: { type: m.type, code, result: values } };
-    for (const f of next.publish) publishCommand(fx, topics, f, km.timestamp);
+    // Who sent it: ingest-api's header, which follow-up steps carry on; else the id's namespace.
+    const sender = km.headers?.[producerHeader];
+    const producer = sender === undefined ? producerOf(m.id) : String(sender);
+    for (const f of next.publish) publishCommand(fx, topics, f, km.timestamp, producer);
     // The sweeper's index of pending holds, kept beside the status record (outside Lua: another hash tag).
     const change = spec.expiring?.(m, { code, values }, ingestedAt);
     if (change) fx.statusWrites.push((p) => writeExpiring(p, topics[domain], entity, change));
@@ -92,7 +96,7 @@ export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: Ret
       // Another payload under an id already used: report it, and list it on the id's record beside the first
       // one's outcome (which stays), so its sender can learn it was dropped.
       fx.statusWrites.push((p) => writeConflict(p, m.id, digestOf(m), m.type, ingestedAt, retentionMs));
-      fx.publish(topics.results, resultRecord({ id: m.id, type: m.type, status: 'rejected', code, ingestedAt, appliedAt: now, duplicate: false }));
+      fx.publish(topics.results, resultRecord({ id: m.id, producer, type: m.type, status: 'rejected', code, ingestedAt, appliedAt: now, duplicate: false }));
       return;
     }
     // The client's own payload digest on its id's record, as ingest's claim writes it: an id whose claim
@@ -100,7 +104,7 @@ export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: Ret
     if (messageTypes[m.type].public) fx.statusWrites.push((p) => writeDigest(p, m.id, digestOf(m)));
     if (next.outcome) {
       const o: Outcome = {
-        id: m.id, type: next.outcome.type, status: next.outcome.code === 'ok' ? 'applied' : 'rejected',
+        id: m.id, producer, type: next.outcome.type, status: next.outcome.code === 'ok' ? 'applied' : 'rejected',
         code: next.outcome.code, result: next.outcome.result, ingestedAt, appliedAt: now, duplicate: !fresh,
       };
       fx.statusWrites.push((p) => writeOutcome(p, o, retentionMs));
@@ -147,9 +151,9 @@ function deadLetter(fx: Effects, dlq: string, input: BatchInput, km: KafkaMessag
 }
 
 /** A follow-up step, keyed by its own entity, stamped with the original ingest time. */
-function publishCommand(fx: Effects, topics: Topics, m: Message, timestamp: string): void {
+function publishCommand(fx: Effects, topics: Topics, m: Message, timestamp: string, producer: string | undefined): void {
   const { domain, entity } = describe(m);
-  fx.publish(topics[domain], { key: entity, value: encodeMessage(m), timestamp });
+  fx.publish(topics[domain], { key: entity, value: encodeMessage(m), timestamp, ...(producer !== undefined && { headers: { [producerHeader]: producer } }) });
 }
 
 function resultRecord(o: Outcome): KafkaRecord {

@@ -11,6 +11,7 @@ import { commandExists, exited, serviceNodeArgs, sleep, spawnOwned, stopChild, t
 import { prometheusMissing, startPrometheus } from './prometheus.ts';
 import { startRedis } from './redis.ts';
 import { ensureTopics } from './topics.ts';
+import { createKey } from '../ops/keys.ts';
 
 // The command line first: --help and a flag we do not know start nothing.
 let options: StartOptions;
@@ -135,6 +136,21 @@ async function waitReady(name: string, child: ChildProcess, url: string, timeout
   throw new Error(`${name} not ready at ${url} after ${timeoutMs / 1000} s (${last}); tail of ${logFile}:\n${tail(logFile, 30)}`);
 }
 
+/**
+ * The development key: created on the first run (every type, every read), its secret kept beside the keys
+ * file (mode 600) so each start can print it again. Undefined with TXPIPE_AUTH=off.
+ */
+function developmentKey(cfg: ReturnType<typeof loadConfig>): string | undefined {
+  if (!cfg.auth.enabled) return undefined;
+  const keysFile = path.resolve(repoRoot, cfg.auth.keysFile);
+  const secretFile = path.join(path.dirname(keysFile), 'dev-key');
+  if (fs.existsSync(secretFile)) return fs.readFileSync(secretFile, 'utf8').trim();
+  const { key, record } = createKey(keysFile, { name: 'development', producer: 'dev', scope: '*', read: 'all' });
+  fs.writeFileSync(secretFile, `${key}\n`, { mode: 0o600 });
+  say(`created the development key ${record.id} in ${keysFile} (its secret in ${secretFile})`);
+  return key;
+}
+
 // A wildcard bind address is reachable on loopback; probe that.
 const probeHost = (h: string) => (h === '0.0.0.0' || h === '::' ? '127.0.0.1' : h);
 
@@ -191,7 +207,11 @@ async function main(): Promise<void> {
   say(`creating topics ${cfg.topicPrefix}.* (${cfg.partitions} partitions)`);
   await ensureTopics(kafkaBrokers, cfg.topicPrefix, cfg.partitions);
 
-  const env = { ...process.env, TXPIPE_KAFKA_BROKERS: kafkaBrokers.join(','), TXPIPE_REDIS_URL: redisUrl };
+  const devKey = developmentKey(cfg);
+  const env = {
+    ...process.env, TXPIPE_KAFKA_BROKERS: kafkaBrokers.join(','), TXPIPE_REDIS_URL: redisUrl,
+    TXPIPE_KEYS_FILE: path.resolve(repoRoot, cfg.auth.keysFile),
+  };
   const apps = [
     { name: 'processor' as const, url: `http://${probeHost(cfg.processor.host)}:${cfg.processor.port}/readyz` },
     { name: 'ingest-api' as const, url: `http://${probeHost(cfg.ingest.host)}:${cfg.ingest.port}/readyz` },
@@ -236,6 +256,8 @@ async function main(): Promise<void> {
   ];
   console.log('\ntxpipe is up');
   for (const [k, v] of rows) console.log(`  ${k.padEnd(11)} ${v}`);
+  if (devKey) console.log(`\nthe development key (every type, every read):\n  export TXPIPE_KEY=${devKey}\nthen: curl -H "authorization: Bearer $TXPIPE_KEY" ...`);
+  else console.log('\nTXPIPE_AUTH=off: no API key is asked for (trusted networks only)');
   console.log('Ctrl-C to stop\n');
 }
 

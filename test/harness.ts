@@ -10,6 +10,7 @@ import { freePort } from '../stack/ports.ts';
 import { Service, waitFor } from '../stack/app-service.ts';
 import { readTopic as readTopicRecords } from '../ops/read-topic.ts';
 import { statusKey } from '../common/keys.ts';
+import { testKey } from './keys.ts';
 
 export const services = () => inject('services');
 
@@ -23,6 +24,10 @@ export interface Pipeline {
   ingestUrl: string;
   redis: Redis;
   kafka: Kafka;
+  /** The pipeline's API key (every type, every read; its producer `test`) as request headers. */
+  auth: Record<string, string>;
+  /** Its keys file (test/keys.ts addKey, revoke). */
+  keysFile: string;
   ingest: Service;
   processor: Service;
   post(body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
@@ -61,6 +66,8 @@ export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipelin
     TXPIPE_LOG_LEVEL: 'warn',
     ...opts.env,
   };
+  // Authentication stays on, as deployed: the pipeline's own keys file with one key for the tests.
+  const key = testKey(env);
   const ingestUrl = `http://127.0.0.1:${ingestPort}`;
   const ingest = new Service('ingest-api', { ...env, ...opts.ingestEnv }, `${ingestUrl}/${opts.ready === false ? 'healthz' : 'readyz'}`);
   const processor = new Service('processor', { ...env, ...opts.processorEnv }, `http://127.0.0.1:${processorPort}/readyz`, opts.processorWrapper);
@@ -70,17 +77,17 @@ export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipelin
   redis.on('error', () => undefined); // tests that stop Redis expect reconnect attempts
   const kafka = new Kafka({ brokers: kafkaBrokers, clientId: `test-${prefix}`, logLevel: logLevel.NOTHING });
   return {
-    prefix, topics: topicNames(prefix), ingestUrl, redis, kafka, ingest, processor,
+    prefix, topics: topicNames(prefix), ingestUrl, redis, kafka, ingest, processor, auth: key.headers, keysFile: env.TXPIPE_KEYS_FILE!,
     async post(body, headers = {}) {
       const r = await fetch(`${ingestUrl}/v1/transactions`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...headers },
+        headers: { 'content-type': 'application/json', ...key.headers, ...headers },
         body: typeof body === 'string' ? body : JSON.stringify(body),
       });
       return { status: r.status, body: await r.json().catch(() => undefined), headers: r.headers };
     },
     async get(path) {
-      const r = await fetch(`${ingestUrl}${path}`);
+      const r = await fetch(`${ingestUrl}${path}`, { headers: key.headers });
       return { status: r.status, body: await r.json().catch(() => undefined) };
     },
     async stop() {

@@ -19,7 +19,7 @@ interface Answer {
 
 async function send(via: 'hot' | 'express', body: string | Uint8Array, headers: Record<string, string>): Promise<Answer> {
   const url = `${p.ingestUrl}/v1/transactions${via === 'express' ? '?via=express' : ''}`;
-  const r = await fetch(url, { method: 'POST', headers, body: body as unknown as BodyInit });
+  const r = await fetch(url, { method: 'POST', headers: { ...p.auth, ...headers }, body: body as unknown as BodyInit });
   const text = await r.text();
   let parsed: unknown = text;
   try {

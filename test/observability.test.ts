@@ -124,7 +124,7 @@ describe('against a real Prometheus', () => {
     expect((await p.post({ type: 'wallet.credit', account, amount: -5 })).status).toBe(400);
     expect((await p.post({ type: 'wallet.nope', account, amount: 5 })).status).toBe(400);
     expect((await p.post('{"type": "wallet.credit",')).status).toBe(400);
-    const text = await fetch(`${p.ingestUrl}/v1/transactions`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' });
+    const text = await fetch(`${p.ingestUrl}/v1/transactions`, { method: 'POST', headers: { ...p.auth, 'content-type': 'text/plain' }, body: 'x' });
     expect(text.status).toBe(415);
     expect((await p.get(`/v1/no-such-route/${account}`)).status).toBe(404);
 

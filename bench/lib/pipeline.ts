@@ -38,6 +38,8 @@ export async function startPipeline(svc: Pick<Services, 'kafkaBrokers' | 'redisU
     TXPIPE_INGEST_PORT: String(ingestPort),
     TXPIPE_PROCESSOR_PORT: String(processorPort),
     TXPIPE_LOG_LEVEL: 'warn',
+    // Its load sends no API key: authentication off.
+    TXPIPE_AUTH: 'off',
     ...o.env,
   };
   const url = `http://127.0.0.1:${ingestPort}`;
