@@ -117,7 +117,7 @@ export const rateLimited = counter(
 export const producerTransactions = counter(
   'ingest-api',
   'txpipe_ingest_producer_transactions_total',
-  'Transactions answered by ingest-api per producer ("anonymous" with authentication off): accepted (202 or a batch item accepted) or refused.',
+  'Transactions answered by ingest-api per producer ("anonymous" with authentication off): accepted (202 or a batch item), refused (an error) or limited (429: a batch counts its items).',
   ['producer', 'outcome'],
 );
 

@@ -4,7 +4,7 @@
 import type { Redis } from 'ioredis';
 import { rateLimitKey } from '../common/keys.ts';
 import type { Logger } from '../common/log.ts';
-import { rateLimited } from '../common/metrics.ts';
+import { producerTransactions, rateLimited } from '../common/metrics.ts';
 import { sharedPipeline } from '../common/redis-batch.ts';
 import { dropIfTimedOut } from '../common/redis.ts';
 import { callScript } from '../lua/scripts.ts';
@@ -55,6 +55,7 @@ export class RateLimiter {
     const [code, remaining, waitMs] = reply;
     if (code === 'ok') return undefined;
     rateLimited.inc({ producer: p.producer });
+    producerTransactions.inc({ producer: p.producer, outcome: 'limited' }, cost);
     const never = waitMs < 0;
     const retryAfter = never ? Math.max(1, Math.ceil(burst / rate)) : Math.max(1, Math.ceil(waitMs / 1000));
     const message = never

@@ -7,9 +7,11 @@ import { createKey, listKeys, revokeKey } from './keys.ts';
 const usage = `Usage: npm run keys -- <command>
 
   create --name <name> --scope <types> [--producer <id>] [--read none|own|all] [--entity-prefix <p>]
-         [--rate <per second>] [--burst <n>]
+         [--rate <per second>] [--burst <n>] [--ids-as-sent]
                  a new key; prints it once (the file keeps only its SHA-256). <types>: comma-separated
-                 *, <domain>.* or a type ('stock.*,seats.*'); --producer defaults to the name
+                 *, <domain>.* or a type ('stock.*,seats.*'); --producer defaults to the name;
+                 --ids-as-sent: the producer's ids are not namespaced (one producer at most: the ids it
+                 used before authentication was turned on)
   list           every key: id, producer, name, scope, rate, created, revoked
   revoke <id>    the key is refused from now on (ingest-api reloads the file within a second)
 
@@ -23,7 +25,7 @@ export function runKeys(argv: string[], env: NodeJS.ProcessEnv = process.env, ou
     args: argv, allowPositionals: true,
     options: {
       name: { type: 'string' }, producer: { type: 'string' }, scope: { type: 'string' }, read: { type: 'string' },
-      'entity-prefix': { type: 'string' }, rate: { type: 'string' }, burst: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      'entity-prefix': { type: 'string' }, rate: { type: 'string' }, burst: { type: 'string' }, 'ids-as-sent': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
   const [command, id] = positionals;
@@ -40,6 +42,7 @@ export function runKeys(argv: string[], env: NodeJS.ProcessEnv = process.env, ou
       const { key, record } = createKey(file, {
         name: values.name, producer: values.producer, scope: values.scope, read: values.read,
         entityPrefix: values['entity-prefix'], rate: int(values.rate, '--rate'), burst: int(values.burst, '--burst'),
+        ...(values['ids-as-sent'] && { namespaced: false }),
       });
       out(`created key ${record.id} for producer ${record.producer} in ${file}`);
       out('the key (shown once, keep it secret):');
