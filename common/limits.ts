@@ -61,6 +61,21 @@ export const limits = {
    * (409 in flight) before another may take it over: longer than any produce call can last.
    */
   claimInFlightMs: 30_000,
+  /**
+   * The HTTP edge (ingest-api/edge.ts). A request's headers must all arrive within headersTimeoutMs (a
+   * slowloris client sending a byte a second is cut off, checked every edgeCheckIntervalMs) and the whole
+   * request within requestTimeoutMs (a body trickled in as slowly). Headers are at most maxHeaderBytes (a
+   * request carries a handful), connections at most maxConnections (more are closed at once), and a
+   * keep-alive connection serves at most maxRequestsPerSocket requests, idle at most keepAliveTimeoutMs
+   * (above the 60 s of common load balancers, so they close first).
+   */
+  headersTimeoutMs: 5000,
+  requestTimeoutMs: 15_000,
+  edgeCheckIntervalMs: 1000,
+  maxHeaderBytes: 16 * 1024,
+  maxConnections: 10_000,
+  maxRequestsPerSocket: 100_000,
+  keepAliveTimeoutMs: 65_000,
   /** Single requests accepted together (one Redis round, one produce call): bounds one window's work. */
   maxAcceptWindowItems: 1000,
   /** Expire commands one sweep publishes per domain: a backlog of due holds drains over several sweeps. */

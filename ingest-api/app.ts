@@ -187,7 +187,7 @@ export function createApp(deps: AppDeps) {
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     if (err instanceof ApiError) return sendError(res, err);
     if (err instanceof URIError) return sendError(res, new ApiError(400, 'invalid_format', 'the path has a malformed percent-escape'));
-    deps.log.error('unhandled error', { error: (err as Error).message, stack: (err as Error).stack });
+    deps.log.error('unhandled error', { requestId: res.getHeader('X-Request-Id'), error: (err as Error).message, stack: (err as Error).stack });
     sendError(res, new ApiError(500, 'internal', 'internal error'));
   });
   return app;

@@ -23,6 +23,7 @@ import { forbidden, type Authenticator, type Principal } from './auth.ts';
 import { inNamespace } from './namespace.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import { checkTransaction } from './scope.ts';
+import { edgeHeaders } from './edge.ts';
 
 export interface TransactionDeps {
   window: AcceptWindow;
@@ -76,11 +77,11 @@ export function withHotPath(deps: TransactionDeps, app: RequestListener, maxInFl
     ingestRequests.inc({ route, status: String(status) });
   };
   // As app.ts sendError and its error handler: ApiErrors as they are, anything else a logged 500.
-  const fail = (res: ServerResponse, started: number, err: unknown) => {
+  const fail = (res: ServerResponse, started: number, err: unknown, requestId: string) => {
     let e: ApiError;
     if (err instanceof ApiError) e = err;
     else {
-      deps.log.error('unhandled error', { error: (err as Error).message, stack: (err as Error).stack });
+      deps.log.error('unhandled error', { requestId, error: (err as Error).message, stack: (err as Error).stack });
       e = new ApiError(500, 'internal', 'internal error');
     }
     ingestRejected.inc({ code: e.code });
@@ -103,7 +104,7 @@ export function withHotPath(deps: TransactionDeps, app: RequestListener, maxInFl
     ingestRequests.inc({ route: label, status: '503' });
   };
 
-  const handle = async (req: IncomingMessage, res: ServerResponse, started: number) => {
+  const handle = async (req: IncomingMessage, res: ServerResponse, started: number, requestId: string) => {
     try {
       // Who, then how fast, before a byte of the body is read (as app.ts's /v1 middleware and route).
       const principal = deps.auth.authenticate(req.headers.authorization);
@@ -114,7 +115,7 @@ export function withHotPath(deps: TransactionDeps, app: RequestListener, maxInFl
       const result = await acceptTransaction(deps, body, req.headers['idempotency-key'] as string | undefined, principal);
       respond(res, started, 202, acceptedBody(result), result.replayed ? { 'Idempotent-Replayed': 'true' } : undefined);
     } catch (e) {
-      fail(res, started, e);
+      fail(res, started, e, requestId);
     }
   };
 
@@ -125,12 +126,14 @@ export function withHotPath(deps: TransactionDeps, app: RequestListener, maxInFl
   const done = () => { inFlight--; };
 
   return (req, res) => {
+    // Every answer, here or from Express: request id, nosniff, no-store.
+    const requestId = edgeHeaders(req, res);
     if (req.method === 'POST' && req.url?.startsWith(route)) {
       if (inFlight >= maxInFlight) return shed(req, res);
       inFlight++;
       res.once('close', done);
     }
     if (!plain(req)) return app(req, res);
-    void handle(req, res, performance.now());
+    void handle(req, res, performance.now(), requestId);
   };
 }

@@ -10,6 +10,7 @@ import { collectProcessMetrics } from '../common/metrics.ts';
 import { createRedis } from '../common/redis.ts';
 import { createApp, type AppDeps } from './app.ts';
 import { withHotPath } from './hot-path.ts';
+import { bound, serverOptions } from './edge.ts';
 import { observeProduceCall, Publisher } from './publisher.ts';
 import { AcceptWindow } from './window.ts';
 import { Authenticator } from './auth.ts';
@@ -51,10 +52,9 @@ const deps: AppDeps = {
 const app = createApp(deps);
 
 // Express serves every route; plain POST /v1/transactions takes the hot path (same handler, no Express).
-const server = createServer(withHotPath(deps, app)).listen(config.ingest.port, config.ingest.host, () => {
+const server = bound(createServer(serverOptions, withHotPath(deps, app))).listen(config.ingest.port, config.ingest.host, () => {
   log.info('listening', { url: `http://${config.ingest.host}:${(server.address() as AddressInfo).port}` });
 });
-server.keepAliveTimeout = 65_000;
 
 let stopping = false;
 
