@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scopedId, statusKey } from '../common/keys.ts';
 import { generateKey } from '../ingest-api/keys.ts';
-import { readTopic, startPipeline, uid, waitFor, type Pipeline } from './harness.ts';
+import { readTopic, startPipeline, uid, waitFor, waitForOutcomes, type Pipeline } from './harness.ts';
 import { addKey, revoke, type TestKey } from './keys.ts';
 
 let p: Pipeline;
@@ -149,6 +149,19 @@ describe('producers apart', () => {
     const result = (await readTopic(p.kafka, p.topics.results)).map((m) => JSON.parse(m.value!.toString())).find((r) => r.id === `shop~${id}`);
     expect(result).toMatchObject({ producer: 'shop', status: 'applied' });
     expect(await p.redis.hget(statusKey(scopedId('shop', id)), 'producer')).toBe('shop');
+  });
+
+  it('a transfer\'s producer is recorded when its last step decides it, also for ids stored as sent (the follow-ups carry the header)', async () => {
+    const [from, to] = [uid('from'), uid('to')];
+    for (const body of [{ type: 'wallet.open', account: from }, { type: 'wallet.open', account: to }, { type: 'wallet.credit', account: from, amount: 10 }]) {
+      expect((await p.post(body)).status).toBe(202);
+    }
+    const t = await p.post({ type: 'wallet.transfer', from, to, amount: 4 });
+    expect(t.status).toBe(202);
+    // The pipeline's own key keeps its ids as sent: the producer comes from the header, step after step.
+    const [outcome] = (await waitForOutcomes(p, [t.body.id])).values();
+    expect(outcome).toMatchObject({ status: 'applied', producer: 'test' });
+    expect((await p.get(`/v1/transactions/${t.body.id}`)).body).toMatchObject({ id: t.body.id, producer: 'test', status: 'applied' });
   });
 
   it('a key added to the file, or revoked there, counts within a second or two', async () => {
