@@ -140,6 +140,25 @@ describe('producers apart', () => {
     expect(await get(`/v1/accounts/${account}/holds/${hold}`, checkout.headers)).toMatchObject({ status: 200, body: { hold, state: 'captured' } });
   });
 
+  it('a namespaced hold expires through the sweeper; the seat map shows a reader its own holds as sent, others\' as stored', async () => {
+    const account = uid('acct');
+    const hold = uid('h');
+    for (const body of [{ type: 'wallet.open', account }, { type: 'wallet.credit', account, amount: 10 }]) {
+      expect((await post(body, checkout.headers)).status).toBe(202);
+    }
+    expect((await post({ id: hold, type: 'wallet.hold', account, amount: 5, ttl: 1000 }, checkout.headers)).status).toBe(202);
+    await waitFor('the hold expired', async () => (await get(`/v1/accounts/${account}/holds/${hold}`, checkout.headers)).body?.state === 'expired', 20_000);
+    expect((await get(`/v1/accounts/${account}`, checkout.headers)).body).toMatchObject({ balance: 10, held: 0, available: 10 });
+
+    const event = uid('gig');
+    const booking = uid('b');
+    expect((await post({ type: 'seats.define', event, seats: ['A1', 'A2'] }, tickets.headers)).status).toBe(202);
+    expect((await post({ id: booking, type: 'seats.hold', event, seats: ['A1'], holder: 'c', ttl: 60_000 }, tickets.headers)).status).toBe(202);
+    await outcome(booking, tickets);
+    expect((await get(`/v1/events/${event}/seats`, tickets.headers)).body.seats).toEqual([{ seat: 'A1', state: 'held', hold: booking }, { seat: 'A2', state: 'free' }]);
+    expect((await get(`/v1/events/${event}/seats`, auditor.headers)).body.seats[0]).toEqual({ seat: 'A1', state: 'held', hold: `tickets~${booking}` });
+  });
+
   it('the producer travels as a Kafka header and is recorded in the results record', async () => {
     const id = uid('audit');
     expect((await post({ type: 'wallet.open', account: uid('acct') }, { ...shop.headers, 'idempotency-key': id })).status).toBe(202);
