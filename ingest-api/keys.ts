@@ -20,7 +20,7 @@ export const KeyRecord = z.strictObject({
   producer: ProducerId,
   name: z.string().min(1).max(64),
   scope: Scope,
-  /** Transactions per second and burst of the key's token bucket; omitted: TXPIPE_RATE_LIMIT / TXPIPE_RATE_BURST. */
+  /** Transactions per second and burst of the key's token bucket; omitted: TXPIPE_RATE_LIMIT / TXPIPE_RATE_BURST (a rate alone: a burst of twice it). */
   rate: z.int().min(1).optional(),
   /**
    * false: this producer's ids are stored as sent, as with TXPIPE_AUTH=off, so a deployment that turns

@@ -37,7 +37,8 @@ export class RateLimiter {
   async take(p: Principal, cost: number): Promise<ApiError | undefined> {
     if (p.producer === undefined || p.keyId === undefined) return undefined;
     const rate = p.rate ?? this.opts.rate;
-    const burst = p.burst ?? this.opts.burst;
+    // A key given only a rate gets twice that as its burst, not the default burst made for the default rate.
+    const burst = p.burst ?? (p.rate !== undefined ? 2 * p.rate : this.opts.burst);
     let reply: [string, number, number];
     try {
       const [r] = await sharedPipeline(this.redis, (pl) => callScript(pl, 'ratelimit.take', [rateLimitKey(p.producer!, p.keyId!)], [rate, burst, cost]));

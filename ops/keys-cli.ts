@@ -10,6 +10,7 @@ const usage = `Usage: npm run keys -- <command>
          [--rate <per second>] [--burst <n>] [--ids-as-sent]
                  a new key; prints it once (the file keeps only its SHA-256). <types>: comma-separated
                  *, <domain>.* or a type ('stock.*,seats.*'); --producer defaults to the name;
+                 --burst defaults to twice --rate; neither: TXPIPE_RATE_LIMIT / TXPIPE_RATE_BURST;
                  --ids-as-sent: the producer's ids are not namespaced (one producer at most: the ids it
                  used before authentication was turned on)
   list           every key: id, producer, name, scope, rate, created, revoked
