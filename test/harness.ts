@@ -9,7 +9,7 @@ import { ensureTopics } from '../stack/topics.ts';
 import { freePort } from '../stack/ports.ts';
 import { Service, waitFor } from '../stack/app-service.ts';
 import { readTopic as readTopicRecords } from '../ops/read-topic.ts';
-import { statusKey } from '../common/keys.ts';
+import { scopedId, statusKey } from '../common/keys.ts';
 import { testKey } from './keys.ts';
 
 export const services = () => inject('services');
@@ -28,6 +28,8 @@ export interface Pipeline {
   auth: Record<string, string>;
   /** Its keys file (test/keys.ts addKey, revoke). */
   keysFile: string;
+  /** The namespace of the pipeline key's ids (undefined: stored as sent; see test/keys.ts). */
+  namespace?: string;
   ingest: Service;
   processor: Service;
   post(body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
@@ -77,7 +79,7 @@ export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipelin
   redis.on('error', () => undefined); // tests that stop Redis expect reconnect attempts
   const kafka = new Kafka({ brokers: kafkaBrokers, clientId: `test-${prefix}`, logLevel: logLevel.NOTHING });
   return {
-    prefix, topics: topicNames(prefix), ingestUrl, redis, kafka, ingest, processor, auth: key.headers, keysFile: env.TXPIPE_KEYS_FILE!,
+    prefix, topics: topicNames(prefix), ingestUrl, redis, kafka, ingest, processor, auth: key.headers, keysFile: env.TXPIPE_KEYS_FILE!, namespace: key.namespace,
     async post(body, headers = {}) {
       const r = await fetch(`${ingestUrl}/v1/transactions`, {
         method: 'POST',
@@ -108,7 +110,7 @@ export async function waitForOutcomes(p: Pipeline, ids: string[], timeoutMs = 12
   await waitFor(`${ids.length} outcomes`, async () => {
     const missing = ids.filter((id) => !out.has(id));
     const pipe = p.redis.pipeline();
-    for (const id of missing) pipe.hgetall(statusKey(id));
+    for (const id of missing) pipe.hgetall(statusKey(scopedId(p.namespace, id)));
     const replies = (await pipe.exec()) ?? [];
     replies.forEach(([, h], i) => {
       if (h && (h as Record<string, string>).status) out.set(missing[i]!, h as Record<string, string>);
