@@ -97,8 +97,9 @@ export function createApp(deps: AppDeps) {
   app.set('etag', false);
   app.use(observeRequests);
 
-  // Every /v1 route: who is asking (401 before anything else is looked at), and for reads whether it may.
-  app.use('/v1', (req: Request, res: Response, next: NextFunction) => {
+  // Every /v1 route first asks who is asking (401 before anything else is looked at), and for reads whether
+  // it may. Per route rather than for the /v1 prefix, so the request metrics carry the route of a refusal too.
+  const authenticated = (req: Request, res: Response, next: NextFunction) => {
     const principal = deps.auth.authenticate(req.get('authorization'));
     if (principal instanceof ApiError) return next(principal);
     res.locals.principal = principal;
@@ -107,7 +108,7 @@ export function createApp(deps: AppDeps) {
       if (denied) return next(forbidden(principal, denied));
     }
     next();
-  });
+  };
 
   /** The key's token bucket pays `cost` before the body is read (a single transaction costs 1). */
   const rateLimited = (cost: number) => async (_req: Request, res: Response, next: NextFunction) => {
@@ -125,7 +126,7 @@ export function createApp(deps: AppDeps) {
   };
 
   // Plain requests to this route are answered by hot-path.ts without Express, with the same handler.
-  app.post('/v1/transactions', requireJson, rateLimited(1), jsonBody(limits.maxBodyBytes), route(async (req, res) => {
+  app.post('/v1/transactions', authenticated, requireJson, rateLimited(1), jsonBody(limits.maxBodyBytes), route(async (req, res) => {
     const result = await acceptTransaction(deps, bodyOf(res), req.get('Idempotency-Key'), principalOf(res));
     if (result.replayed) res.set('Idempotent-Replayed', 'true');
     res.status(202).json(acceptedBody(result));
@@ -133,7 +134,7 @@ export function createApp(deps: AppDeps) {
 
   // Each item accepted or refused on its own: 200 with one result per item, in order.
   // I-JSON issues are the items' own (transactions.<i>.<field>): up to one per item, and one more says too many items.
-  app.post('/v1/transactions/batch', requireJson, jsonBody(limits.maxBatchBytes, 2, limits.maxBatchItems + 1), route(async (req, res) => {
+  app.post('/v1/transactions/batch', authenticated, requireJson, jsonBody(limits.maxBatchBytes, 2, limits.maxBatchItems + 1), route(async (req, res) => {
     if (req.get('Idempotency-Key') !== undefined) {
       throw new ApiError(400, 'invalid_value', 'a batch takes no Idempotency-Key: give each transaction its own id', 'Idempotency-Key');
     }
@@ -145,33 +146,33 @@ export function createApp(deps: AppDeps) {
     res.json({ results: await acceptBatch(deps, items, body.issues, principalOf(res)) });
   }));
 
-  app.get('/v1/transactions/:id', route(async (req, res) => {
+  app.get('/v1/transactions/:id', authenticated, route(async (req, res) => {
     res.json(await readTransaction(deps.redis, txParam(res, req.params.id, 'id'), req.params.id as string));
   }));
 
-  app.get('/v1/accounts/:id', route(async (req, res) => {
+  app.get('/v1/accounts/:id', authenticated, route(async (req, res) => {
     res.json(await readAccount(deps.redis, entityParam(res, req.params.id, 'account')));
   }));
 
-  app.get('/v1/accounts/:id/holds/:hold', route(async (req, res) => {
+  app.get('/v1/accounts/:id/holds/:hold', authenticated, route(async (req, res) => {
     const [account, hold] = [entityParam(res, req.params.id, 'account'), txParam(res, req.params.hold, 'hold')];
     res.json(await readHold(deps.redis, 'wallet', account, hold, 'hold', req.params.hold as string));
   }));
 
-  app.get('/v1/stock/:sku', route(async (req, res) => {
+  app.get('/v1/stock/:sku', authenticated, route(async (req, res) => {
     res.json(await readStock(deps.redis, entityParam(res, req.params.sku, 'sku')));
   }));
 
-  app.get('/v1/stock/:sku/reservations/:reservation', route(async (req, res) => {
+  app.get('/v1/stock/:sku/reservations/:reservation', authenticated, route(async (req, res) => {
     const [sku, reservation] = [entityParam(res, req.params.sku, 'sku'), txParam(res, req.params.reservation, 'reservation')];
     res.json(await readHold(deps.redis, 'stock', sku, reservation, 'reservation', req.params.reservation as string));
   }));
 
-  app.get('/v1/events/:event/seats', route(async (req, res) => {
+  app.get('/v1/events/:event/seats', authenticated, route(async (req, res) => {
     res.json(await readSeats(deps.redis, entityParam(res, req.params.event, 'event'), principalOf(res).namespace));
   }));
 
-  app.get('/v1/events/:event/holds/:hold', route(async (req, res) => {
+  app.get('/v1/events/:event/holds/:hold', authenticated, route(async (req, res) => {
     const [event, hold] = [entityParam(res, req.params.event, 'event'), txParam(res, req.params.hold, 'hold')];
     res.json(await readHold(deps.redis, 'seats', event, hold, 'hold', req.params.hold as string));
   }));
