@@ -6,6 +6,8 @@ ENV NODE_ENV=production
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev && npm cache clean --force
 COPY . .
+# The API keys' volume (docker-compose.yml): created here so it belongs to the user the services run as.
+RUN mkdir -p /keys && chown node:node /keys
 USER node
 # Listen on all interfaces inside the container (the defaults are 127.0.0.1).
 ENV TXPIPE_INGEST_HOST=0.0.0.0 TXPIPE_PROCESSOR_HOST=0.0.0.0

@@ -35,6 +35,15 @@ const Env = z.object({
   TXPIPE_WATERMARK_CHECK_MS: z.coerce.number().int().min(100).max(5000).default(5000),
   TXPIPE_PROCESSOR_NICE: z.coerce.number().int().min(0).max(19).default(10),
   TXPIPE_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** `off` only on a trusted network: every request may do everything, ids are not namespaced by producer. */
+  TXPIPE_AUTH: z.enum(['on', 'off']).default('on'),
+  /** The API keys (ingest-api/keys.ts), reloaded when it changes; `npm run keys` edits it. */
+  TXPIPE_KEYS_FILE: z.string().min(1).default('.stack/keys.json'),
+  /** A key's token bucket when its record names none: transactions per second, and the burst. */
+  TXPIPE_RATE_LIMIT: z.coerce.number().int().min(1).default(5000),
+  TXPIPE_RATE_BURST: z.coerce.number().int().min(1).default(10000),
+  /** Redis unreachable: `open` admits without limit, `closed` refuses 503. */
+  TXPIPE_RATE_LIMIT_REDIS_DOWN: z.enum(['open', 'closed']).default('open'),
 });
 
 export interface Config {
@@ -52,6 +61,8 @@ export interface Config {
   /** For the launcher (stack/start.ts): where the servers it starts listen. */
   stack: { kafkaPort: number; redisPort: number };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  auth: { enabled: boolean; keysFile: string };
+  rateLimit: { rate: number; burst: number; whenRedisDown: 'open' | 'closed' };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -85,6 +96,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sweepIntervalMs: e.TXPIPE_SWEEP_INTERVAL_MS,
     stack: { kafkaPort: e.TXPIPE_KAFKA_PORT, redisPort: e.TXPIPE_REDIS_PORT },
     logLevel: e.TXPIPE_LOG_LEVEL,
+    auth: { enabled: e.TXPIPE_AUTH === 'on', keysFile: e.TXPIPE_KEYS_FILE },
+    rateLimit: { rate: e.TXPIPE_RATE_LIMIT, burst: e.TXPIPE_RATE_BURST, whenRedisDown: e.TXPIPE_RATE_LIMIT_REDIS_DOWN },
   };
 }
 

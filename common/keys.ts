@@ -12,6 +12,28 @@ export const entityKey = (domain: Domain, entity: string) => `${domain}:{${entit
 export const stepSeparator = '/';
 
 /**
+ * Between a producer and its client's id in a stored transaction id: `checkout~order-17`. Neither ids nor
+ * producer ids contain it (common/messages/fields.ts), so two producers' ids never meet, and an id stored
+ * without a producer (TXPIPE_AUTH=off) never equals one stored with it.
+ */
+export const producerSeparator = '~';
+
+/** The stored id of a producer's transaction (or hold, or reservation): the client's id in the producer's namespace. */
+export const scopedId = (producer: string | undefined, id: string) => (producer === undefined ? id : `${producer}${producerSeparator}${id}`);
+
+/** The producer of a stored id, if it has one. */
+export const producerOf = (id: string): string | undefined => {
+  const at = id.indexOf(producerSeparator);
+  return at < 0 ? undefined : id.slice(0, at);
+};
+
+/** The Kafka header naming the producer of a transaction and of its follow-up steps. */
+export const producerHeader = 'txpipe-producer';
+
+/** A stored id as its producer's client knows it. */
+export const clientIdOf = (id: string) => id.slice(id.indexOf(producerSeparator) + 1);
+
+/**
  * The idempotency flag of one transaction on that entity: wallet:{acct-42}:tx:<id>, and for a step of a
  * multi-step transaction wallet:{acct-42}:tx:<id>/<step>[/<scope>...], where the scope names whatever
  * else tells two transactions' steps apart on this entity (a transfer's credit: its source account).
@@ -79,3 +101,6 @@ export const changesChannel = (resultsTopic: string) => `changes:{${resultsTopic
  * GET /v1/transactions/stream, whose ids let a client resume after a disconnect. Its own hash tag.
  */
 export const outcomeFeedKey = (resultsTopic: string) => `outcome-feed:{${resultsTopic}}`;
+
+/** A producer key's token bucket (lua/ratelimit.take-1.lua): hash-tagged by its producer. */
+export const rateLimitKey = (producer: string, keyId: string) => `ratelimit:{${producer}}:${keyId}`;

@@ -5,6 +5,8 @@ export const limits = {
   maxAmount: Number.MAX_SAFE_INTEGER,
   /** Ids are Redis key parts and Kafka keys: short, printable, and never a `{` or `}` that would break the hash tag. */
   maxIdLength: 128,
+  /** A producer's id prefixes every id it sends (`<producer>~<id>`, common/keys.ts): short, so the stored id stays short. */
+  maxProducerIdLength: 32,
   /** One JSON body: a single transaction is a few hundred bytes; 64 KiB leaves room without inviting abuse. */
   maxBodyBytes: 64 * 1024,
   /** One batch request: bounded so one client cannot hold a produce call (and the event loop) for long. */
@@ -59,6 +61,21 @@ export const limits = {
    * (409 in flight) before another may take it over: longer than any produce call can last.
    */
   claimInFlightMs: 30_000,
+  /**
+   * The HTTP edge (ingest-api/edge.ts). A request's headers must all arrive within headersTimeoutMs (a
+   * slowloris client sending a byte a second is cut off, checked every edgeCheckIntervalMs) and the whole
+   * request within requestTimeoutMs (a body trickled in as slowly). Headers are at most maxHeaderBytes (a
+   * request carries a handful), connections at most maxConnections (more are closed at once), and a
+   * keep-alive connection serves at most maxRequestsPerSocket requests, idle at most keepAliveTimeoutMs
+   * (above the 60 s of common load balancers, so they close first).
+   */
+  headersTimeoutMs: 5000,
+  requestTimeoutMs: 15_000,
+  edgeCheckIntervalMs: 1000,
+  maxHeaderBytes: 16 * 1024,
+  maxConnections: 10_000,
+  maxRequestsPerSocket: 100_000,
+  keepAliveTimeoutMs: 65_000,
   /** Single requests accepted together (one Redis round, one produce call): bounds one window's work. */
   maxAcceptWindowItems: 1000,
   /** Expire commands one sweep publishes per partition: a backlog of due holds drains over several sweeps. */

@@ -107,6 +107,24 @@ export const outcomeWaiters = gauge(
   'txpipe_ingest_outcome_waiters',
   'Requests waiting for a transaction\'s outcome (?wait=), at most maxWaiters.',
 );
+export const authFailures = counter(
+  'ingest-api',
+  'txpipe_ingest_auth_failures_total',
+  'Requests refused 401 (producer "unknown") or 403 (outside the key\'s scope), by producer, code and reason (missing, malformed, unknown, revoked, scope).',
+  ['producer', 'code', 'reason'],
+);
+export const rateLimited = counter(
+  'ingest-api',
+  'txpipe_ingest_rate_limited_total',
+  'Requests refused 429 because the key\'s token bucket was empty, by producer.',
+  ['producer'],
+);
+export const producerTransactions = counter(
+  'ingest-api',
+  'txpipe_ingest_producer_transactions_total',
+  'Transactions answered by ingest-api per producer ("anonymous" with authentication off): accepted (202 or a batch item), refused (an error) or limited (429: a batch counts its items).',
+  ['producer', 'outcome'],
+);
 
 // ---- processor ----
 
@@ -192,3 +210,4 @@ export const refusedPartitions = gauge(
 for (const reason of ['disconnected', 'overloaded', 'produce_failed']) kafkaUnavailable.inc({ reason }, 0);
 for (const domain of domains) processedMessages.inc({ domain, type: 'unknown', code: 'dlq' }, 0);
 for (const domain of domains) sweeperExpirations.inc({ type: `${domain}.expire` }, 0);
+for (const reason of ['missing', 'malformed', 'unknown', 'revoked']) authFailures.inc({ producer: 'unknown', code: 'unauthenticated', reason }, 0);

@@ -10,6 +10,8 @@ export type TxStatus = 'pending' | 'applied' | 'rejected';
 /** What the processor records once a transaction's last step has run. */
 export interface Outcome {
   id: string;
+  /** The producer that sent it (its id's namespace), when ingest-api authenticated it. */
+  producer?: string;
   type: string;
   status: Exclude<TxStatus, 'pending'>;
   code: string;
@@ -29,6 +31,7 @@ export function writeOutcome(p: ChainableCommander, o: Outcome, retentionMs: num
     result: JSON.stringify(o.result ?? {}),
     ingestedAt: o.ingestedAt,
     appliedAt: o.appliedAt,
+    ...(o.producer !== undefined && { producer: o.producer }),
   });
   p.pexpire(statusKey(o.id), retentionMs);
 }

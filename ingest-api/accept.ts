@@ -12,7 +12,7 @@ import { callScript } from '../lua/scripts.ts';
 import { ApiError } from './errors.ts';
 import type { Publisher } from './publisher.ts';
 import { checkReferences } from './references.ts';
-import { statusKey } from '../common/keys.ts';
+import { clientIdOf, producerHeader, statusKey } from '../common/keys.ts';
 
 export interface AcceptDeps {
   redis: Redis;
@@ -30,17 +30,17 @@ export interface AcceptDeps {
 export type Accepted = { id: string; status: 'accepted'; replayed: boolean; unchecked?: true };
 
 /** The 202 body (and a batch item's result): the id, and the warning when idempotency went unchecked. */
-export const acceptedBody = (a: Accepted) => ({ id: a.id, status: a.status, ...(a.unchecked && { idempotency: 'unchecked' as const }) });
+export const acceptedBody = (a: Accepted) => ({ id: clientIdOf(a.id), status: a.status, ...(a.unchecked && { idempotency: 'unchecked' as const }) });
 
 /**
  * Checks what each message names (references.ts), then accepts those that pass: one answer per item, in
  * order. `prefix` is the item's field path in a batch ('' for a single transaction).
  */
-export async function acceptChecked(deps: AcceptDeps, items: Array<{ message: Message; prefix: string }>): Promise<Array<Accepted | ApiError>> {
+export async function acceptChecked(deps: AcceptDeps, items: Array<{ message: Message; prefix: string; producer?: string }>): Promise<Array<Accepted | ApiError>> {
   const values = items.map((it) => encodeMessage(it.message));
   const references = await checkReferences(deps.redis, items);
   const refused = items.map((it, i) => tooLarge(values[i]!, it.prefix) ?? references[i]);
-  const valid = items.flatMap((it, i) => (refused[i] ? [] : [{ message: it.message, value: values[i]! }]));
+  const valid = items.flatMap((it, i) => (refused[i] ? [] : [{ message: it.message, value: values[i]!, producer: it.producer }]));
   const accepted = valid.length ? await accept(deps, valid) : [];
   let next = 0;
   return refused.map((e) => e ?? accepted[next++]!);
@@ -53,7 +53,7 @@ function tooLarge(value: Buffer, prefix: string): ApiError | undefined {
     `the transaction is ${value.length} bytes encoded, over the ${limits.maxTransactionBytes} a Kafka record may carry`, prefix || undefined);
 }
 
-async function accept(deps: AcceptDeps, items: Array<{ message: Message; value: Buffer }>): Promise<Array<Accepted | ApiError>> {
+async function accept(deps: AcceptDeps, items: Array<{ message: Message; value: Buffer; producer?: string }>): Promise<Array<Accepted | ApiError>> {
   const messages = items.map((it) => it.message);
   const now = Date.now();
   const digests = messages.map(digestOf);
@@ -65,9 +65,9 @@ async function accept(deps: AcceptDeps, items: Array<{ message: Message; value: 
       case 'accepted':
         return { id: m.id, status: 'accepted', replayed: true };
       case 'inflight':
-        return new ApiError(409, 'idempotency_in_flight', `transaction ${m.id} is being accepted by another request`, 'id');
+        return new ApiError(409, 'idempotency_in_flight', `transaction ${clientIdOf(m.id)} is being accepted by another request`, 'id');
       case 'mismatch':
-        return new ApiError(422, 'idempotency_key_mismatch', `id ${m.id} was already used with a different payload`, 'id');
+        return new ApiError(422, 'idempotency_key_mismatch', `id ${clientIdOf(m.id)} was already used with a different payload`, 'id');
       default:
         toPublish.push(i);
         return undefined;
@@ -80,14 +80,17 @@ async function accept(deps: AcceptDeps, items: Array<{ message: Message; value: 
       const claimed = claims[i] === 'claimed';
       const { domain, entity } = describe(m);
       try {
-        await deps.publisher.publish([{ topic: deps.topics[domain], record: { key: entity, value: items[i]!.value, timestamp: String(now) } }]);
+        // Who sent it, for whoever reads the topic and for the processor's records.
+        const producer = items[i]!.producer;
+        const record = { key: entity, value: items[i]!.value, timestamp: String(now), ...(producer !== undefined && { headers: { [producerHeader]: producer } }) };
+        await deps.publisher.publish([{ topic: deps.topics[domain], record }]);
         ingestAccepted.inc({ type: m.type });
         results[i] = { id: m.id, status: 'accepted', replayed: false, ...(claims[i] === 'unchecked' && { unchecked: true as const }) };
         if (claimed) await coalesced(deps.redis, (p) => p.hset(statusKey(m.id), 'state', 'accepted')).catch(() => undefined);
       } catch (e) {
         // Every refusal names the transaction: a client that sent no id retries with this one.
         const refusal = e instanceof ApiError ? e : new ApiError(503, 'kafka_unavailable', (e as Error).message, undefined, 2, { published: 'unknown' });
-        results[i] = refusal.forTransaction(m.id);
+        results[i] = refusal.forTransaction(clientIdOf(m.id));
         // Free the id, keeping its digest: the retry with this id (and payload) is published again. If the
         // first did land, the log holds it twice and the processor's flag answers the second with the first outcome.
         if (claimed) await coalesced(deps.redis, (p) => p.hdel(statusKey(m.id), 'state', 'until')).catch(() => undefined);

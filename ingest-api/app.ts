@@ -9,6 +9,10 @@ import { decodeJson, readBody, type JsonBody } from './body.ts';
 import { ApiError, fromZod } from './errors.ts';
 import { acceptBatch } from './batch.ts';
 import { acceptTransaction, type TransactionDeps } from './hot-path.ts';
+import { forbidden, type Principal } from './auth.ts';
+import { clientIdOf, producerOf, scopedId } from '../common/keys.ts';
+import { TxId } from '../common/messages/fields.ts';
+import { checkRead } from './scope.ts';
 import { parseBatch } from './parse.ts';
 import { readAccount, readHold, readSeats, readStock } from './reads.ts';
 import { consolePage, docsPage, swaggerUiDir } from './docs.ts';
@@ -16,7 +20,8 @@ import { openApiJson } from './openapi.ts';
 import { clientGone, readDecided, waitParam, type WaitDeps } from './wait.ts';
 import { pageParams, readEntries } from './entries.ts';
 import type { EntityStreams } from './entity-streams.ts';
-import type { OutcomeStream } from './outcome-stream.ts';
+import type { OutcomeStream, OutcomeView } from './outcome-stream.ts';
+import { shownId } from './namespace.ts';
 import { lastEventId, SseClient } from './sse.ts';
 
 export interface AppDeps extends AcceptDeps, TransactionDeps, WaitDeps {
@@ -76,11 +81,54 @@ function idParam(value: unknown, field: string): string {
   return r.data;
 }
 
+const principalOf = (res: Response) => res.locals.principal as Principal;
+
+/**
+ * A transaction (or hold) id in the path, as stored: in the reader's namespace, so another producer's is
+ * simply not found. A key that reads everything may also name one as stored (`<producer>~<id>`).
+ */
+function txParam(res: Response, value: unknown, field: string): string {
+  const p = principalOf(res);
+  if (p.scope.read === 'all' && typeof value === 'string' && TxId.safeParse(value).success && clientIdOf(value) !== value) return value;
+  return scopedId(p.namespace, idParam(value, field));
+}
+
+/** An entity in the path, refused 403 outside the key's read scope. */
+function entityParam(res: Response, value: unknown, field: string): string {
+  const entity = idParam(value, field);
+  const denied = checkRead(principalOf(res).scope, { field, value: entity });
+  if (denied) throw forbidden(principalOf(res), denied);
+  return entity;
+}
+
 export function createApp(deps: AppDeps) {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(observeRequests);
+
+  // Every /v1 route first asks who is asking (401 before anything else is looked at), and for reads whether
+  // it may. Per route rather than for the /v1 prefix, so the request metrics carry the route of a refusal too.
+  const authenticated = (req: Request, res: Response, next: NextFunction) => {
+    const principal = deps.auth.authenticate(req.get('authorization'));
+    if (principal instanceof ApiError) return next(principal);
+    res.locals.principal = principal;
+    if (req.method === 'GET') {
+      const denied = checkRead(principal.scope);
+      if (denied) return next(forbidden(principal, denied));
+    }
+    next();
+  };
+
+  /** The key's token bucket pays `cost` before the body is read (a single transaction costs 1). */
+  const rateLimited = (cost: number) => async (_req: Request, res: Response, next: NextFunction) => {
+    try {
+      const refused = await deps.limiter.take(principalOf(res), cost);
+      next(refused);
+    } catch (e) {
+      next(e);
+    }
+  };
 
   const requireJson = (req: Request, _res: Response, next: NextFunction) => {
     if (!req.is('application/json')) return next(new ApiError(415, 'unsupported_media_type', 'send Content-Type: application/json'));
@@ -88,82 +136,92 @@ export function createApp(deps: AppDeps) {
   };
 
   // Plain requests to this route are answered by hot-path.ts without Express, with the same handler.
-  app.post('/v1/transactions', requireJson, jsonBody(limits.maxBodyBytes), route(async (req, res) => {
+  app.post('/v1/transactions', authenticated, requireJson, rateLimited(1), jsonBody(limits.maxBodyBytes), route(async (req, res) => {
     const waitMs = waitParam(req);
-    const result = await acceptTransaction(deps, bodyOf(res), req.get('Idempotency-Key'));
+    const result = await acceptTransaction(deps, bodyOf(res), req.get('Idempotency-Key'), principalOf(res));
     if (result.replayed) res.set('Idempotent-Replayed', 'true');
     // ?wait=: 200 with the outcome when it is decided in time; else (or if Redis cannot say) the usual 202.
-    const decided = waitMs ? await readDecided(deps, result.id, waitMs, clientGone(res)).catch(() => undefined) : undefined;
+    const decided = waitMs ? await readDecided(deps, result.id, waitMs, clientGone(res), clientIdOf(result.id)).catch(() => undefined) : undefined;
     if (decided && decided.status !== 'pending') res.status(200).json(decided);
     else res.status(202).json(acceptedBody(result));
   }));
 
   // Each item accepted or refused on its own: 200 with one result per item, in order.
   // I-JSON issues are the items' own (transactions.<i>.<field>): up to one per item, and one more says too many items.
-  app.post('/v1/transactions/batch', requireJson, jsonBody(limits.maxBatchBytes, 2, limits.maxBatchItems + 1), route(async (req, res) => {
+  app.post('/v1/transactions/batch', authenticated, requireJson, jsonBody(limits.maxBatchBytes, 2, limits.maxBatchItems + 1), route(async (req, res) => {
     if (req.get('Idempotency-Key') !== undefined) {
       throw new ApiError(400, 'invalid_value', 'a batch takes no Idempotency-Key: give each transaction its own id', 'Idempotency-Key');
     }
     const body = bodyOf(res);
-    res.json({ results: await acceptBatch(deps, parseBatch(body.value, body.issues), body.issues) });
+    const items = parseBatch(body.value, body.issues);
+    // A batch costs its items, paid before any is claimed or published.
+    const refused = await deps.limiter.take(principalOf(res), items.length);
+    if (refused) throw refused;
+    res.json({ results: await acceptBatch(deps, items, body.issues, principalOf(res)) });
   }));
 
   // Before /v1/transactions/:id, which would take `stream` for an id.
-  app.get('/v1/transactions/stream', route(async (req, res) => {
+  app.get('/v1/transactions/stream', authenticated, route(async (req, res) => {
     const { entities, outcomes } = deps.streams;
-    await outcomes.watch(() => new SseClient(res), lastEventId(req.headers, req.query), entities.clients);
+    const { namespace, scope } = principalOf(res);
+    // A producer sees its own outcomes, with its ids as it sent them; a key that reads everything, all of them.
+    const view: OutcomeView = (o) =>
+      scope.read === 'all' || producerOf(o.id) === namespace ? { ...o, id: shownId(o.id, namespace) } : undefined;
+    await outcomes.watch(() => new SseClient(res), lastEventId(req.headers, req.query), entities.clients, view);
   }));
 
-  app.get('/v1/transactions/:id', route(async (req, res) => {
-    const id = idParam(req.params.id, 'id');
-    res.json(await readDecided(deps, id, waitParam(req), clientGone(res)));
+  app.get('/v1/transactions/:id', authenticated, route(async (req, res) => {
+    const stored = txParam(res, req.params.id, 'id');
+    res.json(await readDecided(deps, stored, waitParam(req), clientGone(res), req.params.id as string));
   }));
 
-  app.get('/v1/accounts/:id', route(async (req, res) => {
-    res.json(await readAccount(deps.redis, idParam(req.params.id, 'account')));
+  app.get('/v1/accounts/:id', authenticated, route(async (req, res) => {
+    res.json(await readAccount(deps.redis, entityParam(res, req.params.id, 'account')));
   }));
 
-  app.get('/v1/accounts/:id/entries', route(async (req, res) => {
-    res.json(await readEntries(deps.redis, 'wallet', idParam(req.params.id, 'account'), 'account', pageParams(req)));
+  app.get('/v1/accounts/:id/entries', authenticated, route(async (req, res) => {
+    res.json(await readEntries(deps.redis, 'wallet', entityParam(res, req.params.id, 'account'), 'account', pageParams(req)));
   }));
 
-  app.get('/v1/accounts/:id/holds/:hold', route(async (req, res) => {
-    res.json(await readHold(deps.redis, 'wallet', idParam(req.params.id, 'account'), idParam(req.params.hold, 'hold'), 'hold'));
+  app.get('/v1/accounts/:id/holds/:hold', authenticated, route(async (req, res) => {
+    const [account, hold] = [entityParam(res, req.params.id, 'account'), txParam(res, req.params.hold, 'hold')];
+    res.json(await readHold(deps.redis, 'wallet', account, hold, 'hold', req.params.hold as string));
   }));
 
-  app.get('/v1/stock/:sku', route(async (req, res) => {
-    res.json(await readStock(deps.redis, idParam(req.params.sku, 'sku')));
+  app.get('/v1/stock/:sku', authenticated, route(async (req, res) => {
+    res.json(await readStock(deps.redis, entityParam(res, req.params.sku, 'sku')));
   }));
 
-  app.get('/v1/stock/:sku/entries', route(async (req, res) => {
-    res.json(await readEntries(deps.redis, 'stock', idParam(req.params.sku, 'sku'), 'sku', pageParams(req)));
+  app.get('/v1/stock/:sku/entries', authenticated, route(async (req, res) => {
+    res.json(await readEntries(deps.redis, 'stock', entityParam(res, req.params.sku, 'sku'), 'sku', pageParams(req)));
   }));
 
-  app.get('/v1/stock/:sku/stream', route(async (req, res) => {
-    const sku = idParam(req.params.sku, 'sku');
+  app.get('/v1/stock/:sku/stream', authenticated, route(async (req, res) => {
+    const sku = entityParam(res, req.params.sku, 'sku');
     await deps.streams.entities.watch('stock', sku, () => new SseClient(res), lastEventId(req.headers, req.query), deps.streams.outcomes.size);
   }));
 
-  app.get('/v1/stock/:sku/reservations/:reservation', route(async (req, res) => {
-    const [sku, reservation] = [idParam(req.params.sku, 'sku'), idParam(req.params.reservation, 'reservation')];
-    res.json(await readHold(deps.redis, 'stock', sku, reservation, 'reservation'));
+  app.get('/v1/stock/:sku/reservations/:reservation', authenticated, route(async (req, res) => {
+    const [sku, reservation] = [entityParam(res, req.params.sku, 'sku'), txParam(res, req.params.reservation, 'reservation')];
+    res.json(await readHold(deps.redis, 'stock', sku, reservation, 'reservation', req.params.reservation as string));
   }));
 
-  app.get('/v1/events/:event/seats', route(async (req, res) => {
-    res.json(await readSeats(deps.redis, idParam(req.params.event, 'event')));
+  app.get('/v1/events/:event/seats', authenticated, route(async (req, res) => {
+    res.json(await readSeats(deps.redis, entityParam(res, req.params.event, 'event'), principalOf(res).namespace));
   }));
 
-  app.get('/v1/events/:event/entries', route(async (req, res) => {
-    res.json(await readEntries(deps.redis, 'seats', idParam(req.params.event, 'event'), 'event', pageParams(req)));
+  app.get('/v1/events/:event/entries', authenticated, route(async (req, res) => {
+    res.json(await readEntries(deps.redis, 'seats', entityParam(res, req.params.event, 'event'), 'event', pageParams(req)));
   }));
 
-  app.get('/v1/events/:event/seats/stream', route(async (req, res) => {
-    const event = idParam(req.params.event, 'event');
+  app.get('/v1/events/:event/seats/stream', authenticated, route(async (req, res) => {
+    const event = entityParam(res, req.params.event, 'event');
     await deps.streams.entities.watch('seats', event, () => new SseClient(res), lastEventId(req.headers, req.query), deps.streams.outcomes.size);
   }));
 
-  app.get('/v1/events/:event/holds/:hold', route(async (req, res) => {
-    res.json(await readHold(deps.redis, 'seats', idParam(req.params.event, 'event'), idParam(req.params.hold, 'hold'), 'hold'));
+  app.get('/v1/events/:event/holds/:hold', authenticated, route(async (req, res) => {
+    const [event, hold] = [entityParam(res, req.params.event, 'event'), txParam(res, req.params.hold, 'hold')];
+    res.json(await readHold(deps.redis, 'seats', event, hold, 'hold', req.params.hold as string));
   }));
 
   app.get(['/healthz', '/readyz', '/metrics'], async (req, res) => {
@@ -188,7 +246,7 @@ export function createApp(deps: AppDeps) {
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     if (err instanceof ApiError) return sendError(res, err);
     if (err instanceof URIError) return sendError(res, new ApiError(400, 'invalid_format', 'the path has a malformed percent-escape'));
-    deps.log.error('unhandled error', { error: (err as Error).message, stack: (err as Error).stack });
+    deps.log.error('unhandled error', { requestId: res.getHeader('X-Request-Id'), error: (err as Error).message, stack: (err as Error).stack });
     sendError(res, new ApiError(500, 'internal', 'internal error'));
   });
   return app;

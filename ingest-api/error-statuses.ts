@@ -8,10 +8,13 @@ export const errorStatuses: Record<ErrorCode, readonly number[]> = {
   out_of_range: [400], invalid_format: [400], invalid_value: [400], id_mismatch: [400],
   self_transfer: [400], duplicate_seat: [400],
   unknown_seat: [422], unknown_hold: [422], unknown_reservation: [422], idempotency_key_mismatch: [422],
+  unauthenticated: [401],
+  forbidden: [403],
   not_found: [404],
   idempotency_in_flight: [409],
   payload_too_large: [413], transaction_too_large: [413],
   unsupported_media_type: [415],
+  rate_limited: [429],
   internal: [500],
   kafka_unavailable: [503], overloaded: [503], redis_unavailable: [503],
 };

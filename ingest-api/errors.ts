@@ -8,7 +8,8 @@ export type ErrorCode =
   | 'out_of_range' | 'invalid_format' | 'invalid_value' | 'id_mismatch'
   | 'self_transfer' | 'duplicate_seat' | 'unknown_seat' | 'unknown_hold' | 'unknown_reservation'
   | 'idempotency_key_mismatch' | 'idempotency_in_flight' | 'transaction_too_large'
-  | 'kafka_unavailable' | 'overloaded' | 'redis_unavailable' | 'not_found' | 'internal';
+  | 'kafka_unavailable' | 'overloaded' | 'redis_unavailable' | 'not_found' | 'internal'
+  | 'unauthenticated' | 'forbidden' | 'rate_limited';
 
 export class ApiError extends Error {
   constructor(
@@ -22,17 +23,21 @@ export class ApiError extends Error {
      * For 503: `id` the transaction's id, so a client that sent none can retry it safely; `published` "no"
      * when it was refused before anything was sent, "unknown" when Kafka did not answer (it may be in the log).
      */
-    readonly about: { id?: string; published?: Published } = {},
+    readonly about: { id?: string; published?: Published; headers?: Record<string, string> } = {},
   ) {
     super(message);
     this.name = 'ApiError';
   }
 
-  /** The answer's headers: when to retry a 503; a 413 closes the connection (the rest of the body is never read). */
+  /**
+   * The answer's headers: when to retry a 503 or 429; a 413 closes the connection (the rest of the body is
+   * never read); and the refusal's own (WWW-Authenticate, RateLimit).
+   */
   headers(): Record<string, string> | undefined {
-    if (this.retryAfter !== undefined) return { 'Retry-After': String(this.retryAfter) };
-    if (this.status === 413) return { Connection: 'close' };
-    return undefined;
+    const own = this.about.headers;
+    if (this.retryAfter !== undefined) return { ...own, 'Retry-After': String(this.retryAfter) };
+    if (this.status === 413) return { ...own, Connection: 'close' };
+    return own;
   }
 
   /** The same refusal, naming the transaction it refused. */

@@ -18,19 +18,37 @@ import { ApiError } from './errors.ts';
 import { parseTransaction } from './parse.ts';
 import type { AcceptWindow } from './window.ts';
 import type { Logger } from '../common/log.ts';
+import { producerTransactions } from '../common/metrics.ts';
+import { forbidden, type Authenticator, type Principal } from './auth.ts';
+import { inNamespace } from './namespace.ts';
+import type { RateLimiter } from './rate-limit.ts';
+import { checkTransaction } from './scope.ts';
+import { edgeHeaders } from './edge.ts';
 
 export interface TransactionDeps {
   window: AcceptWindow;
   log: Logger;
+  auth: Authenticator;
+  limiter: RateLimiter;
 }
 
-/** The route handler's work, shared by the Express route and the hot path: parse, then check and accept
- * together with the requests of the same window (window.ts). */
-export async function acceptTransaction(deps: TransactionDeps, body: JsonBody, idempotencyKey: string | undefined): Promise<Accepted> {
-  if (body.issues[0]) throw issueError(body.issues[0]);
-  const result = await deps.window.accept(parseTransaction(body.value, idempotencyKey));
-  if (result instanceof ApiError) throw result;
-  return result;
+/** The route handler's work, shared by the Express route and the hot path: parse, check the key's scope, then
+ * check and accept (in the producer's namespace) together with the requests of the same window (window.ts). */
+export async function acceptTransaction(deps: TransactionDeps, body: JsonBody, idempotencyKey: string | undefined, principal: Principal): Promise<Accepted> {
+  const producer = principal.producer ?? 'anonymous';
+  try {
+    if (body.issues[0]) throw issueError(body.issues[0]);
+    const message = parseTransaction(body.value, idempotencyKey);
+    const denied = checkTransaction(principal.scope, message);
+    if (denied) throw forbidden(principal, denied);
+    const result = await deps.window.accept(inNamespace(message, principal.namespace), principal.producer);
+    if (result instanceof ApiError) throw result;
+    producerTransactions.inc({ producer, outcome: 'accepted' });
+    return result;
+  } catch (e) {
+    producerTransactions.inc({ producer, outcome: 'refused' });
+    throw e;
+  }
 }
 
 const route = '/v1/transactions';
@@ -59,11 +77,11 @@ export function withHotPath(deps: TransactionDeps, app: RequestListener, maxInFl
     ingestRequests.inc({ route, status: String(status) });
   };
   // As app.ts sendError and its error handler: ApiErrors as they are, anything else a logged 500.
-  const fail = (res: ServerResponse, started: number, err: unknown) => {
+  const fail = (res: ServerResponse, started: number, err: unknown, requestId: string) => {
     let e: ApiError;
     if (err instanceof ApiError) e = err;
     else {
-      deps.log.error('unhandled error', { error: (err as Error).message, stack: (err as Error).stack });
+      deps.log.error('unhandled error', { requestId, error: (err as Error).message, stack: (err as Error).stack });
       e = new ApiError(500, 'internal', 'internal error');
     }
     ingestRejected.inc({ code: e.code });
@@ -86,13 +104,18 @@ export function withHotPath(deps: TransactionDeps, app: RequestListener, maxInFl
     ingestRequests.inc({ route: label, status: '503' });
   };
 
-  const handle = async (req: IncomingMessage, res: ServerResponse, started: number) => {
+  const handle = async (req: IncomingMessage, res: ServerResponse, started: number, requestId: string) => {
     try {
+      // Who, then how fast, before a byte of the body is read (as app.ts's /v1 middleware and route).
+      const principal = deps.auth.authenticate(req.headers.authorization);
+      if (principal instanceof ApiError) throw principal;
+      const limited = await deps.limiter.take(principal, 1);
+      if (limited) throw limited;
       const body = decodeJson(await readBody(req, limits.maxBodyBytes), req.headers['content-type']);
-      const result = await acceptTransaction(deps, body, req.headers['idempotency-key'] as string | undefined);
+      const result = await acceptTransaction(deps, body, req.headers['idempotency-key'] as string | undefined, principal);
       respond(res, started, 202, acceptedBody(result), result.replayed ? { 'Idempotent-Replayed': 'true' } : undefined);
     } catch (e) {
-      fail(res, started, e);
+      fail(res, started, e, requestId);
     }
   };
 
@@ -103,12 +126,14 @@ export function withHotPath(deps: TransactionDeps, app: RequestListener, maxInFl
   const done = () => { inFlight--; };
 
   return (req, res) => {
+    // Every answer, here or from Express: request id, nosniff, no-store.
+    const requestId = edgeHeaders(req, res);
     if (req.method === 'POST' && req.url?.startsWith(route)) {
       if (inFlight >= maxInFlight) return shed(req, res);
       inFlight++;
       res.once('close', done);
     }
     if (!plain(req)) return app(req, res);
-    void handle(req, res, performance.now());
+    void handle(req, res, performance.now(), requestId);
   };
 }

@@ -10,6 +10,7 @@ import { collectProcessMetrics } from '../common/metrics.ts';
 import { createRedis } from '../common/redis.ts';
 import { createApp, type AppDeps } from './app.ts';
 import { withHotPath } from './hot-path.ts';
+import { bound, serverOptions } from './edge.ts';
 import { observeProduceCall, Publisher } from './publisher.ts';
 import { AcceptWindow } from './window.ts';
 import { OutcomeWaiters } from './outcomes.ts';
@@ -17,6 +18,9 @@ import { EntityStreams } from './entity-streams.ts';
 import { OutcomeStream } from './outcome-stream.ts';
 import { changesChannel, outcomesChannel } from '../common/keys.ts';
 import { background } from './redis-connections.ts';
+import { Authenticator } from './auth.ts';
+import { KeyStore } from './keys.ts';
+import { RateLimiter } from './rate-limit.ts';
 
 const config = loadConfig();
 const log = createLogger('ingest-api', config.logLevel);
@@ -25,8 +29,9 @@ collectProcessMetrics('ingest-api');
 const kafka = createKafka(config.kafkaBrokers, 'txpipe-ingest');
 const sender = new KafkaSender({ create: () => createProducer(kafka), log, maxCallRecords: 2000, onCall: observeProduceCall });
 const publisher = new Publisher(sender, { maxPending: limits.maxPendingProduces });
-// Ingest runs one script, the idempotency claim (accept.ts); registering only it keeps pipelines cheap.
-const redis = createRedis(config.redis, { name: 'txpipe-ingest', failFast: true, scripts: ['tx.claim'], commandTimeoutMs: limits.ingestRedisTimeoutMs });
+// Ingest runs two scripts, the idempotency claim (accept.ts) and the rate limit (rate-limit.ts); registering only
+// them keeps pipelines cheap.
+const redis = createRedis(config.redis, { name: 'txpipe-ingest', failFast: true, scripts: ['tx.claim', 'ratelimit.take'], commandTimeoutMs: limits.ingestRedisTimeoutMs });
 
 // Outcome and change announcements on a subscriber of their own; a waiter that misses an outcome while it
 // reconnects reads it when its time runs out.
@@ -40,12 +45,25 @@ subscriber.subscribe(changesChannel(results)).catch((e: Error) => log.warn('chan
 const feedReader = background(config.redis, 'txpipe-ingest-feed');
 const outcomeStream = new OutcomeStream(feedReader, results, log);
 
+// API keys, reloaded when their file changes; or no authentication at all, said loudly.
+let keys: KeyStore | undefined;
+if (config.auth.enabled) {
+  keys = new KeyStore(config.auth.keysFile, log);
+  keys.watch();
+  if (keys.size === 0) log.warn('no API keys yet: every /v1 request is refused 401 until some are added', { file: config.auth.keysFile });
+  else log.info('API keys loaded', { file: config.auth.keysFile, keys: keys.size });
+} else {
+  log.warn('TXPIPE_AUTH=off: no API keys are asked for; anyone who reaches ingest-api may post and read anything');
+}
+
 const acceptDeps = { redis, publisher, log, topics: topicNames(config.topicPrefix), retentionMs: config.flagRetentionMs };
 const deps: AppDeps = {
   ...acceptDeps,
   window: new AcceptWindow(acceptDeps, config.lingerMs),
   outcomes,
   streams: { entities, outcomes: outcomeStream },
+  auth: new Authenticator(keys),
+  limiter: new RateLimiter(redis, config.rateLimit, log),
   ready: async () => ({
     kafka: publisher.connected,
     redis: await redis.ping().then(() => true, () => false),
@@ -54,10 +72,9 @@ const deps: AppDeps = {
 const app = createApp(deps);
 
 // Express serves every route; plain POST /v1/transactions takes the hot path (same handler, no Express).
-const server = createServer(withHotPath(deps, app)).listen(config.ingest.port, config.ingest.host, () => {
+const server = bound(createServer(serverOptions, withHotPath(deps, app))).listen(config.ingest.port, config.ingest.host, () => {
   log.info('listening', { url: `http://${config.ingest.host}:${(server.address() as AddressInfo).port}` });
 });
-server.keepAliveTimeout = 65_000;
 
 let stopping = false;
 
@@ -84,6 +101,7 @@ async function shutdown(signal: string) {
   stopping = true;
   log.info('stopping: no new requests, waiting for pending acknowledgements', { signal });
   server.close();
+  keys?.close();
   server.closeIdleConnections();
   outcomes.close();
   outcomeStream.close();

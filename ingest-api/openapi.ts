@@ -43,7 +43,7 @@ const errorResponse = (status: number) => {
 };
 
 const errors = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [String(s), errorResponse(s)]));
-const readErrors = () => errors(400, 404, 500, 503);
+const readErrors = () => errors(400, 401, 403, 404, 500, 503);
 
 const idParam = (name: string, description: string) => ({
   name, in: 'path', required: true, description,
@@ -73,7 +73,7 @@ const stream = (operationId: string, summary: string, params: Json[], events: st
     operationId, summary, parameters: [...params, lastEventIdHeader],
     responses: {
       200: { description: `text/event-stream: ${events}; a comment line every heartbeat`, content: { 'text/event-stream': { schema: { type: 'string' } } } },
-      ...errors(400, 404, 500, 503),
+      ...errors(400, 401, 403, 404, 500, 503),
     },
   },
 });
@@ -111,7 +111,7 @@ export function openApiDocument(): Json {
             content: json(ref('Accepted')),
             links: { getTransaction: { operationId: 'getTransaction', parameters: { id: '$response.body#/id' } } },
           },
-          ...errors(400, 409, 413, 415, 422, 500, 503),
+          ...errors(400, 401, 403, 409, 413, 415, 422, 429, 500, 503),
         },
       },
     },
@@ -120,7 +120,7 @@ export function openApiDocument(): Json {
         operationId: 'postTransactionBatch',
         summary: `Up to ${limits.maxBatchItems} transactions, each accepted or refused on its own`,
         requestBody: { required: true, content: json(ref('BatchRequest')) },
-        responses: { 200: { description: 'one result per item, in order', content: json(ref('BatchResults')) }, ...errors(400, 413, 415, 500, 503) },
+        responses: { 200: { description: 'one result per item, in order', content: json(ref('BatchResults')) }, ...errors(400, 401, 403, 413, 415, 429, 500, 503) },
       },
     },
     '/v1/transactions/{id}': read('getTransaction', 'A transaction\'s status and outcome',
@@ -171,9 +171,27 @@ export function openApiDocument(): Json {
       description: 'Transactions are accepted (202) once durable in Kafka and applied by the processor; read their outcome with GET /v1/transactions/{id}.',
     },
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
-    paths,
-    components: { schemas },
+    paths: withApiKey(paths),
+    components: {
+      schemas,
+      securitySchemes: {
+        apiKey: {
+          type: 'http', scheme: 'bearer',
+          description: 'an API key (`npm run keys -- create`): its scope says which types it may post, what it may read, and which entities',
+        },
+      },
+    },
   };
+}
+
+/** Every /v1 operation asks for an API key (unless the deployment runs with TXPIPE_AUTH=off). */
+function withApiKey(paths: Record<string, Json>): Record<string, Json> {
+  return Object.fromEntries(Object.entries(paths).map(([path, item]) => [
+    path,
+    path.startsWith('/v1/')
+      ? Object.fromEntries(Object.entries(item as Record<string, Json>).map(([method, op]) => [method, { ...(op as object), security: [{ apiKey: [] }] }]))
+      : item,
+  ]));
 }
 
 /** Generated once: the schemas do not change while the process runs. */

@@ -21,10 +21,16 @@ const before = (a: string, b: string) => {
   return am < bm || (am === bm && as < bs);
 };
 
-const toEvent = ([id, fields]: [string, string[]]): SseEvent => ({ id, event: 'outcome', data: JSON.parse(fields[1] ?? '{}') as unknown });
+/** What one watcher sees of an outcome (its producer's own, its id as that producer sent it); undefined: nothing. */
+export type OutcomeView = (outcome: { id: string; [field: string]: unknown }) => unknown;
+
+const toEvent = ([id, fields]: [string, string[]], view: OutcomeView): SseEvent | undefined => {
+  const data = view(JSON.parse(fields[1] ?? '{}') as { id: string });
+  return data === undefined ? undefined : { id, event: 'outcome', data };
+};
 
 export class OutcomeStream {
-  private readonly clients = new Set<SseClient>();
+  private readonly clients = new Map<SseClient, OutcomeView>();
   private following = false;
   /** The id of the newest outcome sent to the watchers. */
   private last = '0-0';
@@ -36,7 +42,7 @@ export class OutcomeStream {
     return this.clients.size;
   }
 
-  async watch(open: () => SseClient, after: string | undefined, otherClients: number): Promise<void> {
+  async watch(open: () => SseClient, after: string | undefined, otherClients: number, view: OutcomeView): Promise<void> {
     if (this.clients.size + otherClients >= limits.maxStreamClients) {
       throw new ApiError(503, 'overloaded', 'too many live streams on this ingest-api; retry later', undefined, 5);
     }
@@ -48,7 +54,7 @@ export class OutcomeStream {
     }
     const client = open();
     client.hold();
-    this.clients.add(client);
+    this.clients.set(client, view);
     client.onClose(() => this.clients.delete(client));
     const upTo = this.last;
     if (!this.following) void this.follow();
@@ -61,7 +67,10 @@ export class OutcomeStream {
           client.sendNow({ event: 'gap', data: { message: 'outcomes after Last-Event-ID may be gone from the feed; read them with GET /v1/transactions/:id' } });
         }
         const missed = (await this.reader.xrange(key, `(${after}`, upTo, 'COUNT', limits.maxStreamReplay)) as StreamEntries;
-        for (const m of missed) client.sendNow(toEvent(m));
+        for (const m of missed) {
+          const event = toEvent(m, view);
+          if (event) client.sendNow(event);
+        }
       }
       client.release();
     } catch (e) {
@@ -86,8 +95,10 @@ export class OutcomeStream {
         }
         for (const m of reply?.[0]?.[1] ?? []) {
           this.last = m[0];
-          const event = toEvent(m);
-          for (const c of this.clients) c.send(event);
+          for (const [c, view] of this.clients) {
+            const event = toEvent(m, view);
+            if (event) c.send(event);
+          }
         }
       }
     } finally {
@@ -96,6 +107,6 @@ export class OutcomeStream {
   }
 
   close(): void {
-    for (const c of this.clients) c.drop();
+    for (const c of this.clients.keys()) c.drop();
   }
 }

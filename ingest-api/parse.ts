@@ -1,7 +1,7 @@
 // A request body (+ Idempotency-Key header) -> a validated message, or the ApiError saying why not.
 import { randomUUID } from 'node:crypto';
 import { limits } from '../common/limits.ts';
-import { Id } from '../common/messages/fields.ts';
+import { Id, transactionRefFields } from '../common/messages/fields.ts';
 import { isMessageType, messageTypes, publicTypes, type Message } from '../common/messages/index.ts';
 import { issueError } from './body.ts';
 import { ApiError, fromZod } from './errors.ts';
@@ -35,6 +35,11 @@ export function parseTransaction(body: unknown, idempotencyKey?: string, prefix 
     throw new ApiError(400, 'unknown_type', `${at('type')} must be one of ${publicTypes.join(', ')}`, at('type'));
   }
   const id = resolveId(fields, idempotencyKey, prefix);
+  // A hold or reservation names a transaction as its client knows it: never in a producer's namespace (`~`).
+  for (const f of transactionRefFields) {
+    const r = typeof fields[f] === 'string' ? Id.safeParse(fields[f]) : undefined;
+    if (r && !r.success) throw fromZod(r.error, fields[f], at(f));
+  }
   const candidate = { ...fields, id };
   const parsed = messageTypes[fields.type].schema.safeParse(candidate);
   if (!parsed.success) throw fromZod(parsed.error, candidate, prefix);

@@ -1,7 +1,8 @@
 // Read endpoints: a transaction's status and each domain's state, straight from Redis.
 import type { RedisClient as Redis } from '../common/redis.ts';
 import type { Domain } from '../common/config.ts';
-import { entityKey, holdKey, statusKey } from '../common/keys.ts';
+import { entityKey, holdKey, producerOf, statusKey } from '../common/keys.ts';
+import { shownId } from './namespace.ts';
 import { dropIfTimedOut } from '../common/redis.ts';
 import { conflictsOf } from '../common/status.ts';
 import { ApiError } from './errors.ts';
@@ -13,15 +14,19 @@ const fromRedis = <T>(redis: Redis, reply: Promise<T>): Promise<T> =>
     throw new ApiError(503, 'redis_unavailable', `Redis did not answer (${e.message}); retry later`, undefined, 1);
   });
 
-export async function readTransaction(redis: Redis, id: string) {
-  const h = await fromRedis(redis, redis.hgetall(statusKey(id)));
+/** `stored`: the id as stored (in its producer's namespace); `id`: as the reader named it. */
+export async function readTransaction(redis: Redis, stored: string, id: string = stored) {
+  const h = await fromRedis(redis, redis.hgetall(statusKey(stored)));
   if (!h || Object.keys(h).length === 0) throw new ApiError(404, 'not_found', `no transaction ${id}`, 'id');
   const dropped = conflictsOf(h);
   const conflicts = dropped.length ? { conflicts: dropped } : {};
+  // Who sent it: recorded with the outcome, and the id's namespace until then.
+  const producer = h.producer ?? producerOf(stored);
+  const sender = producer === undefined ? {} : { producer };
   if (h.status) {
-    return { id, type: h.type, status: h.status, code: h.code, result: JSON.parse(h.result ?? '{}') as Record<string, number>, ingestedAt: Number(h.ingestedAt), appliedAt: Number(h.appliedAt), ...conflicts };
+    return { id, ...sender, type: h.type, status: h.status, code: h.code, result: JSON.parse(h.result ?? '{}') as Record<string, number>, ingestedAt: Number(h.ingestedAt), appliedAt: Number(h.appliedAt), ...conflicts };
   }
-  return { id, ...(h.type && { type: h.type }), status: 'pending' as const, ...(h.step && { step: h.step }), ...conflicts };
+  return { id, ...sender, ...(h.type && { type: h.type }), status: 'pending' as const, ...(h.step && { step: h.step }), ...conflicts };
 }
 
 export async function readAccount(redis: Redis, account: string) {
@@ -33,12 +38,13 @@ export async function readAccount(redis: Redis, account: string) {
 }
 
 /** A wallet hold, stock reservation or seat hold: its state and what it holds. */
-export async function readHold(redis: Redis, domain: Domain, entity: string, hold: string, field: string) {
-  const h = await fromRedis(redis, redis.hgetall(holdKey(domain, entity, hold)));
-  if (!h.state) throw new ApiError(404, 'not_found', `no ${field} ${hold}`, field);
+/** `stored`: the hold's id as stored (in its producer's namespace); `shown`: as the reader named it. */
+export async function readHold(redis: Redis, domain: Domain, entity: string, stored: string, field: string, shown: string = stored) {
+  const h = await fromRedis(redis, redis.hgetall(holdKey(domain, entity, stored)));
+  if (!h.state) throw new ApiError(404, 'not_found', `no ${field} ${shown}`, field);
   const { state, expiresAt, seats, holder, customer, ...numbers } = h;
   return {
-    [field]: hold, state, expiresAt: Number(expiresAt),
+    [field]: shown, state, expiresAt: Number(expiresAt),
     ...(holder !== undefined && { holder }), ...(customer !== undefined && { customer }),
     ...(seats !== undefined && { seats: seats.split(' ') }),
     ...Object.fromEntries(Object.entries(numbers).map(([k, v]) => [k, Number(v)])),
@@ -55,7 +61,8 @@ export async function readStock(redis: Redis, sku: string) {
 const seatOrder = new Intl.Collator('en', { numeric: true }).compare;
 
 /** The seat map: every seat with its state (free, held, sold) and the hold that has it. */
-export async function readSeats(redis: Redis, event: string) {
+/** `reader`: the reading producer, whose own holds show as its client named them. */
+export async function readSeats(redis: Redis, event: string, reader?: string) {
   const map = await fromRedis(redis, redis.hgetall(entityKey('seats', event)));
   const names = Object.keys(map).sort(seatOrder);
   if (!names.length) throw new ApiError(404, 'not_found', `no event ${event}`, 'event');
@@ -63,7 +70,7 @@ export async function readSeats(redis: Redis, event: string) {
   const seats = names.map((seat) => {
     const [state, hold] = map[seat]!.split(' ') as ['free' | 'held' | 'sold', string | undefined];
     counts[state]++;
-    return { seat, state, ...(hold && { hold }) };
+    return { seat, state, ...(hold && { hold: shownId(hold, reader) }) };
   });
   return { event, ...counts, seats };
 }

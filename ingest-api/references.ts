@@ -3,7 +3,7 @@
 // still on its way through the pipeline (accepted, not yet applied: a client may hold then capture at once).
 // Advisory: the Lua script decides again, atomically; when Redis does not answer, the check is skipped.
 import type { RedisClient as Redis } from '../common/redis.ts';
-import { entityKey, holdKey, statusKey } from '../common/keys.ts';
+import { clientIdOf, entityKey, holdKey, statusKey } from '../common/keys.ts';
 import type { Message } from '../common/messages/index.ts';
 import { ApiError } from './errors.ts';
 
@@ -69,6 +69,6 @@ export async function checkReferences(redis: Redis, items: Array<{ message: Mess
     // Its transaction accepted and not yet decided: the hold is on its way.
     const [state, status] = fields as [string | null, string | null];
     if (state && !status) return undefined;
-    return new ApiError(422, ref.code, `no ${ref.field} ${ref.id} on ${ref.on}`, at(ref.field));
+    return new ApiError(422, ref.code, `no ${ref.field} ${clientIdOf(ref.id)} on ${ref.on}`, at(ref.field));
   });
 }

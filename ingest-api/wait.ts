@@ -33,17 +33,18 @@ export function clientGone(res: Response): AbortSignal {
 type TransactionRead = Awaited<ReturnType<typeof readTransaction>>;
 
 /**
- * The transaction as GET /v1/transactions/:id reads it, waiting up to `ms` for it to be decided. The waiter
+ * The transaction as GET /v1/transactions/:id reads it (`stored`: its id in its producer's namespace; `shown`:
+ * as the reader named it), waiting up to `ms` for it to be decided. The waiter
  * is registered before the first read, so an outcome announced between the two is not missed. Past the
  * waiters' cap it reads once, without waiting.
  */
-export async function readDecided(deps: WaitDeps, id: string, ms: number, signal: AbortSignal): Promise<TransactionRead> {
-  const waiter = ms > 0 ? deps.outcomes.wait(id, ms, signal) : undefined;
+export async function readDecided(deps: WaitDeps, stored: string, ms: number, signal: AbortSignal, shown = stored): Promise<TransactionRead> {
+  const waiter = ms > 0 ? deps.outcomes.wait(stored, ms, signal) : undefined;
   try {
-    const first = await readTransaction(deps.redis, id);
+    const first = await readTransaction(deps.redis, stored, shown);
     if (first.status !== 'pending' || !waiter) return first;
     const why = await waiter.ended;
-    return why === 'aborted' ? first : await readTransaction(deps.redis, id);
+    return why === 'aborted' ? first : await readTransaction(deps.redis, stored, shown);
   } finally {
     waiter?.cancel();
   }

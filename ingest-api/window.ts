@@ -9,6 +9,7 @@ import { limits } from '../common/limits.ts';
 
 interface Waiting {
   message: Message;
+  producer?: string;
   resolve(r: Accepted | ApiError): void;
   reject(e: unknown): void;
 }
@@ -22,9 +23,9 @@ export class AcceptWindow {
   constructor(private readonly deps: AcceptDeps, private readonly lingerMs: number, private readonly maxItems: number = limits.maxAcceptWindowItems) {}
 
   /** The message's answer: Accepted, or the ApiError refusing it (4xx, or 503 when Kafka did not acknowledge). */
-  accept(message: Message): Promise<Accepted | ApiError> {
+  accept(message: Message, producer?: string): Promise<Accepted | ApiError> {
     return new Promise((resolve, reject) => {
-      this.open.push({ message, resolve, reject });
+      this.open.push({ message, producer, resolve, reject });
       if (this.open.length >= this.maxItems) this.close();
       else if (this.open.length === 1) this.cancelTimer = this.schedule();
     });
@@ -45,7 +46,7 @@ export class AcceptWindow {
     const items = this.open;
     this.open = [];
     this.answering += items.length;
-    acceptChecked(this.deps, items.map((it) => ({ message: it.message, prefix: '' })))
+    acceptChecked(this.deps, items.map((it) => ({ message: it.message, producer: it.producer, prefix: '' })))
       .then(
         (results) => items.forEach((it, i) => it.resolve(results[i]!)),
         (e: unknown) => items.forEach((it) => it.reject(e)),

@@ -12,6 +12,8 @@ const batches = new SharedArray('batches', () => JSON.parse(open(__ENV.BATCHES))
 const size = Number(__ENV.SIZE || 100);
 const url = `${__ENV.BASE_URL || 'http://127.0.0.1:8080'}/v1/transactions/batch`;
 const params = { headers: { 'Content-Type': 'application/json' } };
+// With authentication on, the key to send (bench/lib/pipeline.ts sets it).
+if (__ENV.TXPIPE_KEY) params.headers.Authorization = `Bearer ${__ENV.TXPIPE_KEY}`;
 const accepted = new Counter('accepted_tx');
 const refused = new Counter('rejected_tx');
 

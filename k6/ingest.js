@@ -12,6 +12,8 @@ const p99 = Number(__ENV.P99_MS || 50);
 const preAllocated = Math.min(1000, Math.max(50, Math.ceil(rate * 0.1)));
 const url = `${__ENV.BASE_URL || 'http://127.0.0.1:8080'}${__ENV.URL_PATH || '/v1/transactions'}`;
 const params = { headers: { 'Content-Type': 'application/json' } };
+// With authentication on, the key to send (bench/lib/pipeline.ts sets it).
+if (__ENV.TXPIPE_KEY) params.headers.Authorization = `Bearer ${__ENV.TXPIPE_KEY}`;
 
 export const options = {
   discardResponseBodies: true,

@@ -14,6 +14,8 @@ const s202 = new Counter('status_202');
 const s503 = new Counter('status_503');
 const sOther = new Counter('status_other');
 const params = { headers: { 'Content-Type': 'application/json' }, responseCallback: http.expectedStatuses(202, 503) };
+// With authentication on, the key to send (bench/lib/pipeline.ts sets it).
+if (__ENV.TXPIPE_KEY) params.headers.Authorization = `Bearer ${__ENV.TXPIPE_KEY}`;
 
 export const options = {
   discardResponseBodies: true,

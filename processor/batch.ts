@@ -16,6 +16,7 @@ import { decode } from './decode.ts';
 import { runScripts, runWrites, withRetry, type RetryHooks, type ScriptCall } from './run-scripts.ts';
 import type { ScriptReply } from '../lua/scripts.ts';
 import { writeExpiring } from './sweeper.ts';
+import { producerHeader, producerOf } from '../common/keys.ts';
 
 export interface BatchDeps {
   redis: RedisClient;
@@ -90,7 +91,10 @@ export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: Ret
     const next: Next = spec.then
       ? spec.then(m, { code, values })
       : { publish: [], outcome: { type: m.type, code, result: values } };
-    for (const f of next.publish) publishCommand(fx, topics, f, km.timestamp);
+    // Who sent it: ingest-api's header, which follow-up steps carry on; else the id's namespace.
+    const sender = km.headers?.[producerHeader];
+    const producer = sender === undefined ? producerOf(m.id) : String(sender);
+    for (const f of next.publish) publishCommand(fx, topics, f, km.timestamp, producer);
     // The sweeper's index of pending holds, kept beside the status record (outside Lua: another hash tag).
     const change = spec.expiring?.(m, { code, values }, ingestedAt);
     if (change) fx.statusWrites.push((p) => writeExpiring(p, input.topic, input.partition, entity, change));
@@ -99,7 +103,7 @@ export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: Ret
       // Another payload under an id already used: report it, and list it on the id's record beside the first
       // one's outcome (which stays), so its sender can learn it was dropped.
       fx.statusWrites.push((p) => writeConflict(p, m.id, digestOf(m), m.type, ingestedAt, retentionMs));
-      fx.publish(topics.results, resultRecord({ id: m.id, type: m.type, status: 'rejected', code, ingestedAt, appliedAt: now, duplicate: false }));
+      fx.publish(topics.results, resultRecord({ id: m.id, producer, type: m.type, status: 'rejected', code, ingestedAt, appliedAt: now, duplicate: false }));
       return;
     }
     // The client's own payload digest on its id's record, as ingest's claim writes it: an id whose claim
@@ -107,7 +111,7 @@ export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: Ret
     if (messageTypes[m.type].public) fx.statusWrites.push((p) => writeDigest(p, m.id, digestOf(m)));
     if (next.outcome) {
       const o: Outcome = {
-        id: m.id, type: next.outcome.type, status: next.outcome.code === 'ok' ? 'applied' : 'rejected',
+        id: m.id, producer, type: next.outcome.type, status: next.outcome.code === 'ok' ? 'applied' : 'rejected',
         code: next.outcome.code, result: next.outcome.result, ingestedAt, appliedAt: now, duplicate: !fresh,
       };
       fx.statusWrites.push((p) => {
@@ -171,9 +175,9 @@ function deadLetter(fx: Effects, dlq: string, input: BatchInput, km: KafkaMessag
 }
 
 /** A follow-up step, keyed by its own entity, stamped with the original ingest time. */
-function publishCommand(fx: Effects, topics: Topics, m: Message, timestamp: string): void {
+function publishCommand(fx: Effects, topics: Topics, m: Message, timestamp: string, producer: string | undefined): void {
   const { domain, entity } = describe(m);
-  fx.publish(topics[domain], { key: entity, value: encodeMessage(m), timestamp });
+  fx.publish(topics[domain], { key: entity, value: encodeMessage(m), timestamp, ...(producer !== undefined && { headers: { [producerHeader]: producer } }) });
 }
 
 function resultRecord(o: Outcome): KafkaRecord {

@@ -13,6 +13,7 @@ import { commandExists, exited, serviceNodeArgs, sleep, spawnOwned, stopChild, t
 import { prometheusMissing, startPrometheus } from './prometheus.ts';
 import { startRedis } from './redis.ts';
 import { ensureTopics } from './topics.ts';
+import { createKey } from '../ops/keys.ts';
 
 // The command line first: --help and a flag we do not know start nothing.
 let options: StartOptions;
@@ -141,6 +142,21 @@ async function waitReady(name: string, child: ChildProcess, url: string, timeout
   throw new Error(`${name} not ready at ${url} after ${timeoutMs / 1000} s (${last}); tail of ${logFile}:\n${tail(logFile, 30)}`);
 }
 
+/**
+ * The development key: created on the first run (every type, every read), its secret kept beside the keys
+ * file (mode 600) so each start can print it again. Undefined with TXPIPE_AUTH=off.
+ */
+function developmentKey(cfg: ReturnType<typeof loadConfig>): string | undefined {
+  if (!cfg.auth.enabled) return undefined;
+  const keysFile = path.resolve(repoRoot, cfg.auth.keysFile);
+  const secretFile = path.join(path.dirname(keysFile), 'dev-key');
+  if (fs.existsSync(secretFile)) return fs.readFileSync(secretFile, 'utf8').trim();
+  const { key, record } = createKey(keysFile, { name: 'development', producer: 'dev', scope: '*', read: 'all' });
+  fs.writeFileSync(secretFile, `${key}\n`, { mode: 0o600 });
+  say(`created the development key ${record.id} in ${keysFile} (its secret in ${secretFile})`);
+  return key;
+}
+
 // A wildcard bind address is reachable on loopback; probe that.
 const probeHost = (h: string) => (h === '0.0.0.0' || h === '::' ? '127.0.0.1' : h);
 
@@ -219,8 +235,10 @@ async function main(): Promise<void> {
   say(`creating topics ${cfg.topicPrefix}.* (${cfg.partitions} partitions, replication ${replication})`);
   await ensureTopics(kafkaBrokers, cfg.topicPrefix, cfg.partitions, replication);
 
+  const devKey = developmentKey(cfg);
   const env = {
     ...process.env,
+    TXPIPE_KEYS_FILE: path.resolve(repoRoot, cfg.auth.keysFile),
     TXPIPE_KAFKA_BROKERS: kafkaBrokers.join(','),
     TXPIPE_REDIS_URL: redisUrl,
     ...(redisCluster && { TXPIPE_REDIS_CLUSTER: redisCluster.join(',') }),
@@ -268,6 +286,8 @@ async function main(): Promise<void> {
   ];
   console.log('\ntxpipe is up');
   for (const [k, v] of rows) console.log(`  ${k.padEnd(13)} ${v}`);
+  if (devKey) console.log(`\nthe development key (every type, every read):\n  export TXPIPE_KEY=${devKey}\nthen: curl -H "authorization: Bearer $TXPIPE_KEY" ...`);
+  else console.log('\nTXPIPE_AUTH=off: no API key is asked for (trusted networks only)');
   console.log('Ctrl-C to stop\n');
 }
 

@@ -66,17 +66,17 @@ describe('bad input', () => {
 
   it('wrong content type -> 415', async () => {
     for (const type of ['text/plain', 'application/x-www-form-urlencoded']) {
-      const r = await fetch(`${p.ingestUrl}/v1/transactions`, { method: 'POST', headers: { 'content-type': type }, body: debit({}) });
+      const r = await fetch(`${p.ingestUrl}/v1/transactions`, { method: 'POST', headers: { ...p.auth, 'content-type': type }, body: debit({}) });
       expect(r.status).toBe(415);
       expect((await r.json()).code).toBe('unsupported_media_type');
     }
-    const none = await fetch(`${p.ingestUrl}/v1/transactions`, { method: 'POST', body: new Blob([debit({})]) });
+    const none = await fetch(`${p.ingestUrl}/v1/transactions`, { method: 'POST', headers: p.auth, body: new Blob([debit({})]) });
     expect(none.status).toBe(415);
   });
 
   it('gzip: a body over the limit once decompressed -> 413 (the limit is on the decompressed size)', async () => {
     const r = await fetch(`${p.ingestUrl}/v1/transactions`, {
-      method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: gzipSync(debit({ memo: 'x'.repeat(70 * 1024) })),
+      method: 'POST', headers: { ...p.auth, 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: gzipSync(debit({ memo: 'x'.repeat(70 * 1024) })),
     });
     expect(r.status).toBe(413);
     expect((await r.json()).code).toBe('payload_too_large');
@@ -90,11 +90,11 @@ describe('bad input', () => {
       'UTF-16LE without BOM': Buffer.from(text, 'utf16le'),
     };
     for (const [name, body] of Object.entries(bodies)) {
-      const r = await fetch(`${p.ingestUrl}/v1/transactions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const r = await fetch(`${p.ingestUrl}/v1/transactions`, { method: 'POST', headers: { ...p.auth, 'content-type': 'application/json' }, body });
       expect(r.status, name).toBe(415);
       expect((await r.json()).code, name).toBe('unsupported_media_type');
     }
-    const bad = await fetch(`${p.ingestUrl}/v1/transactions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.from([0x7b, 0xc3, 0x28, 0x7d]) });
+    const bad = await fetch(`${p.ingestUrl}/v1/transactions`, { method: 'POST', headers: { ...p.auth, 'content-type': 'application/json' }, body: Buffer.from([0x7b, 0xc3, 0x28, 0x7d]) });
     expect(bad.status).toBe(400);
     expect((await bad.json()).code).toBe('invalid_encoding');
   });
@@ -109,13 +109,13 @@ describe('bad input', () => {
 
   it('a batch: an item with a fraction or a repeated key is refused on its own, naming its field', async () => {
     const items = '[{"type":"wallet.debit","account":"a","amount":1.0},{"type":"wallet.debit","account":"a","amount":1,"amount":2},{"type":"wallet.nope"}]';
-    const r = await fetch(`${p.ingestUrl}/v1/transactions/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"transactions":${items}}` });
+    const r = await fetch(`${p.ingestUrl}/v1/transactions/batch`, { method: 'POST', headers: { ...p.auth, 'content-type': 'application/json' }, body: `{"transactions":${items}}` });
     expect(r.status).toBe(200);
     const { results } = await r.json();
     expect(results.map((x: { error: { code: string; field: string } }) => [x.error.code, x.error.field])).toEqual([
       ['not_an_integer', 'transactions.0.amount'], ['duplicate_key', 'transactions.1.amount'], ['unknown_type', 'transactions.2.type'],
     ]);
-    const twice = await fetch(`${p.ingestUrl}/v1/transactions/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"transactions":[],"transactions":[]}' });
+    const twice = await fetch(`${p.ingestUrl}/v1/transactions/batch`, { method: 'POST', headers: { ...p.auth, 'content-type': 'application/json' }, body: '{"transactions":[],"transactions":[]}' });
     expect(twice.status).toBe(400);
     expect(await twice.json()).toMatchObject({ code: 'duplicate_key', field: 'transactions' });
   });
@@ -163,7 +163,7 @@ function raw(url: string, head: string, chunks: Buffer[] = [], timeoutMs = 5000)
 }
 
 describe('a body over the limit is refused as soon as its size passes it, and the connection closed', () => {
-  const head = (path: string, headers: string) => `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n${headers}\r\n`;
+  const head = (path: string, headers: string) => `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: ${p.auth.authorization}\r\n${headers}\r\n`;
 
   it.each(['/v1/transactions', '/v1/transactions/batch'])('%s: a Content-Length over the limit -> 413 before any of the body is sent', async (path) => {
     const r = await raw(p.ingestUrl, head(path, 'Content-Length: 10485760\r\n'));

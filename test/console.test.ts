@@ -38,7 +38,9 @@ it.skipIf(!executable)('shows seats held, then sold, and the stock counts, live'
   const page = await browser.newPage({ viewport: { width: 1100, height: 600 } });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${p.ingestUrl}/console?event=${event}&sku=${sku}`);
+  // The key in the fragment, as a person opening the console would give it (never sent in a URL to a server).
+  const key = p.auth.authorization!.replace(/^Bearer /, '');
+  await page.goto(`${p.ingestUrl}/console?event=${event}&sku=${sku}#key=${key}`);
   const seat = (s: string, state: string) => page.locator(`[data-seat="${s}"][data-state="${state}"]`);
   await seat('A1', 'free').waitFor({ timeout: 15_000 });
   await page.locator('[data-stock="available"][data-value="100"]').waitFor({ timeout: 15_000 });

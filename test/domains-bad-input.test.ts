@@ -122,7 +122,7 @@ describe('POST /v1/transactions/batch', () => {
     expect(tooBig).toMatchObject({ status: 413, body: { code: 'payload_too_large' } });
     expect(await postBatch(p, [])).toMatchObject({ status: 400, body: { code: 'out_of_range', field: 'transactions' } });
     expect(await postBatch(p, [credit], { 'Idempotency-Key': 'k1' })).toMatchObject({ status: 400, body: { field: 'Idempotency-Key' } });
-    const raw = (body: string) => fetch(`${p.ingestUrl}/v1/transactions/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+    const raw = (body: string) => fetch(`${p.ingestUrl}/v1/transactions/batch`, { method: 'POST', headers: { ...p.auth, 'content-type': 'application/json' }, body })
       .then(async (r) => ({ status: r.status, body: await r.json() }));
     expect(await raw('[]')).toMatchObject({ status: 400, body: { code: 'not_an_object' } });
     expect(await raw('{}')).toMatchObject({ status: 400, body: { code: 'missing_field', field: 'transactions' } });

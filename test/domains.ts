@@ -32,7 +32,7 @@ export async function apply(p: Pipeline, body: object): Promise<Outcome> {
 export async function postBatch(p: Pipeline, transactions: unknown[], headers: Record<string, string> = {}) {
   const r = await fetch(`${p.ingestUrl}/v1/transactions/batch`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { 'content-type': 'application/json', ...p.auth, ...headers },
     body: JSON.stringify({ transactions }),
   });
   return { status: r.status, body: await r.json() };

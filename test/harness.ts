@@ -9,9 +9,10 @@ import { ensureTopics } from '../stack/topics.ts';
 import { freePort } from '../stack/ports.ts';
 import { Service, waitFor } from '../stack/app-service.ts';
 import { readTopic as readTopicRecords } from '../ops/read-topic.ts';
-import { statusKey } from '../common/keys.ts';
+import { scopedId, statusKey } from '../common/keys.ts';
 import { parseNode, type RedisClient } from '../common/redis.ts';
 import { pipeline } from '../common/redis-batch.ts';
+import { testKey } from './keys.ts';
 
 export const services = () => inject('services');
 
@@ -29,6 +30,12 @@ export interface Pipeline {
   /** The run's Redis, or a cluster client on a cluster run: `pipeline(p.redis)` for commands across entities. */
   redis: RedisClient;
   kafka: Kafka;
+  /** The pipeline's API key (every type, every read; its producer `test`) as request headers. */
+  auth: Record<string, string>;
+  /** Its keys file (test/keys.ts addKey, revoke). */
+  keysFile: string;
+  /** The namespace of the pipeline key's ids (undefined: stored as sent; see test/keys.ts). */
+  namespace?: string;
   ingest: Service;
   processor: Service;
   post(body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
@@ -70,6 +77,8 @@ export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipelin
     TXPIPE_LOG_LEVEL: 'warn',
     ...opts.env,
   };
+  // Authentication stays on, as deployed: the pipeline's own keys file with one key for the tests.
+  const key = testKey(env);
   const ingestUrl = `http://127.0.0.1:${ingestPort}`;
   const ingest = new Service('ingest-api', { ...env, ...opts.ingestEnv }, `${ingestUrl}/${opts.ready === false ? 'healthz' : 'readyz'}`);
   const processor = new Service('processor', { ...env, ...opts.processorEnv }, `http://127.0.0.1:${processorPort}/readyz`, opts.processorWrapper);
@@ -79,17 +88,17 @@ export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipelin
   redis.on('error', () => undefined); // tests that stop Redis expect reconnect attempts
   const kafka = new Kafka({ brokers: kafkaBrokers, clientId: `test-${prefix}`, logLevel: logLevel.NOTHING });
   return {
-    prefix, partitions, topics: topicNames(prefix), ingestUrl, redis, kafka, ingest, processor,
+    prefix, partitions, topics: topicNames(prefix), ingestUrl, redis, kafka, ingest, processor, auth: key.headers, keysFile: env.TXPIPE_KEYS_FILE!, namespace: key.namespace,
     async post(body, headers = {}) {
       const r = await fetch(`${ingestUrl}/v1/transactions`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...headers },
+        headers: { 'content-type': 'application/json', ...key.headers, ...headers },
         body: typeof body === 'string' ? body : JSON.stringify(body),
       });
       return { status: r.status, body: await r.json().catch(() => undefined), headers: r.headers };
     },
     async get(path) {
-      const r = await fetch(`${ingestUrl}${path}`);
+      const r = await fetch(`${ingestUrl}${path}`, { headers: key.headers });
       return { status: r.status, body: await r.json().catch(() => undefined) };
     },
     async stop() {
@@ -113,7 +122,7 @@ export async function waitForOutcomes(p: Pipeline, ids: string[], timeoutMs = 12
   await waitFor(`${ids.length} outcomes`, async () => {
     const missing = ids.filter((id) => !out.has(id));
     const pipe = pipeline(p.redis);
-    for (const id of missing) pipe.hgetall(statusKey(id));
+    for (const id of missing) pipe.hgetall(statusKey(scopedId(p.namespace, id)));
     const replies = (await pipe.exec()) ?? [];
     replies.forEach(([, h], i) => {
       if (h && (h as Record<string, string>).status) out.set(missing[i]!, h as Record<string, string>);

@@ -19,13 +19,13 @@ interface Answer {
 
 async function send(via: 'hot' | 'express', body: string | Uint8Array, headers: Record<string, string>): Promise<Answer> {
   const url = `${p.ingestUrl}/v1/transactions${via === 'express' ? '?via=express' : ''}`;
-  const r = await fetch(url, { method: 'POST', headers, body: body as unknown as BodyInit });
+  const r = await fetch(url, { method: 'POST', headers: { ...p.auth, ...headers }, body: body as unknown as BodyInit });
   const text = await r.text();
   let parsed: unknown = text;
   try {
     parsed = JSON.parse(text);
   } catch { /* compared as text */ }
-  const pick = ['content-type', 'retry-after', 'idempotent-replayed', 'x-powered-by', 'etag'];
+  const pick = ['content-type', 'retry-after', 'idempotent-replayed', 'x-powered-by', 'etag', 'www-authenticate', 'cache-control', 'x-content-type-options'];
   return { status: r.status, body: parsed, headers: Object.fromEntries(pick.map((h) => [h, r.headers.get(h)])) };
 }
 
@@ -67,6 +67,9 @@ const cases: Case[] = [
   ['a UTF-16 byte order mark', () => new Uint8Array([0xff, 0xfe, ...Buffer.from(debit(), 'utf16le')])],
   ['UTF-16 without a byte order mark', () => new Uint8Array(Buffer.from(debit(), 'utf16le'))],
   ['bytes that are not UTF-8', () => new Uint8Array([0x7b, 0xc3, 0x28, 0x7d])],
+  ['no key', () => debit(), () => ({ ...json, authorization: '' })],
+  ['a malformed Authorization header', () => debit(), () => ({ ...json, authorization: 'Basic dXNlcjpwYXNz' })],
+  ['an unknown key', () => debit(), () => ({ ...json, authorization: 'Bearer txp_000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' })],
   ['seats.hold on an event not defined', () => JSON.stringify({ type: 'seats.hold', event: uid('ev'), seats: ['a1'], holder: 'h', ttl: 60_000 })],
 ];
 

@@ -214,7 +214,7 @@ describe('produce calls bounded by bytes', () => {
     for (let round = 0; round < 3; round++) {
       const batch = batchAtByteLimit(uid('gig'));
       let answered = false;
-      const postBatch = fetch(`${p.ingestUrl}/v1/transactions/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: batch.body })
+      const postBatch = fetch(`${p.ingestUrl}/v1/transactions/batch`, { method: 'POST', headers: { ...p.auth, 'content-type': 'application/json' }, body: batch.body })
         .then(async (r) => ({ status: r.status, body: await r.json() as { results: Array<{ status: string; error?: { code: string } }> } }))
         .finally(() => { answered = true; });
       const posts: Array<Promise<{ status: number; body: any }>> = [];
@@ -238,7 +238,7 @@ describe('produce calls bounded by bytes', () => {
     const seats = Array.from({ length: limits.maxSeatsPerEvent }, (_, j) => `${String(j).padStart(5, '0')}-${'s'.repeat(95)}`);
     const body = JSON.stringify({ transactions: [{ type: 'seats.define', event, seats }, { type: 'wallet.open', account: uid('acct') }] });
     expect(Buffer.byteLength(body)).toBeLessThanOrEqual(limits.maxBatchBytes);
-    const r = await fetch(`${p.ingestUrl}/v1/transactions/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const r = await fetch(`${p.ingestUrl}/v1/transactions/batch`, { method: 'POST', headers: { ...p.auth, 'content-type': 'application/json' }, body });
     const { results } = await r.json() as { results: Array<{ status: string; error?: { status: number; code: string } }> };
     expect(results[0]).toMatchObject({ status: 'refused', error: { status: 413, code: 'transaction_too_large' } });
     expect(results[1]).toMatchObject({ status: 'accepted' });

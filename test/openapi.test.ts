@@ -19,7 +19,7 @@ afterAll(async () => { await p?.stop(); });
 async function call(method: string, template: string, path: string, init: { body?: unknown; raw?: string; headers?: Record<string, string> } = {}) {
   const r = await fetch(`${p.ingestUrl}${path}`, {
     method,
-    headers: { ...(method === 'POST' && { 'content-type': 'application/json' }), ...init.headers },
+    headers: { ...(method === 'POST' && { 'content-type': 'application/json' }), ...(template.startsWith('/v1/') && p.auth), ...init.headers },
     body: init.raw ?? (init.body === undefined ? undefined : JSON.stringify(init.body)),
   });
   const text = await r.text();

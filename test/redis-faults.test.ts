@@ -58,7 +58,7 @@ describe.runIf(faults)('Redis stops answering without closing', () => {
     const started = Date.now();
     const during = await Promise.all(Array.from({ length: 50 }, () =>
       fetch(`${p!.ingestUrl}/v1/transactions`, {
-        method: 'POST', headers: { 'content-type': 'application/json' },
+        method: 'POST', headers: { ...p!.auth, 'content-type': 'application/json' },
         body: JSON.stringify({ type: 'wallet.credit', account, amount: 3 }),
         signal: AbortSignal.timeout(10_000),
       }).then(async (res) => ({ status: res.status, body: (await res.json()) as { id: string; idempotency?: string } }))));

@@ -37,7 +37,7 @@ it('accepts while Redis is down and applies everything once it returns', async (
   expect(during.map((r) => r.status)).toEqual(Array(100).fill(202));
   // Reads cannot be answered meanwhile: a 503 to retry, never a 500.
   for (const path of [`/v1/accounts/${account}`, `/v1/transactions/${during[0]!.body.id}`, '/v1/stock/s1', '/v1/events/e1/seats', `/v1/accounts/${account}/holds/h1`]) {
-    const r = await fetch(`${p.ingestUrl}${path}`);
+    const r = await fetch(`${p.ingestUrl}${path}`, { headers: p.auth });
     expect([path, r.status, r.headers.get('retry-after'), ((await r.json()) as { code: string }).code]).toEqual([path, 503, '1', 'redis_unavailable']);
   }
   await sleep(2000); // the processor meets the outage and retries

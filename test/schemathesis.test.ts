@@ -31,6 +31,8 @@ it.skipIf(!st)('schemathesis finds no 5xx and no answer outside the document', a
     '--max-examples', '15', '--max-time', '90', '--seed', '1',
     '--workers', '1', '--request-timeout', '10', '--no-color',
     '--generation-database', 'none',
+    // The pipeline's API key, on every request (the document's bearer scheme).
+    '--header', `Authorization: ${p.auth.authorization}`,
     // The live streams never end: test/streams.test.ts reads them.
     '--exclude-path-regex', '/stream$',
     '--report', 'junit', '--report-dir', reportDir,

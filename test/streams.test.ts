@@ -11,7 +11,7 @@ beforeAll(async () => { p = await startPipeline(); });
 afterAll(async () => { for (const r of open) r.close(); await p?.stop(); });
 
 const stream = async (path: string, headers?: Record<string, string>) => {
-  const r = await EventReader.open(`${p.ingestUrl}${path}`, headers);
+  const r = await EventReader.open(`${p.ingestUrl}${path}`, { ...p.auth, ...headers });
   open.push(r);
   return r;
 };
@@ -92,7 +92,7 @@ describe('live streams', () => {
   });
 
   it('an unknown sku or event is 404 before any stream opens', async () => {
-    expect((await fetch(`${p.ingestUrl}/v1/stock/${uid('none')}/stream`)).status).toBe(404);
-    expect((await fetch(`${p.ingestUrl}/v1/events/${uid('none')}/seats/stream`)).status).toBe(404);
+    expect((await fetch(`${p.ingestUrl}/v1/stock/${uid('none')}/stream`, { headers: p.auth })).status).toBe(404);
+    expect((await fetch(`${p.ingestUrl}/v1/events/${uid('none')}/seats/stream`, { headers: p.auth })).status).toBe(404);
   });
 });

@@ -19,11 +19,11 @@ beforeAll(async () => {
 afterAll(async () => { await second?.stop(); await p?.stop(); });
 
 const post = async (url: string, path: string, body: unknown, headers: Record<string, string> = {}) => {
-  const r = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const r = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...p.auth, ...headers }, body: JSON.stringify(body) });
   return { status: r.status, body: await r.json(), headers: r.headers };
 };
 const get = async (url: string, path: string, signal?: AbortSignal) => {
-  const r = await fetch(`${url}${path}`, { signal });
+  const r = await fetch(`${url}${path}`, { signal, headers: p.auth });
   return { status: r.status, body: await r.json() };
 };
 const hgetallCalls = async () => Number(/cmdstat_hgetall:calls=(\d+)/.exec(await p.redis.info('commandstats'))?.[1] ?? 0);

@@ -1,5 +1,8 @@
 // ingest-api and processor as child processes on their own topic prefix, against given Kafka and Redis.
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { createKey } from '../../ops/keys.ts';
 import { topics as topicNames, type Topics } from '../../common/config.ts';
 import { repoRoot } from '../../stack/kafka-jars.ts';
 import { freePort } from '../../stack/ports.ts';
@@ -28,6 +31,22 @@ export interface PipelineOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+let keysFile: string | undefined;
+
+/**
+ * With TXPIPE_AUTH=on: a keys file holding one key that may do everything, unlimited in practice (the
+ * benchmark measures what authentication and the rate limiter's Redis call cost, not the limit), and the
+ * key in process.env.TXPIPE_KEY, which the load tools (k6/*.js, bench/wrk-mix.lua) inherit and send.
+ */
+function benchKey(): NodeJS.ProcessEnv {
+  if (process.env.TXPIPE_AUTH !== 'on') return {};
+  if (!keysFile) {
+    keysFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'txpipe-bench-keys-')), 'keys.json');
+    process.env.TXPIPE_KEY = createKey(keysFile, { name: 'bench', scope: '*', read: 'all', rate: 1_000_000_000, burst: 1_000_000_000 }).key;
+  }
+  return { TXPIPE_KEYS_FILE: keysFile };
+}
+
 export async function startPipeline(svc: Pick<Services, 'kafkaBrokers' | 'redisUrl'>, prefix: string, o: PipelineOptions): Promise<Pipeline> {
   const [ingestPort, processorPort] = [await freePort(), await freePort()];
   const env: NodeJS.ProcessEnv = {
@@ -38,6 +57,9 @@ export async function startPipeline(svc: Pick<Services, 'kafkaBrokers' | 'redisU
     TXPIPE_INGEST_PORT: String(ingestPort),
     TXPIPE_PROCESSOR_PORT: String(processorPort),
     TXPIPE_LOG_LEVEL: 'warn',
+    // Authentication off unless the bench runs with TXPIPE_AUTH=on: then every pipeline shares one key.
+    TXPIPE_AUTH: process.env.TXPIPE_AUTH ?? 'off',
+    ...benchKey(),
     ...o.env,
   };
   const url = `http://127.0.0.1:${ingestPort}`;

@@ -1,7 +1,7 @@
 // seats.* message types (booking): an event's fixed seat map, all-or-nothing holds with a ttl.
 import { z } from 'zod';
 import { limits } from '../limits.ts';
-import { Id, TtlMs } from './fields.ts';
+import { Id, TtlMs, TxId } from './fields.ts';
 
 /** A list of distinct seat ids, 1..max long; a repeated seat is refused at its own index. */
 const SeatList = (max: number) =>
@@ -19,7 +19,7 @@ const SeatList = (max: number) =>
 
 /** Fixes the event's seat map. A redefinition may add seats, and drop only free ones. */
 export const seatsDefine = z.strictObject({
-  id: Id,
+  id: TxId,
   type: z.literal('seats.define'),
   event: Id,
   seats: SeatList(limits.maxSeatsPerEvent),
@@ -27,7 +27,7 @@ export const seatsDefine = z.strictObject({
 
 /** Holds every listed seat for `holder` for `ttl` ms, or none of them. Its id is the hold's. */
 export const seatsHold = z.strictObject({
-  id: Id,
+  id: TxId,
   type: z.literal('seats.hold'),
   event: Id,
   seats: SeatList(limits.maxSeatsPerHold),
@@ -37,23 +37,23 @@ export const seatsHold = z.strictObject({
 
 /** Sells the seats of a pending hold. */
 export const seatsConfirm = z.strictObject({
-  id: Id,
+  id: TxId,
   type: z.literal('seats.confirm'),
   event: Id,
-  hold: Id,
+  hold: TxId,
 });
 
 /** Frees the seats of a pending hold. */
 export const seatsRelease = z.strictObject({
-  id: Id,
+  id: TxId,
   type: z.literal('seats.release'),
   event: Id,
-  hold: Id,
+  hold: TxId,
 });
 
 /** Internal (the sweeper): the hold `id` has passed its ttl. */
 export const seatsExpire = z.strictObject({
-  id: Id,
+  id: TxId,
   type: z.literal('seats.expire'),
   event: Id,
 });

@@ -1,9 +1,9 @@
 // wallet.* message types: one strict zod schema each; TypeScript types are inferred from them.
 import { z } from 'zod';
-import { Amount, Id, NonNegative, TtlMs } from './fields.ts';
+import { Amount, Id, TxId, NonNegative, TtlMs } from './fields.ts';
 
 export const walletOpen = z.strictObject({
-  id: Id,
+  id: TxId,
   type: z.literal('wallet.open'),
   account: Id,
   /** How far below zero the balance may go. */
@@ -11,14 +11,14 @@ export const walletOpen = z.strictObject({
 });
 
 export const walletCredit = z.strictObject({
-  id: Id,
+  id: TxId,
   type: z.literal('wallet.credit'),
   account: Id,
   amount: Amount,
 });
 
 export const walletDebit = z.strictObject({
-  id: Id,
+  id: TxId,
   type: z.literal('wallet.debit'),
   account: Id,
   amount: Amount,
@@ -27,7 +27,7 @@ export const walletDebit = z.strictObject({
 /** Moves an amount between two accounts: debit `from`, then credit `to` (or refund `from`), through Kafka. */
 export const walletTransfer = z
   .strictObject({
-    id: Id,
+    id: TxId,
     type: z.literal('wallet.transfer'),
     from: Id,
     to: Id,
@@ -37,7 +37,7 @@ export const walletTransfer = z
 
 /** The steps after a transfer's debit: internal, published by the processor with the transfer's id. */
 const transferStep = <T extends string>(type: T) =>
-  z.strictObject({ id: Id, type: z.literal(type), from: Id, to: Id, amount: Amount });
+  z.strictObject({ id: TxId, type: z.literal(type), from: Id, to: Id, amount: Amount });
 /** Credit the target (keyed by `to`). */
 export const walletTransferCredit = transferStep('wallet.transfer.credit');
 /** The credit applied: the money has left `from` for good (keyed by `from`). */
@@ -47,7 +47,7 @@ export const walletTransferRefund = transferStep('wallet.transfer.refund').exten
 
 /** Reserves funds (available drops, balance does not) until captured, voided or expired. Its id is the hold's. */
 export const walletHold = z.strictObject({
-  id: Id,
+  id: TxId,
   type: z.literal('wallet.hold'),
   account: Id,
   amount: Amount,
@@ -56,31 +56,31 @@ export const walletHold = z.strictObject({
 
 /** Posts a pending hold: takes `amount` (the whole hold when omitted) and releases the rest. */
 export const walletCapture = z.strictObject({
-  id: Id,
+  id: TxId,
   type: z.literal('wallet.capture'),
   account: Id,
-  hold: Id,
+  hold: TxId,
   amount: Amount.optional(),
 });
 
 /** Releases a pending hold. */
 export const walletVoid = z.strictObject({
-  id: Id,
+  id: TxId,
   type: z.literal('wallet.void'),
   account: Id,
-  hold: Id,
+  hold: TxId,
 });
 
 /** Internal (the sweeper): the hold `id` has passed its ttl. */
 export const walletExpire = z.strictObject({
-  id: Id,
+  id: TxId,
   type: z.literal('wallet.expire'),
   account: Id,
 });
 
 /** No further debits or credits; refused while the account holds funds, holds or a transfer in flight. */
 export const walletClose = z.strictObject({
-  id: Id,
+  id: TxId,
   type: z.literal('wallet.close'),
   account: Id,
 });

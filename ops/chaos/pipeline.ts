@@ -63,6 +63,8 @@ export async function startChaosPipeline(seed: number, log: (s: string) => void)
     TXPIPE_SWEEP_INTERVAL_MS: '500',
     TXPIPE_WATERMARK_CHECK_MS: '500',
     TXPIPE_LOG_LEVEL: 'warn',
+    // Its load sends no API key: authentication off.
+    TXPIPE_AUTH: 'off',
   };
   const service = async (name: 'ingest-api' | 'processor', clockAheadSeconds = 0) => {
     const port = await freePort();
