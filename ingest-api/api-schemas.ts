@@ -2,7 +2,7 @@
 // openapi.ts turns them (with the message schemas of common/messages) into the OpenAPI document.
 import { z } from 'zod';
 import { limits } from '../common/limits.ts';
-import { Id } from '../common/messages/fields.ts';
+import { Id, TxId } from '../common/messages/fields.ts';
 import { errorStatuses } from './error-statuses.ts';
 
 const Int = z.int();
@@ -25,8 +25,12 @@ export const AcceptedBody = z.strictObject({
 const Conflicts = z.array(z.strictObject({ type: z.string(), ingestedAt: Time }))
   .describe('payloads sent under this id and dropped (another payload was applied)');
 
+/** Who sent it: the producer of the API key (absent with authentication off). */
+const Producer = z.string().optional().describe('the producer that sent it');
+
 export const PendingTransaction = z.strictObject({
-  id: Id,
+  id: TxId.describe('as the reader sent it; another producer\'s (to a key that reads everything) as stored, <producer>~<id>'),
+  producer: Producer,
   type: z.string().optional(),
   status: z.literal('pending'),
   step: z.string().optional().describe('the step under way of a multi-step transaction'),
@@ -34,7 +38,8 @@ export const PendingTransaction = z.strictObject({
 }).meta({ id: 'PendingTransaction' });
 
 export const DecidedTransaction = z.strictObject({
-  id: Id,
+  id: TxId,
+  producer: Producer,
   type: z.string(),
   status: z.enum(['applied', 'rejected']),
   code: z.string().describe('ok, or the rejection code'),
@@ -78,7 +83,7 @@ export const StockBody = z.strictObject({
 
 export const SeatsBody = z.strictObject({
   event: Id, free: Int, held: Int, sold: Int,
-  seats: z.array(z.strictObject({ seat: Id, state: z.enum(['free', 'held', 'sold']), hold: Id.optional() })),
+  seats: z.array(z.strictObject({ seat: Id, state: z.enum(['free', 'held', 'sold']), hold: TxId.optional() })),
 }).meta({ id: 'Seats' });
 
 const EntryHead = {
