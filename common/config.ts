@@ -1,5 +1,6 @@
 // Runtime configuration, read once from the environment and validated at the edge.
 import { z } from 'zod';
+import { domains, type Domain } from './domains.ts';
 
 const Env = z.object({
   TXPIPE_KAFKA_BROKERS: z.string().default('127.0.0.1:9092'),
@@ -79,17 +80,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
 }
 
-export const domains = ['wallet', 'stock', 'seats'] as const;
-export type Domain = (typeof domains)[number];
-
-/** Topic names: one per domain, plus outcomes and dead letters. */
+/** Topic names: one per domain (common/domains.ts), plus outcomes and dead letters. */
 export function topics(prefix: string) {
-  return {
-    wallet: `${prefix}.wallet`,
-    stock: `${prefix}.stock`,
-    seats: `${prefix}.seats`,
-    results: `${prefix}.results`,
-    dlq: `${prefix}.dlq`,
-  };
+  const perDomain = Object.fromEntries(domains.map((d) => [d, `${prefix}.${d}`])) as Record<Domain, string>;
+  return { ...perDomain, results: `${prefix}.results`, dlq: `${prefix}.dlq` };
 }
 export type Topics = ReturnType<typeof topics>;

@@ -1,5 +1,6 @@
 // The HTTP surface of ingest-api. Handlers stay thin: parse, accept, answer.
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { domainRegistry, domains } from '../common/domains.ts';
 import { Id } from '../common/messages/fields.ts';
 import { ingestRejected, ingestRequestDuration, ingestRequests } from '../common/metrics.ts';
 import { handleOps, type ReadinessCheck } from '../common/ops-server.ts';
@@ -10,7 +11,7 @@ import { ApiError, fromZod } from './errors.ts';
 import { acceptBatch } from './batch.ts';
 import { acceptTransaction, type TransactionDeps } from './hot-path.ts';
 import { parseBatch } from './parse.ts';
-import { readAccount, readHold, readSeats, readStock, readTransaction } from './reads.ts';
+import { readEntity, readHold, readTransaction } from './reads.ts';
 
 export interface AppDeps extends AcceptDeps, TransactionDeps {
   ready: ReadinessCheck;
@@ -99,30 +100,18 @@ export function createApp(deps: AppDeps) {
     res.json(await readTransaction(deps.redis, idParam(req.params.id, 'id')));
   }));
 
-  app.get('/v1/accounts/:id', route(async (req, res) => {
-    res.json(await readAccount(deps.redis, idParam(req.params.id, 'account')));
-  }));
-
-  app.get('/v1/accounts/:id/holds/:hold', route(async (req, res) => {
-    res.json(await readHold(deps.redis, 'wallet', idParam(req.params.id, 'account'), idParam(req.params.hold, 'hold'), 'hold'));
-  }));
-
-  app.get('/v1/stock/:sku', route(async (req, res) => {
-    res.json(await readStock(deps.redis, idParam(req.params.sku, 'sku')));
-  }));
-
-  app.get('/v1/stock/:sku/reservations/:reservation', route(async (req, res) => {
-    const [sku, reservation] = [idParam(req.params.sku, 'sku'), idParam(req.params.reservation, 'reservation')];
-    res.json(await readHold(deps.redis, 'stock', sku, reservation, 'reservation'));
-  }));
-
-  app.get('/v1/events/:event/seats', route(async (req, res) => {
-    res.json(await readSeats(deps.redis, idParam(req.params.event, 'event')));
-  }));
-
-  app.get('/v1/events/:event/holds/:hold', route(async (req, res) => {
-    res.json(await readHold(deps.redis, 'seats', idParam(req.params.event, 'event'), idParam(req.params.hold, 'hold'), 'hold'));
-  }));
+  // Each domain's entity and holds (common/domains.ts). Path parameters come in path order: entity, hold.
+  for (const domain of domains) {
+    const { entity, hold, routes } = domainRegistry[domain];
+    app.get(routes.entity, route(async (req, res) => {
+      const [entityId] = Object.values(req.params);
+      res.json(await readEntity[domain](deps.redis, idParam(entityId, entity)));
+    }));
+    app.get(routes.hold, route(async (req, res) => {
+      const [entityId, holdId] = Object.values(req.params);
+      res.json(await readHold(deps.redis, domain, idParam(entityId, entity), idParam(holdId, hold), hold));
+    }));
+  }
 
   app.get(['/healthz', '/readyz', '/metrics'], async (req, res) => {
     const r = await handleOps(req.path, deps.ready)!;

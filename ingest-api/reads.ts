@@ -1,6 +1,6 @@
 // Read endpoints: a transaction's status and each domain's state, straight from Redis.
 import type { Redis } from 'ioredis';
-import type { Domain } from '../common/config.ts';
+import type { Domain } from '../common/domains.ts';
 import { entityKey, holdKey, statusKey } from '../common/keys.ts';
 import { dropIfTimedOut } from '../common/redis.ts';
 import { conflictsOf } from '../common/status.ts';
@@ -67,3 +67,10 @@ export async function readSeats(redis: Redis, event: string) {
   });
   return { event, ...counts, seats };
 }
+
+/** Each domain's entity read (its route in common/domains.ts). */
+export const readEntity: { [D in Domain]: (redis: Redis, entity: string) => Promise<object> } = {
+  wallet: readAccount,
+  stock: readStock,
+  seats: readSeats,
+};

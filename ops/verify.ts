@@ -8,7 +8,8 @@
 // and its flags read after it can disagree for an instant. Run it with the pipeline quiescent, or run it
 // again before acting on a violation of a transfer or hold count.
 import type { Cluster, Redis } from 'ioredis';
-import type { Domain, Topics } from '../common/config.ts';
+import type { Topics } from '../common/config.ts';
+import type { Domain } from '../common/domains.ts';
 import { customersKey, entityKey, expiringKey, flagKey, holdKey } from '../common/keys.ts';
 import { limits } from '../common/limits.ts';
 import { classifyKey } from './verify-keys.ts';

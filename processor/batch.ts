@@ -2,8 +2,9 @@
 // follow-ups, results and dead letters, and only then report the batch done (its offsets may be committed).
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { KafkaMessage, Message as KafkaRecord, TopicMessages } from 'kafkajs';
-import type { Domain, Topics } from '../common/config.ts';
-import { recordBytes, type KafkaSender } from '../common/kafka-sender.ts';
+import type { Topics } from '../common/config.ts';
+import { isDomain, type Domain } from '../common/domains.ts';
+import { groupByTopic, recordBytes, type KafkaSender } from '../common/kafka-sender.ts';
 import { limits } from '../common/limits.ts';
 import type { Logger } from '../common/log.ts';
 import { describe, digestOf, encodeMessage, messageTypes, type Message } from '../common/messages/index.ts';
@@ -32,15 +33,13 @@ export interface BatchInput {
 
 /** Everything a batch leaves behind, gathered before any of it is written. */
 class Effects {
-  readonly out = new Map<string, KafkaRecord[]>();
+  readonly out: Array<{ topic: string; record: KafkaRecord }> = [];
   readonly statusWrites: Array<(p: ChainableCommander) => void> = [];
   publish(topic: string, record: KafkaRecord) {
-    const list = this.out.get(topic) ?? [];
-    list.push(record);
-    this.out.set(topic, list);
+    this.out.push({ topic, record });
   }
   topicMessages(): TopicMessages[] {
-    return [...this.out].map(([topic, messages]) => ({ topic, messages }));
+    return groupByTopic(this.out);
   }
 }
 
@@ -158,5 +157,5 @@ function resultRecord(o: Outcome): KafkaRecord {
 
 function domainOfTopic(topic: string): Domain | 'unknown' {
   const d = topic.slice(topic.lastIndexOf('.') + 1);
-  return d === 'wallet' || d === 'stock' || d === 'seats' ? d : 'unknown';
+  return isDomain(d) ? d : 'unknown';
 }

@@ -2,7 +2,7 @@
 // (and so its topic), the entity it is keyed by, and whether clients may send it over HTTP.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { Domain } from '../config.ts';
+import type { Domain } from '../domains.ts';
 import { seatsConfirm, seatsDefine, seatsExpire, seatsHold, seatsRelease } from './seats.ts';
 import { stockConfirm, stockExpire, stockRelease, stockReserve, stockRestock, stockSet } from './stock.ts';
 import {
