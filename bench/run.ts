@@ -231,13 +231,6 @@ async function stage3(p: Pipeline, bodiesFile: string, rates: number[]) {
 
 async function stage5(p: Pipeline, bodiesFile: string) {
   say('stage 5: POST /v1/transactions/batch');
-  const probe = await fetch(`${p.url}/v1/transactions/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-  if (probe.status === 404) {
-    const reason = 'POST /v1/transactions/batch does not exist yet (404)';
-    say(`  skipped: ${reason}`);
-    results.stages['5'] = { name: 'batch ingest', skipped: reason };
-    return;
-  }
   // ingest-api's capacity: the processor (whose own rate is stage 4's) is stopped meanwhile, so the two do
   // not split the CPU; it starts again afterwards and drains the backlog before stage 6.
   noteHwm(p);

@@ -8,7 +8,7 @@ import { limits } from '../common/limits.ts';
 import { acceptedBody, type AcceptDeps } from './accept.ts';
 import { decodeJson, readBody, type JsonBody } from './body.ts';
 import { ApiError, fromZod } from './errors.ts';
-import { acceptBatch } from './batch.ts';
+import { acceptBatch } from './accept-batch.ts';
 import { acceptTransaction, type TransactionDeps } from './hot-path.ts';
 import { parseBatch } from './parse.ts';
 import { readEntity, readHold, readTransaction } from './reads.ts';

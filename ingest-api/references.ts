@@ -5,7 +5,7 @@
 import type { Redis } from 'ioredis';
 import { entityKey, holdKey, statusKey } from '../common/keys.ts';
 import { domainRegistry, type HoldName } from '../common/domains.ts';
-import { describe as entityOf, type Message } from '../common/messages/index.ts';
+import { entityOf, type Message } from '../common/messages/index.ts';
 import { ApiError } from './errors.ts';
 
 type Reference =

@@ -67,7 +67,8 @@ export function isMessageType(t: unknown): t is MessageTypeName {
   return typeof t === 'string' && Object.hasOwn(messageTypes, t);
 }
 
-export function describe(m: Message): { domain: Domain; entity: string } {
+/** The message's domain and the entity it is keyed by. */
+export function entityOf(m: Message): { domain: Domain; entity: string } {
   const t = messageTypes[m.type] as MessageType<z.ZodType>;
   return { domain: t.domain, entity: t.entity(m) };
 }
@@ -84,3 +85,6 @@ export function digestOf(m: Message): string {
 export function encodeMessage(m: Message): Buffer {
   return Buffer.from(JSON.stringify(m));
 }
+
+/** The old name of entityOf, until processor/batch.ts's names are redone. */
+export const describe = entityOf;

@@ -1,5 +1,5 @@
 // Every message type's command. A type without one is a compile error (the mapped type below).
-import { describe, messageTypes, type Message, type MessageTypeName } from '../../common/messages/index.ts';
+import { entityOf, messageTypes, type Message, type MessageTypeName } from '../../common/messages/index.ts';
 import { flagKey } from '../../common/keys.ts';
 import { internalStep } from './internal.ts';
 import type { CommandSpec } from './types.ts';
@@ -28,5 +28,5 @@ export function commandOf(m: Message): CommandSpec {
 /** KEYS for the script: the flag key first (includes/tx.lua), then the command's own. */
 export function keysOf(m: Message, spec: CommandSpec): string[] {
   const step = spec.step ? [spec.step, ...(spec.stepScope?.(m) ?? [])] : [];
-  return [flagKey(spec.domain, describe(m).entity, m.id, ...step), ...spec.keys(m)];
+  return [flagKey(spec.domain, entityOf(m).entity, m.id, ...step), ...spec.keys(m)];
 }
