@@ -88,7 +88,7 @@ function check(body: Body, what: string): void {
   try {
     parseTransaction(body);
   } catch (e) {
-    throw new Error(`bench/mix.ts: the ${what} body for ${body.type} no longer matches its schema (${(e as Error).message}); update bench/mix.ts`);
+    throw new Error(`bench/mix.ts: the ${what} body for ${body.type} no longer matches its schema (${(e as Error).message}); update bench/mix.ts`, { cause: e });
   }
 }
 
@@ -126,7 +126,11 @@ export const mixBodies = (w: World, n: number, seed = 42): Body[] => [...mixStre
 export function setup(w: World): Body[] {
   const bodies = setupBodies(w);
   const seen = new Set<string>();
-  for (const b of bodies) if (!seen.has(b.type)) (seen.add(b.type), check(b, 'setup'));
+  for (const b of bodies) {
+    if (seen.has(b.type)) continue;
+    seen.add(b.type);
+    check(b, 'setup');
+  }
   return bodies;
 }
 

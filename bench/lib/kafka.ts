@@ -117,7 +117,10 @@ export async function readRange(kafka: Kafka, topic: string, from: Map<number, b
             if (m.value) out.push(JSON.parse(m.value.toString()) as OutcomeRecord);
           }
           if (BigInt(batch.lastOffset()) + 1n >= end) remaining.delete(batch.partition);
-          if (!remaining.size) (clearTimeout(timer), resolve());
+          if (!remaining.size) {
+            clearTimeout(timer);
+            resolve();
+          }
         },
       }).catch(reject);
       for (const [partition] of remaining) consumer.seek({ topic, partition, offset: String(from.get(partition) ?? 0n) });
