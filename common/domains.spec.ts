@@ -2,10 +2,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { commandOf } from '../processor/commands/index.ts';
 import { expireCommand } from '../processor/sweeper.ts';
 import { topics } from './config.ts';
 import { domainRegistry, domains } from './domains.ts';
-import { anyMessage, messageTypes, type MessageTypeName } from './messages/index.ts';
+import { anyMessage, messageTypes, type Message, type MessageTypeName } from './messages/index.ts';
 
 const typesOf = (domain: string) => (Object.keys(messageTypes) as MessageTypeName[]).filter((t) => messageTypes[t].domain === domain);
 
@@ -19,6 +20,13 @@ it('docker-compose.yml creates every topic', () => {
   };
   const loop = /for t in ([\w ]+); do/.exec(compose.services.topics.command.join('\n'));
   expect(loop?.[1]?.split(' ')).toEqual(Object.values(topics('')).map((t) => t.slice(1)));
+});
+
+it('every message type is named after its domain, and its command runs in that domain', () => {
+  const wrong = (Object.keys(messageTypes) as MessageTypeName[]).filter(
+    (t) => !t.startsWith(`${messageTypes[t].domain}.`) || commandOf({ type: t } as Message).domain !== messageTypes[t].domain,
+  );
+  expect(wrong).toEqual([]);
 });
 
 describe.each(domains)('domain %s', (domain) => {
