@@ -20,7 +20,7 @@ import { ensureTopics } from '../stack/topics.ts';
 import { ensureK6, runK6, type K6Result } from './lib/k6.ts';
 import { benchKafka, groupLag, highWatermarks, percentile, preload, readRange, waitForLag0 } from './lib/kafka.ts';
 import { startPipeline as startServices, type Pipeline } from './lib/pipeline.ts';
-import { CpuWatch, pidListening, round } from './lib/procs.ts';
+import { CpuWatch, memoryMb, pidListening, round } from './lib/procs.ts';
 import { describeMix, makeWorld, mixBodies, mixStream, setup, type Body, type World } from './mix.ts';
 import { writeReport, type Results } from './report.ts';
 
@@ -261,7 +261,7 @@ async function stage5(p: Pipeline, bodiesFile: string) {
 const hwmSeen: Record<string, number> = {};
 function noteHwm(p: Pipeline): Record<string, number> {
   for (const [name, s] of [['ingest-api', p.ingest], ['processor', p.processor]] as const) {
-    const m = s.memory();
+    const m = s.pid ? memoryMb(s.pid) : undefined;
     if (m) hwmSeen[name] = Math.max(hwmSeen[name] ?? 0, m.hwm);
   }
   return { ...hwmSeen };
@@ -339,7 +339,7 @@ async function stage4(world: World) {
   await startP.catch(() => undefined);
   const tEnd = (performance.now() - t0) / 1000;
   const { cores } = watch.stop();
-  const hwm = p.processor.memory()?.hwm;
+  const hwm = p.processor.pid ? memoryMb(p.processor.pid)?.hwm : undefined;
   await p.processor.stop();
   pids = prev;
   const drained = last.lag === 0;
