@@ -85,6 +85,3 @@ export function digestOf(m: Message): string {
 export function encodeMessage(m: Message): Buffer {
   return Buffer.from(JSON.stringify(m));
 }
-
-/** The old name of entityOf, until processor/batch.ts's names are redone. */
-export const describe = entityOf;
