@@ -14,7 +14,8 @@ import { freePort } from '../stack/ports.ts';
 import { provideClusterServices } from '../stack/services.ts';
 import { ensureTopics } from '../stack/topics.ts';
 import { benchKafka, groupLag, percentile, preload } from './lib/kafka.ts';
-import { CpuWatch, pidListening, round, Service, type ServiceName } from './lib/procs.ts';
+import { Service } from '../stack/app-service.ts';
+import { CpuWatch, pidListening, round } from './lib/procs.ts';
 import { makeWorld, mixStream, setup, type Body } from './mix.ts';
 
 const { values: flags } = parseArgs({ options: { smoke: { type: 'boolean' }, messages: { type: 'string' }, seconds: { type: 'string' } } });
@@ -31,12 +32,14 @@ const admin = kafka.admin();
 await admin.connect();
 const baseEnv = { ...process.env, TXPIPE_KAFKA_BROKERS: svc.kafkaBrokers.join(','), TXPIPE_REDIS_CLUSTER: svc.redisCluster!.join(','), TXPIPE_LOG_LEVEL: 'warn' };
 
-async function services(kind: ServiceName, count: number, prefix: string): Promise<Array<{ service: Service; url: string }>> {
+async function services(kind: Service['name'], count: number, prefix: string): Promise<Array<{ service: Service; url: string }>> {
   return Promise.all(Array.from({ length: count }, async (_, i) => {
     const port = await freePort();
     const portVar = kind === 'ingest-api' ? 'TXPIPE_INGEST_PORT' : 'TXPIPE_PROCESSOR_PORT';
     const url = `http://127.0.0.1:${port}`;
-    const service = new Service(kind, { ...baseEnv, TXPIPE_TOPIC_PREFIX: prefix, [portVar]: String(port) }, `${url}/readyz`, path.join(workDir, `${prefix}-${kind}-${i + 1}.log`));
+    const service = new Service(kind, { ...baseEnv, TXPIPE_TOPIC_PREFIX: prefix, [portVar]: String(port) }, `${url}/readyz`, {
+      logFile: path.join(workDir, `${prefix}-${kind}-${i + 1}.log`),
+    });
     return { service, url };
   }));
 }

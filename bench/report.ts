@@ -4,7 +4,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../stack/kafka-jars.ts';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 export interface Results {
   date: string;
   smoke: boolean;

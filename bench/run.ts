@@ -20,7 +20,7 @@ import { ensureTopics } from '../stack/topics.ts';
 import { ensureK6, runK6, type K6Result } from './lib/k6.ts';
 import { benchKafka, groupLag, highWatermarks, percentile, preload, readRange, waitForLag0 } from './lib/kafka.ts';
 import { startPipeline as startServices, type Pipeline } from './lib/pipeline.ts';
-import { CpuWatch, pidListening, round } from './lib/procs.ts';
+import { CpuWatch, memoryMb, pidListening, round } from './lib/procs.ts';
 import { describeMix, makeWorld, mixBodies, mixStream, setup, type Body, type World } from './mix.ts';
 import { writeReport, type Results } from './report.ts';
 
@@ -233,13 +233,6 @@ async function stage3(p: Pipeline, bodiesFile: string, rates: number[]) {
 
 async function stage5(p: Pipeline, bodiesFile: string) {
   say('stage 5: POST /v1/transactions/batch');
-  const probe = await fetch(`${p.url}/v1/transactions/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-  if (probe.status === 404) {
-    const reason = 'POST /v1/transactions/batch does not exist yet (404)';
-    say(`  skipped: ${reason}`);
-    results.stages['5'] = { name: 'batch ingest', skipped: reason };
-    return;
-  }
   // ingest-api's capacity: the processor (whose own rate is stage 4's) is stopped meanwhile, so the two do
   // not split the CPU; it starts again afterwards and drains the backlog before stage 6.
   noteHwm(p);
@@ -270,7 +263,7 @@ async function stage5(p: Pipeline, bodiesFile: string) {
 const hwmSeen: Record<string, number> = {};
 function noteHwm(p: Pipeline): Record<string, number> {
   for (const [name, s] of [['ingest-api', p.ingest], ['processor', p.processor]] as const) {
-    const m = s.memory();
+    const m = s.pid ? memoryMb(s.pid) : undefined;
     if (m) hwmSeen[name] = Math.max(hwmSeen[name] ?? 0, m.hwm);
   }
   return { ...hwmSeen };
@@ -348,7 +341,7 @@ async function stage4(world: World) {
   await startP.catch(() => undefined);
   const tEnd = (performance.now() - t0) / 1000;
   const { cores } = watch.stop();
-  const hwm = p.processor.memory()?.hwm;
+  const hwm = p.processor.pid ? memoryMb(p.processor.pid)?.hwm : undefined;
   await p.processor.stop();
   pids = prev;
   const drained = last.lag === 0;

@@ -1,6 +1,7 @@
 // Runtime configuration, read once from the environment and validated at the edge.
 import { z } from 'zod';
 import type { RedisTarget } from './redis.ts';
+import { domains, type Domain } from './domains.ts';
 
 const Env = z.object({
   TXPIPE_KAFKA_BROKERS: z.string().default('127.0.0.1:9092'),
@@ -101,17 +102,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
 }
 
-export const domains = ['wallet', 'stock', 'seats'] as const;
-export type Domain = (typeof domains)[number];
-
-/** Topic names: one per domain, plus outcomes and dead letters. */
+/** Topic names: one per domain (common/domains.ts), plus outcomes and dead letters. */
 export function topics(prefix: string) {
-  return {
-    wallet: `${prefix}.wallet`,
-    stock: `${prefix}.stock`,
-    seats: `${prefix}.seats`,
-    results: `${prefix}.results`,
-    dlq: `${prefix}.dlq`,
-  };
+  const perDomain = Object.fromEntries(domains.map((d) => [d, `${prefix}.${d}`])) as Record<Domain, string>;
+  return { ...perDomain, results: `${prefix}.results`, dlq: `${prefix}.dlq` };
 }
 export type Topics = ReturnType<typeof topics>;

@@ -36,6 +36,17 @@ export class RecordTooLargeError extends KafkaSendError {
   }
 }
 
+/** Records in order, grouped by topic as a produce call takes them (each topic's records in their order). */
+export function groupByTopic(items: Iterable<{ topic: string; record: KafkaRecord }>): TopicMessages[] {
+  const byTopic = new Map<string, KafkaRecord[]>();
+  for (const { topic, record } of items) {
+    const list = byTopic.get(topic);
+    if (list) list.push(record);
+    else byTopic.set(topic, [record]);
+  }
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+}
+
 /** A record's size as the broker counts it, near enough: value, key and headers, plus per-record framing. */
 export function recordBytes(r: KafkaRecord): number {
   const size = (v: unknown) => (v == null ? 0 : Buffer.isBuffer(v) ? v.length : Buffer.byteLength(String(v)));
@@ -175,7 +186,7 @@ export class KafkaSender {
   /** The next call: the head caller alone if it must be, else callers in order up to the byte budget. */
   private nextCall(): Call {
     const parts: Call['parts'] = [];
-    const byTopic = new Map<string, KafkaRecord[]>();
+    const taken: Item[] = [];
     const maxRecords = this.opts.maxCallRecords ?? Infinity;
     let bytes = 0;
     let records = 0;
@@ -188,9 +199,7 @@ export class KafkaSender {
         bytes += it.bytes;
         records++;
         caller.next++;
-        const list = byTopic.get(it.topic);
-        if (list) list.push(it.record);
-        else byTopic.set(it.topic, [it.record]);
+        taken.push(it);
       }
       if (caller.next > from) {
         parts.push({ caller, from, to: caller.next });
@@ -202,7 +211,7 @@ export class KafkaSender {
     this.queued -= records;
     // Callers whose every item is in a call leave the queue; they settle with their calls.
     while (this.queue.length && this.queue[0]!.next === this.queue[0]!.items.length) this.queue.shift();
-    return { parts, records, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) };
+    return { parts, records, topicMessages: groupByTopic(taken) };
   }
 
   /**

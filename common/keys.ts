@@ -1,6 +1,6 @@
 // Redis key names. Every key of an entity carries the entity as its hash tag, so one script touches
 // one slot and runs unchanged on Redis Cluster.
-import type { Domain } from './config.ts';
+import type { Domain } from './domains.ts';
 
 /** The entity's state: wallet:{acct-42}, stock:{sku-7}, seats:{event-3}. */
 export const entityKey = (domain: Domain, entity: string) => `${domain}:{${entity}}`;

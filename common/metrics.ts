@@ -4,7 +4,7 @@
 // Labels are bounded sets (route, status, type, code, reason, domain, script, topic, partition):
 // never a transaction id or an account.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
-import { domains } from './config.ts';
+import { domains } from './domains.ts';
 
 export type Service = 'ingest-api' | 'processor';
 

@@ -4,7 +4,7 @@ import type { RedisClient as Redis } from '../common/redis.ts';
 import type { Topics } from '../common/config.ts';
 import { limits } from '../common/limits.ts';
 import type { Logger } from '../common/log.ts';
-import { describe, digestOf, encodeMessage, type Message } from '../common/messages/index.ts';
+import { digestOf, encodeMessage, entityOf, type Message } from '../common/messages/index.ts';
 import { ingestAccepted } from '../common/metrics.ts';
 import { sharedPipeline, type Reply } from '../common/redis-batch.ts';
 import { dropIfTimedOut } from '../common/redis.ts';
@@ -36,12 +36,12 @@ export const acceptedBody = (a: Accepted) => ({ id: clientIdOf(a.id), status: a.
  * Checks what each message names (references.ts), then accepts those that pass: one answer per item, in
  * order. `prefix` is the item's field path in a batch ('' for a single transaction).
  */
-export async function acceptChecked(deps: AcceptDeps, items: Array<{ message: Message; prefix: string; producer?: string }>): Promise<Array<Accepted | ApiError>> {
+export async function acceptAll(deps: AcceptDeps, items: Array<{ message: Message; prefix: string; producer?: string }>): Promise<Array<Accepted | ApiError>> {
   const values = items.map((it) => encodeMessage(it.message));
   const references = await checkReferences(deps.redis, items);
   const refused = items.map((it, i) => tooLarge(values[i]!, it.prefix) ?? references[i]);
   const valid = items.flatMap((it, i) => (refused[i] ? [] : [{ message: it.message, value: values[i]!, producer: it.producer }]));
-  const accepted = valid.length ? await accept(deps, valid) : [];
+  const accepted = valid.length ? await claimAndPublish(deps, valid) : [];
   let next = 0;
   return refused.map((e) => e ?? accepted[next++]!);
 }
@@ -53,7 +53,8 @@ function tooLarge(value: Buffer, prefix: string): ApiError | undefined {
     `the transaction is ${value.length} bytes encoded, over the ${limits.maxTransactionBytes} a Kafka record may carry`, prefix || undefined);
 }
 
-async function accept(deps: AcceptDeps, items: Array<{ message: Message; value: Buffer; producer?: string }>): Promise<Array<Accepted | ApiError>> {
+/** Claims each id, publishes those newly claimed (or unchecked), marks them accepted. */
+async function claimAndPublish(deps: AcceptDeps, items: Array<{ message: Message; value: Buffer; producer?: string }>): Promise<Array<Accepted | ApiError>> {
   const messages = items.map((it) => it.message);
   const now = Date.now();
   const digests = messages.map(digestOf);
@@ -78,7 +79,7 @@ async function accept(deps: AcceptDeps, items: Array<{ message: Message; value: 
     toPublish.map(async (i) => {
       const m = messages[i]!;
       const claimed = claims[i] === 'claimed';
-      const { domain, entity } = describe(m);
+      const { domain, entity } = entityOf(m);
       try {
         // Who sent it, for whoever reads the topic and for the processor's records.
         const producer = items[i]!.producer;

@@ -1,5 +1,6 @@
 // The HTTP surface of ingest-api. Handlers stay thin: parse, accept, answer.
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { domainRegistry, domains } from '../common/domains.ts';
 import { Id } from '../common/messages/fields.ts';
 import { ingestRejected, ingestRequestDuration, ingestRequests } from '../common/metrics.ts';
 import { handleOps, type ReadinessCheck } from '../common/ops-server.ts';
@@ -7,14 +8,14 @@ import { limits } from '../common/limits.ts';
 import { acceptedBody, type AcceptDeps } from './accept.ts';
 import { decodeJson, readBody, type JsonBody } from './body.ts';
 import { ApiError, fromZod } from './errors.ts';
-import { acceptBatch } from './batch.ts';
+import { acceptBatch } from './accept-batch.ts';
 import { acceptTransaction, type TransactionDeps } from './hot-path.ts';
 import { forbidden, type Principal } from './auth.ts';
 import { clientIdOf, producerOf, scopedId } from '../common/keys.ts';
 import { TxId } from '../common/messages/fields.ts';
 import { checkRead } from './scope.ts';
 import { parseBatch } from './parse.ts';
-import { readAccount, readHold, readSeats, readStock } from './reads.ts';
+import { readEntity, readHold } from './reads.ts';
 import { consolePage, docsPage, swaggerUiDir } from './docs.ts';
 import { openApiJson } from './openapi.ts';
 import { clientGone, readDecided, waitParam, type WaitDeps } from './wait.ts';
@@ -175,21 +176,21 @@ export function createApp(deps: AppDeps) {
     res.json(await readDecided(deps, stored, waitParam(req), clientGone(res), req.params.id as string));
   }));
 
-  app.get('/v1/accounts/:id', authenticated, route(async (req, res) => {
-    res.json(await readAccount(deps.redis, entityParam(res, req.params.id, 'account')));
-  }));
+  // Each domain's entity and holds (common/domains.ts). Path parameters come in path order: entity, hold.
+  for (const domain of domains) {
+    const { entity, hold, routes } = domainRegistry[domain];
+    app.get(routes.entity, authenticated, route(async (req, res) => {
+      const [entityId] = Object.values(req.params);
+      res.json(await readEntity[domain](deps.redis, entityParam(res, entityId, entity), principalOf(res).namespace));
+    }));
+    app.get(routes.hold, authenticated, route(async (req, res) => {
+      const [entityId, holdId] = Object.values(req.params) as [string, string];
+      res.json(await readHold(deps.redis, domain, entityParam(res, entityId, entity), txParam(res, holdId, hold), hold, holdId));
+    }));
+  }
 
   app.get('/v1/accounts/:id/entries', authenticated, route(async (req, res) => {
     res.json(await readEntries(deps.redis, 'wallet', entityParam(res, req.params.id, 'account'), 'account', pageParams(req)));
-  }));
-
-  app.get('/v1/accounts/:id/holds/:hold', authenticated, route(async (req, res) => {
-    const [account, hold] = [entityParam(res, req.params.id, 'account'), txParam(res, req.params.hold, 'hold')];
-    res.json(await readHold(deps.redis, 'wallet', account, hold, 'hold', req.params.hold as string));
-  }));
-
-  app.get('/v1/stock/:sku', authenticated, route(async (req, res) => {
-    res.json(await readStock(deps.redis, entityParam(res, req.params.sku, 'sku')));
   }));
 
   app.get('/v1/stock/:sku/entries', authenticated, route(async (req, res) => {
@@ -201,15 +202,6 @@ export function createApp(deps: AppDeps) {
     await deps.streams.entities.watch('stock', sku, () => new SseClient(res), lastEventId(req.headers, req.query), deps.streams.outcomes.size);
   }));
 
-  app.get('/v1/stock/:sku/reservations/:reservation', authenticated, route(async (req, res) => {
-    const [sku, reservation] = [entityParam(res, req.params.sku, 'sku'), txParam(res, req.params.reservation, 'reservation')];
-    res.json(await readHold(deps.redis, 'stock', sku, reservation, 'reservation', req.params.reservation as string));
-  }));
-
-  app.get('/v1/events/:event/seats', authenticated, route(async (req, res) => {
-    res.json(await readSeats(deps.redis, entityParam(res, req.params.event, 'event'), principalOf(res).namespace));
-  }));
-
   app.get('/v1/events/:event/entries', authenticated, route(async (req, res) => {
     res.json(await readEntries(deps.redis, 'seats', entityParam(res, req.params.event, 'event'), 'event', pageParams(req)));
   }));
@@ -217,11 +209,6 @@ export function createApp(deps: AppDeps) {
   app.get('/v1/events/:event/seats/stream', authenticated, route(async (req, res) => {
     const event = entityParam(res, req.params.event, 'event');
     await deps.streams.entities.watch('seats', event, () => new SseClient(res), lastEventId(req.headers, req.query), deps.streams.outcomes.size);
-  }));
-
-  app.get('/v1/events/:event/holds/:hold', authenticated, route(async (req, res) => {
-    const [event, hold] = [entityParam(res, req.params.event, 'event'), txParam(res, req.params.hold, 'hold')];
-    res.json(await readHold(deps.redis, 'seats', event, hold, 'hold', req.params.hold as string));
   }));
 
   app.get(['/healthz', '/readyz', '/metrics'], async (req, res) => {

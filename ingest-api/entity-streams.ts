@@ -4,7 +4,7 @@
 // and sends them to all its watchers. Event ids are the entries' offsets: a client that reconnects with
 // Last-Event-ID gets the entries it missed from the history (within its retention and maxStreamReplay).
 import type { RedisClient as Redis } from '../common/redis.ts';
-import type { Domain } from '../common/config.ts';
+import type { Domain } from '../common/domains.ts';
 import { entityKey, entriesKey } from '../common/keys.ts';
 import { limits } from '../common/limits.ts';
 import type { Logger } from '../common/log.ts';

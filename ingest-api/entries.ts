@@ -3,7 +3,7 @@
 // entry of the page before: an entity's entries are scored by their messages' offsets.
 import type { Request } from 'express';
 import type { RedisClient as Redis } from '../common/redis.ts';
-import type { Domain } from '../common/config.ts';
+import type { Domain } from '../common/domains.ts';
 import { entityKey, entriesKey } from '../common/keys.ts';
 import { limits } from '../common/limits.ts';
 import { dropIfTimedOut } from '../common/redis.ts';

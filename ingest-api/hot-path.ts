@@ -1,6 +1,6 @@
 // The hot path: `POST /v1/transactions` in its plain form answered by node:http directly, everything else
 // by the Express app. Express's per-request cost (router, body-parser, response helpers, prototype swaps)
-// was half of ingest-api's CPU per transaction (BENCHMARKS.md); this path does the same work without it.
+// was a large share of ingest-api's CPU per transaction (BENCHMARKS.md); this path does the same work without it.
 //
 // Same behaviour by construction: the handler (acceptTransaction) is the one the Express route runs, and
 // only requests whose headers leave no room for difference take this path — exact path without a query,
@@ -55,7 +55,7 @@ const route = '/v1/transactions';
 const jsonTypes = new Set(['application/json', 'application/json; charset=utf-8', 'application/json;charset=utf-8']);
 
 /** True when the request takes the hot path (exported for test/hot-path.test.ts). */
-export function plain(req: Pick<IncomingMessage, 'method' | 'url' | 'headers'>): boolean {
+export function takesHotPath(req: Pick<IncomingMessage, 'method' | 'url' | 'headers'>): boolean {
   const h = req.headers;
   if (req.method !== 'POST' || req.url !== route) return false;
   const type = h['content-type'];
@@ -133,7 +133,7 @@ export function withHotPath(deps: TransactionDeps, app: RequestListener, maxInFl
       inFlight++;
       res.once('close', done);
     }
-    if (!plain(req)) return app(req, res);
+    if (!takesHotPath(req)) return app(req, res);
     void handle(req, res, performance.now(), requestId);
   };
 }

@@ -1,6 +1,6 @@
 // Read endpoints: a transaction's status and each domain's state, straight from Redis.
 import type { RedisClient as Redis } from '../common/redis.ts';
-import type { Domain } from '../common/config.ts';
+import type { Domain } from '../common/domains.ts';
 import { entityKey, holdKey, producerOf, statusKey } from '../common/keys.ts';
 import { shownId } from './namespace.ts';
 import { dropIfTimedOut } from '../common/redis.ts';
@@ -74,3 +74,11 @@ export async function readSeats(redis: Redis, event: string, reader?: string) {
   });
   return { event, ...counts, seats };
 }
+
+/** Each domain's entity read (its route in common/domains.ts). */
+/** `reader`: the reading producer (its own holds show as it named them; the seat map lists holds). */
+export const readEntity: { [D in Domain]: (redis: Redis, entity: string, reader?: string) => Promise<object> } = {
+  wallet: readAccount,
+  stock: readStock,
+  seats: readSeats,
+};

@@ -4,29 +4,22 @@
 // Advisory: the Lua script decides again, atomically; when Redis does not answer, the check is skipped.
 import type { RedisClient as Redis } from '../common/redis.ts';
 import { clientIdOf, entityKey, holdKey, statusKey } from '../common/keys.ts';
-import type { Message } from '../common/messages/index.ts';
+import { domainRegistry, type HoldName } from '../common/domains.ts';
+import { entityOf, type Message } from '../common/messages/index.ts';
 import { ApiError } from './errors.ts';
 
 type Reference =
-  | { kind: 'hold'; key: string; id: string; field: string; code: 'unknown_hold' | 'unknown_reservation'; on: string }
+  | { kind: 'hold'; key: string; id: string; field: HoldName; code: `unknown_${HoldName}`; on: string }
   | { kind: 'seats'; key: string; seats: string[]; event: string };
 
+/** A message naming its domain's hold (common/domains.ts: capture, void, confirm, release) refers to it. */
 function referenceOf(m: Message): Reference | undefined {
-  switch (m.type) {
-    case 'wallet.capture':
-    case 'wallet.void':
-      return { kind: 'hold', key: holdKey('wallet', m.account, m.hold), id: m.hold, field: 'hold', code: 'unknown_hold', on: `account ${m.account}` };
-    case 'stock.confirm':
-    case 'stock.release':
-      return { kind: 'hold', key: holdKey('stock', m.sku, m.reservation), id: m.reservation, field: 'reservation', code: 'unknown_reservation', on: `sku ${m.sku}` };
-    case 'seats.confirm':
-    case 'seats.release':
-      return { kind: 'hold', key: holdKey('seats', m.event, m.hold), id: m.hold, field: 'hold', code: 'unknown_hold', on: `event ${m.event}` };
-    case 'seats.hold':
-      return { kind: 'seats', key: entityKey('seats', m.event), seats: m.seats, event: m.event };
-    default:
-      return undefined;
-  }
+  if (m.type === 'seats.hold') return { kind: 'seats', key: entityKey('seats', m.event), seats: m.seats, event: m.event };
+  const { domain, entity } = entityOf(m);
+  const { hold: field, entity: entityName } = domainRegistry[domain];
+  const id = (m as Record<string, unknown>)[field];
+  if (typeof id !== 'string') return undefined;
+  return { kind: 'hold', key: holdKey(domain, entity, id), id, field, code: `unknown_${field}`, on: `${entityName} ${entity}` };
 }
 
 /**

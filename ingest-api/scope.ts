@@ -1,7 +1,7 @@
 // What an API key may do: the transaction types it may post, whether it may read, and the entities it may
 // name. Pure functions: the key's record says, these decide.
 import { z } from 'zod';
-import { domains } from '../common/config.ts';
+import { domains } from '../common/domains.ts';
 import { publicTypes, type Message } from '../common/messages/index.ts';
 import { ApiError } from './errors.ts';
 

@@ -3,7 +3,7 @@
 // them, instead of Redis round trips for each (the claims used to go one per request). Each request still
 // gets its own answer, and a 202 only once Kafka acknowledged its own record.
 import type { Message } from '../common/messages/index.ts';
-import { acceptChecked, type Accepted, type AcceptDeps } from './accept.ts';
+import { acceptAll, type Accepted, type AcceptDeps } from './accept.ts';
 import type { ApiError } from './errors.ts';
 import { limits } from '../common/limits.ts';
 
@@ -46,7 +46,7 @@ export class AcceptWindow {
     const items = this.open;
     this.open = [];
     this.answering += items.length;
-    acceptChecked(this.deps, items.map((it) => ({ message: it.message, producer: it.producer, prefix: '' })))
+    acceptAll(this.deps, items.map((it) => ({ message: it.message, producer: it.producer, prefix: '' })))
       .then(
         (results) => items.forEach((it, i) => it.resolve(results[i]!)),
         (e: unknown) => items.forEach((it) => it.reject(e)),

@@ -13,6 +13,7 @@ import type { Redis } from 'ioredis';
 import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import type { Topics } from '../common/config.ts';
 import { createProducer } from '../common/kafka.ts';
+import { groupByTopic } from '../common/kafka-sender.ts';
 import { dlqReplaysKey } from '../common/keys.ts';
 import { readTopicRecords } from './read-topic.ts';
 
@@ -123,17 +124,15 @@ export async function replay(c: DlqContext, letters: DeadLetter[], o: { force?: 
   const producer = createProducer(c.kafka);
   await producer.connect();
   try {
-    const byTopic = new Map<string, DeadLetter[]>();
-    for (const d of letters) byTopic.set(d.origin.topic, [...(byTopic.get(d.origin.topic) ?? []), d]);
     await producer.sendBatch({
       acks: -1,
-      topicMessages: [...byTopic].map(([topic, list]) => ({
-        topic,
-        messages: list.map((d) => ({
+      topicMessages: groupByTopic(letters.map((d) => ({
+        topic: d.origin.topic,
+        record: {
           key: d.key, value: d.value,
           headers: { ...withoutDlqHeaders(d.headers), 'txpipe-replay-of': `${c.topics.dlq}/${d.address}`, 'txpipe-replay-by': `${record.by}@${record.host}` },
-        })),
-      })),
+        },
+      }))),
     });
   } catch (e) {
     // Not published: the claims go, so the replay can be tried again without --force.

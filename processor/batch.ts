@@ -3,11 +3,12 @@
 import type { ChainableCommander } from 'ioredis';
 import type { RedisClient } from '../common/redis.ts';
 import type { KafkaMessage, Message as KafkaRecord, TopicMessages } from 'kafkajs';
-import type { Domain, Topics } from '../common/config.ts';
-import { recordBytes, type KafkaSender } from '../common/kafka-sender.ts';
+import type { Topics } from '../common/config.ts';
+import { isDomain, type Domain } from '../common/domains.ts';
+import { groupByTopic, recordBytes, type KafkaSender } from '../common/kafka-sender.ts';
 import { limits } from '../common/limits.ts';
 import type { Logger } from '../common/log.ts';
-import { describe, digestOf, encodeMessage, messageTypes, type Message } from '../common/messages/index.ts';
+import { entityOf, digestOf, encodeMessage, messageTypes, type Message } from '../common/messages/index.ts';
 import { endToEndLatency, processedMessages } from '../common/metrics.ts';
 import { announceChange, announceOutcome, writeConflict, writeDigest, writeOutcome, writeStep, type Outcome } from '../common/status.ts';
 import { commandOf, entryOf, keysOf } from './commands/index.ts';
@@ -35,105 +36,103 @@ export interface BatchInput {
 
 /** Everything a batch leaves behind, gathered before any of it is written. */
 class Effects {
-  readonly out = new Map<string, KafkaRecord[]>();
+  readonly out: Array<{ topic: string; record: KafkaRecord }> = [];
   readonly statusWrites: Array<(p: ChainableCommander) => void> = [];
   /** '<domain> <entity>' of each entity a fresh reply may have changed: announced once for the live streams. */
   readonly changed = new Set<string>();
   publish(topic: string, record: KafkaRecord) {
-    const list = this.out.get(topic) ?? [];
-    list.push(record);
-    this.out.set(topic, list);
+    this.out.push({ topic, record });
   }
   topicMessages(): TopicMessages[] {
-    return [...this.out].map(([topic, messages]) => ({ topic, messages }));
+    return groupByTopic(this.out);
   }
 }
 
 /** Handles the batch; true once every effect is durable, false when abandoned (stop or rebalance). */
 export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: RetryHooks): Promise<boolean> {
   const { topics, retentionMs } = deps;
-  const decoded = input.messages.map((km) => decode(km.value));
+  const decoded = input.messages.map((incoming) => decode(incoming.value));
   const calls: ScriptCall[] = [];
-  decoded.forEach((d, i) => {
-    if (!d.ok) return;
-    const spec = commandOf(d.message);
+  decoded.forEach((item, i) => {
+    if (!item.ok) return;
+    const spec = commandOf(item.message);
     // "now" for the script is the message's own time, so a replay of the log decides the same way.
     const now = Number(input.messages[i]!.timestamp);
     calls.push({
       script: spec.script,
-      keys: keysOf(d.message, spec),
-      args: [digestOf(d.message), retentionMs, now, entryOf(input.messages[i]!.offset, d.message), ...spec.args(d.message)],
+      keys: keysOf(item.message, spec),
+      args: [digestOf(item.message), retentionMs, now, entryOf(input.messages[i]!.offset, item.message), ...spec.args(item.message)],
     });
   });
   const replies = calls.length ? await runScripts(deps.redis, calls, hooks) : [];
   if (!replies) return false;
 
-  const fx = new Effects();
+  const effects = new Effects();
   const now = Date.now();
-  let r = 0;
-  input.messages.forEach((km, i) => {
-    const d = decoded[i]!;
-    if (!d.ok) return deadLetter(fx, topics.dlq, input, km, d.reason);
-    const reply = replies[r++]!;
-    if ('failed' in reply) return deadLetter(fx, topics.dlq, input, km, `script error: ${reply.failed}`);
+  let nextReply = 0;
+  input.messages.forEach((incoming, i) => {
+    const item = decoded[i]!;
+    if (!item.ok) return deadLetter(effects, topics.dlq, input, incoming, item.reason);
+    const reply = replies[nextReply++]!;
+    if ('failed' in reply) return deadLetter(effects, topics.dlq, input, incoming, `script error: ${reply.failed}`);
 
-    const m = d.message;
+    const m = item.message;
     const spec = commandOf(m);
     const [code, fresh, ...ints] = reply;
     const short = shortReply(spec.result.length, reply);
-    if (short) return deadLetter(fx, topics.dlq, input, km, short);
+    if (short) return deadLetter(effects, topics.dlq, input, incoming, short);
     const values = Object.fromEntries(spec.result.map((name, j) => [name, ints[j] ?? 0]));
-    const ingestedAt = Number(km.timestamp);
-    const { domain, entity } = describe(m);
+    const ingestedAt = Number(incoming.timestamp);
+    const { domain, entity } = entityOf(m);
     processedMessages.inc({ domain, type: m.type, code: fresh ? code : 'duplicate' });
-    if (fresh) fx.changed.add(`${domain} ${entity}`);
+    if (fresh) effects.changed.add(`${domain} ${entity}`);
 
     const next: Next = spec.then
       ? spec.then(m, { code, values })
       : { publish: [], outcome: { type: m.type, code, result: values } };
     // Who sent it: ingest-api's header, which follow-up steps carry on; else the id's namespace.
-    const sender = km.headers?.[producerHeader];
+    const sender = incoming.headers?.[producerHeader];
     const producer = sender === undefined ? producerOf(m.id) : String(sender);
-    for (const f of next.publish) publishCommand(fx, topics, f, km.timestamp, producer);
+    for (const followUp of next.publish) publishCommand(effects, topics, followUp, incoming.timestamp, producer);
     // The sweeper's index of pending holds, kept beside the status record (outside Lua: another hash tag).
     const change = spec.expiring?.(m, { code, values }, ingestedAt);
-    if (change) fx.statusWrites.push((p) => writeExpiring(p, input.topic, input.partition, entity, change));
+    if (change) effects.statusWrites.push((p) => writeExpiring(p, input.topic, input.partition, entity, change));
 
     if (code === 'conflict') {
       // Another payload under an id already used: report it, and list it on the id's record beside the first
       // one's outcome (which stays), so its sender can learn it was dropped.
-      fx.statusWrites.push((p) => writeConflict(p, m.id, digestOf(m), m.type, ingestedAt, retentionMs));
-      fx.publish(topics.results, resultRecord({ id: m.id, producer, type: m.type, status: 'rejected', code, ingestedAt, appliedAt: now, duplicate: false }));
+      effects.statusWrites.push((p) => writeConflict(p, m.id, digestOf(m), m.type, ingestedAt, retentionMs));
+      effects.publish(topics.results, resultRecord({ id: m.id, producer, type: m.type, status: 'rejected', code, ingestedAt, appliedAt: now, duplicate: false }));
       return;
     }
     // The client's own payload digest on its id's record, as ingest's claim writes it: an id whose claim
     // was skipped (Redis away) or lost still refuses another payload (422) once the processor has seen it.
-    if (messageTypes[m.type].public) fx.statusWrites.push((p) => writeDigest(p, m.id, digestOf(m)));
+    if (messageTypes[m.type].public) effects.statusWrites.push((p) => writeDigest(p, m.id, digestOf(m)));
     if (next.outcome) {
-      const o: Outcome = {
+      const outcome: Outcome = {
         id: m.id, producer, type: next.outcome.type, status: next.outcome.code === 'ok' ? 'applied' : 'rejected',
         code: next.outcome.code, result: next.outcome.result, ingestedAt, appliedAt: now, duplicate: !fresh,
       };
-      fx.statusWrites.push((p) => {
-        writeOutcome(p, o, retentionMs);
-        announceOutcome(p, topics.results, o);
+      effects.statusWrites.push((p) => {
+        writeOutcome(p, outcome, retentionMs);
+        announceOutcome(p, topics.results, outcome);
       });
-      fx.publish(topics.results, resultRecord(o));
+      effects.publish(topics.results, resultRecord(outcome));
       if (fresh) endToEndLatency.observe({ domain }, (now - ingestedAt) / 1000);
     } else if (!next.silent) {
-      fx.statusWrites.push((p) => writeStep(p, m.id, spec.transaction ?? m.type, spec.step ?? m.type, retentionMs));
+      effects.statusWrites.push((p) => writeStep(p, m.id, spec.transaction ?? m.type, spec.step ?? m.type, retentionMs));
     }
   });
 
-  for (const c of fx.changed) {
+  for (const c of effects.changed) {
     const [domain, entity] = c.split(' ') as [string, string];
-    fx.statusWrites.push((p) => announceChange(p, topics.results, domain, entity));
+    effects.statusWrites.push((p) => announceChange(p, topics.results, domain, entity));
   }
-  if (fx.statusWrites.length) {
-    const ok = await runWrites(deps.redis, (p) => fx.statusWrites.forEach((w) => w(p)), hooks, fx.statusWrites.length * 2);
+  if (effects.statusWrites.length) {
+    const ok = await runWrites(deps.redis, (p) => effects.statusWrites.forEach((w) => w(p)), hooks, effects.statusWrites.length * 2);
     if (!ok) return false;
   }
-  const topicMessages = fx.topicMessages();
+  const topicMessages = effects.topicMessages();
   if (topicMessages.length) {
     const sent = await withRetry(hooks, () => deps.sender.send(topicMessages).then(() => true));
     if (!sent) return false;
@@ -151,40 +150,40 @@ function shortReply(declared: number, [code, fresh, ...ints]: ScriptReply): stri
   return `script reply error: ${code} with ${ints.length} values, the command declares ${declared}`;
 }
 
-function deadLetter(fx: Effects, dlq: string, input: BatchInput, km: KafkaMessage, reason: string): void {
+function deadLetter(effects: Effects, dlq: string, input: BatchInput, incoming: KafkaMessage, reason: string): void {
   processedMessages.inc({ domain: domainOfTopic(input.topic), type: 'unknown', code: 'dlq' });
   // The original bytes stay as they were; where they came from and why they failed travel in headers.
   const record: KafkaRecord = {
-    key: km.key,
-    value: km.value,
+    key: incoming.key,
+    value: incoming.value,
     headers: {
-      ...km.headers,
+      ...incoming.headers,
       'txpipe-dlq-reason': reason,
       'txpipe-dlq-topic': input.topic,
       'txpipe-dlq-partition': String(input.partition),
-      'txpipe-dlq-offset': km.offset,
+      'txpipe-dlq-offset': incoming.offset,
     },
   };
   // A record near the broker's limit plus these headers could never be sent, and would be retried forever:
   // it goes without its value, which stays in its own topic at the offset named.
   if (recordBytes(record) > limits.maxRecordBytes) {
-    record.headers!['txpipe-dlq-value-dropped'] = String(km.value?.length ?? 0);
+    record.headers!['txpipe-dlq-value-dropped'] = String(incoming.value?.length ?? 0);
     record.value = null;
   }
-  fx.publish(dlq, record);
+  effects.publish(dlq, record);
 }
 
 /** A follow-up step, keyed by its own entity, stamped with the original ingest time. */
-function publishCommand(fx: Effects, topics: Topics, m: Message, timestamp: string, producer: string | undefined): void {
-  const { domain, entity } = describe(m);
-  fx.publish(topics[domain], { key: entity, value: encodeMessage(m), timestamp, ...(producer !== undefined && { headers: { [producerHeader]: producer } }) });
+function publishCommand(effects: Effects, topics: Topics, m: Message, timestamp: string, producer: string | undefined): void {
+  const { domain, entity } = entityOf(m);
+  effects.publish(topics[domain], { key: entity, value: encodeMessage(m), timestamp, ...(producer !== undefined && { headers: { [producerHeader]: producer } }) });
 }
 
-function resultRecord(o: Outcome): KafkaRecord {
-  return { key: o.id, value: JSON.stringify(o) };
+function resultRecord(outcome: Outcome): KafkaRecord {
+  return { key: outcome.id, value: JSON.stringify(outcome) };
 }
 
 function domainOfTopic(topic: string): Domain | 'unknown' {
-  const d = topic.slice(topic.lastIndexOf('.') + 1);
-  return d === 'wallet' || d === 'stock' || d === 'seats' ? d : 'unknown';
+  const name = topic.slice(topic.lastIndexOf('.') + 1);
+  return isDomain(name) ? name : 'unknown';
 }

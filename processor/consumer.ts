@@ -1,7 +1,8 @@
 // The kafkajs consumer group: eachBatch per partition, partitions concurrently, offsets resolved only
 // after a batch's Redis writes and Kafka publishes are confirmed.
 import type { Consumer, Kafka } from 'kafkajs';
-import { domains, type Topics } from '../common/config.ts';
+import type { Topics } from '../common/config.ts';
+import { domains } from '../common/domains.ts';
 import { commitDuration, kafkaRetries, pausedPartitions, processorBatchSize, redisRetries } from '../common/metrics.ts';
 import { dropIfTimedOut, isCluster } from '../common/redis.ts';
 import { handleBatch, type BatchDeps } from './batch.ts';

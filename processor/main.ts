@@ -1,7 +1,8 @@
 // The processor service: consumes the domain topics and applies each message once, in Redis.
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
-import { domains, loadConfig, topics as topicNames } from '../common/config.ts';
+import { loadConfig, topics as topicNames } from '../common/config.ts';
+import { domains } from '../common/domains.ts';
 import { createKafka, createProducer } from '../common/kafka.ts';
 import { KafkaSender } from '../common/kafka-sender.ts';
 import { createLogger } from '../common/log.ts';

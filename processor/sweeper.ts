@@ -19,7 +19,8 @@
 // that are due after it, instead of filling every sweep's page ahead of them.
 import type { ChainableCommander } from 'ioredis';
 import type { Message as KafkaRecord } from 'kafkajs';
-import { domains, type Domain, type Topics } from '../common/config.ts';
+import type { Topics } from '../common/config.ts';
+import { domainRegistry, domains, type Domain } from '../common/domains.ts';
 import { expiringKey, legacyExpiringKey } from '../common/keys.ts';
 import type { KafkaSender } from '../common/kafka-sender.ts';
 import type { RedisClient } from '../common/redis.ts';
@@ -44,12 +45,12 @@ async function redisClock(redis: RedisClient): Promise<number> {
   return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
 }
 
-/** The expire command of each domain: the hold's id as the message id, keyed by the entity. */
-const expireCommand: Record<Domain, (entity: string, id: string) => Message> = {
-  wallet: (account, id) => ({ id, type: 'wallet.expire', account }),
-  stock: (sku, id) => ({ id, type: 'stock.expire', sku }),
-  seats: (event, id) => ({ id, type: 'seats.expire', event }),
-};
+/**
+ * The expire command of a domain (common/domains.ts): the hold's id as the message id, keyed by the entity.
+ * That each domain has this type with these fields is checked in common/domains.spec.ts.
+ */
+export const expireCommand = (domain: Domain, entity: string, id: string) =>
+  ({ id, type: `${domain}.expire`, [domainRegistry[domain].entity]: entity }) as Message;
 
 export interface SweeperOptions {
   redis: RedisClient;
@@ -111,7 +112,7 @@ export class Sweeper {
     if (!due.length) return 0;
     const messages: KafkaRecord[] = due.map((m) => {
       const [entity, id] = m.split(' ') as [string, string];
-      return { key: entity, value: encodeMessage(expireCommand[domain](entity, id)), timestamp: String(now) };
+      return { key: entity, value: encodeMessage(expireCommand(domain, entity, id)), timestamp: String(now) };
     });
     await this.o.sender.send([{ topic, messages }]);
     sweeperExpirations.inc({ type: `${domain}.expire` }, due.length);

@@ -1,11 +1,14 @@
 // One txpipe service (ingest-api or processor) as a child process of this one, with its output kept for
-// error messages: the tests (test/harness.ts) and the chaos run (ops/chaos/) start, kill and restart them.
-import { spawn, type ChildProcess } from 'node:child_process';
+// error messages (or in a log file): the tests (test/harness.ts), the chaos run (ops/chaos/) and the
+// benchmark (bench/lib/pipeline.ts) start, kill and restart them.
+import type { ChildProcess, StdioOptions } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serviceNodeArgs } from './proc.ts';
+import { exited, serviceNodeArgs, sleep, spawnOwned, stopChild, tail } from './proc.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export { sleep };
 
 /** Polls until `fn` returns a value other than undefined/false, or fails with the last value seen. */
 export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 100): Promise<T> {
@@ -24,40 +27,74 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
   }
 }
 
+export interface ServiceOptions {
+  /** A command that runs node, e.g. `['faketime', '-f', '+120s']` for a process with a skewed clock. */
+  wrapper?: string[];
+  /** Node flags before the service's own, e.g. --cpu-prof. */
+  nodeArgs?: string[];
+  /** The checkout whose code runs (another version's, for side-by-side comparisons). */
+  appDir?: string;
+  /**
+   * Where its output is appended (the benchmark's logs). Without it, its last 20 KB are kept in `output`
+   * for error messages, and its stdout and stderr stay readable pipes.
+   */
+  logFile?: string;
+}
+
+/** One txpipe service as a child process: the tests, the chaos run and the benchmark start it this one way. */
 export class Service {
   child?: ChildProcess;
   output = '';
-  /** `wrapper`: a command that runs node, e.g. `['faketime', '-f', '+120s']` for a process with a skewed clock. */
   constructor(
     readonly name: 'ingest-api' | 'processor',
     readonly env: NodeJS.ProcessEnv,
     readonly readyUrl: string,
-    readonly wrapper: string[] = [],
+    readonly options: ServiceOptions = {},
   ) {}
 
-  async start(): Promise<void> {
-    const [command, ...args] = [...this.wrapper, process.execPath, ...serviceNodeArgs(this.name)];
-    this.child = spawn(command!, args, {
-      cwd: root, env: this.env, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const keep = (b: Buffer) => { this.output = (this.output + b.toString()).slice(-20_000); };
-    this.child.stdout!.on('data', keep);
-    this.child.stderr!.on('data', keep);
-    const state = await waitFor(`${this.name} ready (log tail: ${this.output.slice(-500)})`, async () => {
-      if (this.child!.exitCode !== null) return 'exited';
-      const r = await fetch(this.readyUrl).catch(() => undefined);
-      return r?.ok && 'ready';
-    });
-    if (state === 'exited') throw new Error(`${this.name} exited: ${this.output.slice(-2000)}`);
+  /** The running process's pid (undefined once it is gone). */
+  get pid(): number | undefined {
+    return this.child && !exited(this.child) ? this.child.pid : undefined;
   }
 
-  /** SIGTERM (graceful) or SIGKILL (crash); resolves when the process is gone. */
+  async start(timeoutMs = 60_000): Promise<void> {
+    const { wrapper = [], nodeArgs = [], appDir = root, logFile } = this.options;
+    const [command, ...args] = [...wrapper, process.execPath, ...nodeArgs, ...serviceNodeArgs(this.name)];
+    let stdio: StdioOptions = ['ignore', 'pipe', 'pipe'];
+    if (logFile) {
+      fs.mkdirSync(path.dirname(logFile), { recursive: true });
+      const out = fs.openSync(logFile, 'a');
+      stdio = ['ignore', out, out];
+    }
+    const child = spawnOwned(command!, args, { cwd: appDir, env: this.env, stdio });
+    this.child = child;
+    if (typeof stdio[1] === 'number') fs.closeSync(stdio[1]);
+    const keep = (b: Buffer) => { this.output = (this.output + b.toString()).slice(-20_000); };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    const state = await waitFor(`${this.name} ready at ${this.readyUrl}`, async () => {
+      if (exited(child)) return 'exited';
+      const r = await fetch(this.readyUrl, { signal: AbortSignal.timeout(1000) }).catch(() => undefined);
+      return r?.ok && 'ready';
+    }, timeoutMs).catch((e: Error) => {
+      throw new Error(`${e.message}; ${this.outputTail(500)}`, { cause: e });
+    });
+    if (state === 'exited') throw new Error(`${this.name} exited: ${this.outputTail(2000)}`);
+  }
+
+  /** The end of its output, or where to find it. */
+  private outputTail(chars: number): string {
+    const { logFile } = this.options;
+    return logFile ? `see ${logFile}:\n${tail(logFile, 20)}` : `output: ${this.output.slice(-chars)}`;
+  }
+
+  /** SIGTERM (graceful, SIGKILL after 15 s) or SIGKILL (a crash); resolves when the process is gone. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const c = this.child;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    if (!c || exited(c)) return;
+    if (signal === 'SIGTERM') return stopChild(c, 15_000);
     const gone = new Promise((r) => c.once('exit', r));
     c.kill(signal);
     await gone;
   }
 }
-

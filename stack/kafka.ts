@@ -205,7 +205,7 @@ export async function startKafka(opts: StartKafkaOptions): Promise<KafkaServer> 
     });
   } catch (e) {
     await stop();
-    throw new Error(`${(e as Error).message}\n--- tail of ${logFile} ---\n${tail(logFile, 40)}`);
+    throw new Error(`${(e as Error).message}\n--- tail of ${logFile} ---\n${tail(logFile, 40)}`, { cause: e });
   }
   log(`Kafka ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   let stopping = false;

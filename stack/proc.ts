@@ -105,8 +105,7 @@ export async function waitChildReady(child: ChildProcess, w: ReadyWait): Promise
 /**
  * How node runs a txpipe service (`node <these>`), the same everywhere: npm start, tests, benchmarks.
  * --max-semi-space-size=32 (MB; V8's default is 16): both services allocate short-lived objects per message
- * (~48 KB per ingest request), and a larger young generation is scavenged less often. Side by side at
- * 1,500 req/s, 64 MB cut the processor's CPU per request by ~12% and ingest-api's by ~7% (BENCHMARKS.md);
- * 32 MB is the compromise with memory.
+ * (~48 KB per ingest request), and a larger young generation is scavenged less often, which cuts both
+ * services' CPU per request (BENCHMARKS.md); 32 MB is the compromise with memory.
  */
 export const serviceNodeArgs = (name: string): string[] => ['--max-semi-space-size=32', '--import', 'tsx', path.join(name, 'main.ts')];

@@ -12,47 +12,22 @@ afterAll(async () => { await p?.stop(); });
 const debit = (fields: Record<string, unknown>) => JSON.stringify({ type: 'wallet.debit', account: 'acct-1', amount: 5, ...fields });
 
 type Case = [name: string, body: string, status: number, code: string, field?: string, headers?: Record<string, string>];
+/** One case of every code the body and its parsing can get, over HTTP; ingest-api/parse.spec.ts has them all. */
 const cases: Case[] = [
   ['body not JSON', '{"type":"wallet.debit",', 400, 'invalid_json'],
-  ['body empty', '', 400, 'invalid_json'],
-  ['body only whitespace', ' \n ', 400, 'invalid_json'],
   ['Content-Encoding gzip on a body that is not gzip', debit({}), 400, 'invalid_encoding', undefined, { 'content-encoding': 'gzip' }],
   ['Content-Encoding br (not supported)', debit({}), 415, 'unsupported_media_type', undefined, { 'content-encoding': 'br' }],
   ['amount 1.0 (a fraction)', '{"type":"wallet.debit","account":"a","amount":1.0}', 400, 'not_an_integer', 'amount'],
-  ['amount 1e3 (an exponent)', '{"type":"wallet.debit","account":"a","amount":1e3}', 400, 'not_an_integer', 'amount'],
-  ['amount 1.0000000000000001 (parses as 1)', '{"type":"wallet.debit","account":"a","amount":1.0000000000000001}', 400, 'not_an_integer', 'amount'],
-  ['ttl 6e4', '{"type":"wallet.hold","account":"a","amount":1,"ttl":6e4}', 400, 'not_an_integer', 'ttl'],
   ['amount twice', '{"type":"wallet.debit","account":"a","amount":1,"amount":7}', 400, 'duplicate_key', 'amount'],
-  ['type twice, spelled with an escape', '{"type":"wallet.debit","\u0074ype":"wallet.credit","account":"a","amount":1}', 400, 'duplicate_key', 'type'],
-  ['charset=utf-16', debit({}), 415, 'unsupported_media_type', undefined, { 'content-type': 'application/json; charset=utf-16' }],
-  ['charset=latin1', debit({}), 415, 'unsupported_media_type', undefined, { 'content-type': 'application/json; charset=latin1' }],
   ['body a JSON array', '[1,2]', 400, 'not_an_object'],
-  ['body JSON null', 'null', 400, 'not_an_object'],
   ['body over the size limit', debit({ memo: 'x'.repeat(70 * 1024) }), 413, 'payload_too_large'],
   ['unknown type', debit({ type: 'wallet.teleport' }), 400, 'unknown_type', 'type'],
-  ['missing type', JSON.stringify({ account: 'a', amount: 1 }), 400, 'missing_field', 'type'],
   ['missing amount', JSON.stringify({ type: 'wallet.debit', account: 'a' }), 400, 'missing_field', 'amount'],
-  ['missing account', JSON.stringify({ type: 'wallet.credit', amount: 1 }), 400, 'missing_field', 'account'],
   ['extra field', debit({ note: 'hi' }), 400, 'unknown_field', 'note'],
   ['amount as a string', debit({ amount: '5' }), 400, 'wrong_type', 'amount'],
-  ['amount as a float', debit({ amount: 1.5 }), 400, 'not_an_integer', 'amount'],
   ['amount zero', debit({ amount: 0 }), 400, 'out_of_range', 'amount'],
-  ['amount negative', debit({ amount: -3 }), 400, 'out_of_range', 'amount'],
-  ['amount above 2^53-1', '{"type":"wallet.debit","account":"a","amount":9007199254740993}', 400, 'out_of_range', 'amount'],
-  ['amount 1e400 (Infinity)', '{"type":"wallet.debit","account":"a","amount":1e400}', 400, 'not_an_integer', 'amount'],
-  ['amount "NaN"', debit({ amount: 'NaN' }), 400, 'wrong_type', 'amount'],
-  ['amount null', debit({ amount: null }), 400, 'wrong_type', 'amount'],
-  ['amount boolean', debit({ amount: true }), 400, 'wrong_type', 'amount'],
-  ['overdraft negative', JSON.stringify({ type: 'wallet.open', account: 'a', overdraft: -1 }), 400, 'out_of_range', 'overdraft'],
-  ['id empty', debit({ id: '' }), 400, 'out_of_range', 'id'],
-  ['id too long', debit({ id: 'i'.repeat(129) }), 400, 'out_of_range', 'id'],
-  ['id with a control character', debit({ id: 'a\u0001b' }), 400, 'invalid_format', 'id'],
-  ['id not a string', debit({ id: 12 }), 400, 'wrong_type', 'id'],
   ['account with a hash tag brace', debit({ account: 'a{b}' }), 400, 'invalid_format', 'account'],
-  ['account empty', debit({ account: '' }), 400, 'out_of_range', 'account'],
   ['header and body ids differ', debit({ id: 'one' }), 400, 'id_mismatch', 'id', { 'Idempotency-Key': 'two' }],
-  ['Idempotency-Key too long', debit({}), 400, 'out_of_range', 'Idempotency-Key', { 'Idempotency-Key': 'k'.repeat(129) }],
-  ['Idempotency-Key with a space', debit({}), 400, 'invalid_format', 'Idempotency-Key', { 'Idempotency-Key': 'a b' }],
 ];
 
 describe('bad input', () => {
@@ -118,11 +93,6 @@ describe('bad input', () => {
     const twice = await fetch(`${p.ingestUrl}/v1/transactions/batch`, { method: 'POST', headers: { ...p.auth, 'content-type': 'application/json' }, body: '{"transactions":[],"transactions":[]}' });
     expect(twice.status).toBe(400);
     expect(await twice.json()).toMatchObject({ code: 'duplicate_key', field: 'transactions' });
-  });
-
-  it('an internal step type is refused like an unknown one', async () => {
-    const r = await p.post(debit({ type: 'wallet.nope' }));
-    expect(r.body).toMatchObject({ code: 'unknown_type', field: 'type' });
   });
 
   it('nothing above reached Kafka', async () => {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { freePort } from '../stack/ports.ts';
 import { startRedis, type RedisServer } from '../stack/redis.ts';
 import { applyAll } from './domains.ts';
-import { Service, sleep, startPipeline, uid, waitFor, type Pipeline } from './harness.ts';
+import { Service, sleep, startPipeline, uid, type Pipeline } from './harness.ts';
 import { flagKey } from '../common/keys.ts';
 
 let p: Pipeline;

@@ -81,7 +81,7 @@ export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipelin
   const key = testKey(env);
   const ingestUrl = `http://127.0.0.1:${ingestPort}`;
   const ingest = new Service('ingest-api', { ...env, ...opts.ingestEnv }, `${ingestUrl}/${opts.ready === false ? 'healthz' : 'readyz'}`);
-  const processor = new Service('processor', { ...env, ...opts.processorEnv }, `http://127.0.0.1:${processorPort}/readyz`, opts.processorWrapper);
+  const processor = new Service('processor', { ...env, ...opts.processorEnv }, `http://127.0.0.1:${processorPort}/readyz`, { wrapper: opts.processorWrapper });
   await Promise.all([ingest.start(), opts.processor === false ? undefined : processor.start()]);
 
   const redis = redisCluster ? testCluster(redisCluster) : new Redis(env.TXPIPE_REDIS_URL!, { lazyConnect: false });

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { plain, withHotPath, type TransactionDeps } from '../ingest-api/hot-path.ts';
+import { takesHotPath, withHotPath, type TransactionDeps } from '../ingest-api/hot-path.ts';
 import { startPipeline, uid, type Pipeline } from './harness.ts';
 
 let p: Pipeline;
@@ -77,16 +77,16 @@ describe('hot path vs Express', () => {
   it('which requests take the hot path: only the plain form (a query string sends them to Express)', () => {
     const req = (url: string, headers: Record<string, string>, method = 'POST') => ({ method, url, headers });
     const ok = { 'content-type': 'application/json', 'content-length': '10' };
-    expect(plain(req('/v1/transactions', ok))).toBe(true);
-    expect(plain(req('/v1/transactions', { ...ok, 'content-type': 'Application/JSON; charset=UTF-8' }))).toBe(true);
-    expect(plain(req('/v1/transactions?via=express', ok))).toBe(false);
-    expect(plain(req('/v1/transactions/', ok))).toBe(false);
-    expect(plain(req('/v1/transactions', ok, 'PUT'))).toBe(false);
-    expect(plain(req('/v1/transactions', { ...ok, 'content-type': 'application/json; charset=latin1' }))).toBe(false);
-    expect(plain(req('/v1/transactions', { ...ok, 'content-type': 'text/plain' }))).toBe(false);
-    expect(plain(req('/v1/transactions', { ...ok, 'content-encoding': 'gzip' }))).toBe(false);
-    expect(plain(req('/v1/transactions', { 'content-type': 'application/json', 'transfer-encoding': 'chunked' }))).toBe(false);
-    expect(plain(req('/v1/transactions', { ...ok, 'content-length': String(64 * 1024 + 1) }))).toBe(false);
+    expect(takesHotPath(req('/v1/transactions', ok))).toBe(true);
+    expect(takesHotPath(req('/v1/transactions', { ...ok, 'content-type': 'Application/JSON; charset=UTF-8' }))).toBe(true);
+    expect(takesHotPath(req('/v1/transactions?via=express', ok))).toBe(false);
+    expect(takesHotPath(req('/v1/transactions/', ok))).toBe(false);
+    expect(takesHotPath(req('/v1/transactions', ok, 'PUT'))).toBe(false);
+    expect(takesHotPath(req('/v1/transactions', { ...ok, 'content-type': 'application/json; charset=latin1' }))).toBe(false);
+    expect(takesHotPath(req('/v1/transactions', { ...ok, 'content-type': 'text/plain' }))).toBe(false);
+    expect(takesHotPath(req('/v1/transactions', { ...ok, 'content-encoding': 'gzip' }))).toBe(false);
+    expect(takesHotPath(req('/v1/transactions', { 'content-type': 'application/json', 'transfer-encoding': 'chunked' }))).toBe(false);
+    expect(takesHotPath(req('/v1/transactions', { ...ok, 'content-length': String(64 * 1024 + 1) }))).toBe(false);
   });
 
   it.each(cases)('%s: same answer', async (_name, body, headers) => {

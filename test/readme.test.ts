@@ -1,6 +1,8 @@
 // The README's tables are documentation users act on: keep them equal to the code.
 import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
+import { topics } from '../common/config.ts';
+import { domainRegistry } from '../common/domains.ts';
 import { limits } from '../common/limits.ts';
 import { checks } from '../ops/verify.ts';
 
@@ -19,6 +21,12 @@ it('the configuration table names every environment variable the code reads', ()
   expect([...inReadme].sort()).toEqual([...inCode].sort());
 });
 
+it('the configuration table names every topic, in order', () => {
+  const row = /^\| `TXPIPE_TOPIC_PREFIX` \| .* \| topics are (.*) \|$/m.exec(section('configuration'))?.[1];
+  const named = [...(row ?? '').matchAll(/`(?:<prefix>)?\.(\w+)`/g)].map((m) => m[1]);
+  expect(named).toEqual(Object.keys(topics('')));
+});
+
 it('the HTTP section lists every error code and every route', () => {
   const http = section('http');
   const errors = readFileSync(new URL('../ingest-api/errors.ts', import.meta.url), 'utf8');
@@ -28,7 +36,8 @@ it('the HTTP section lists every error code and every route', () => {
   expect(codes.filter((c) => !http.includes(`\`${c}\``))).toEqual([]);
 
   const app = readFileSync(new URL('../ingest-api/app.ts', import.meta.url), 'utf8');
-  const routes = [...app.matchAll(/app\.(get|post)\('([^']+)'/g)].map((m) => `${m[1]!.toUpperCase()} ${m[2]}`);
+  const domainRoutes = Object.values(domainRegistry).flatMap((d) => [`GET ${d.routes.entity}`, `GET ${d.routes.hold}`]);
+  const routes = [...app.matchAll(/app\.(get|post)\(\s*'([^']+)'/g)].map((m) => `${m[1]!.toUpperCase()} ${m[2]}`).concat(domainRoutes);
   expect(routes.length).toBeGreaterThan(5);
   expect(routes.filter((r) => !http.includes(`\`${r}\``))).toEqual([]);
 });

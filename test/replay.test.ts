@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { domains } from '../common/config.ts';
+import { domains } from '../common/domains.ts';
 import { freePort } from '../stack/ports.ts';
 import { startRedis, type RedisServer } from '../stack/redis.ts';
 import { Service, startPipeline, uid, waitFor, type Pipeline } from './harness.ts';

@@ -1,6 +1,8 @@
 // Kafka as the benchmark sees it: bulk preloading, consumer lag, and reading the outcome records back.
 import { Kafka, logLevel, Partitioners, type Admin } from 'kafkajs';
-import { domains, type Topics } from '../../common/config.ts';
+import type { Topics } from '../../common/config.ts';
+import { domains } from '../../common/domains.ts';
+import { groupByTopic } from '../../common/kafka-sender.ts';
 import { sleep } from '../../stack/proc.ts';
 import type { Body } from '../mix.ts';
 import { toRecord } from '../mix.ts';
@@ -21,24 +23,19 @@ export async function preload(kafka: Kafka, topics: Topics, bodies: Iterable<Bod
   const t0 = performance.now();
   const running = new Set<Promise<unknown>>();
   let n = 0;
-  let buf: Array<{ topic: string; key: string; value: string }> = [];
+  let buf: Array<{ topic: string; record: { key: string; value: string; timestamp: string } }> = [];
   const now = String(Date.now());
   const flush = async () => {
-    const byTopic = new Map<string, Array<{ key: string; value: string; timestamp: string }>>();
-    for (const r of buf) {
-      const list = byTopic.get(r.topic) ?? [];
-      list.push({ key: r.key, value: r.value, timestamp: now });
-      byTopic.set(r.topic, list);
-    }
+    const topicMessages = groupByTopic(buf);
     buf = [];
-    const p = producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+    const p = producer.sendBatch({ acks: -1, topicMessages });
     running.add(p);
     void p.finally(() => running.delete(p)).catch(() => undefined);
     if (running.size >= inFlight) await Promise.race(running);
   };
   for (const b of bodies) {
     const r = toRecord(b, `${idPrefix}${n++}`);
-    buf.push({ topic: topics[r.domain], key: r.key, value: r.value });
+    buf.push({ topic: topics[r.domain], record: { key: r.key, value: r.value, timestamp: now } });
     if (buf.length >= chunk) await flush();
   }
   if (buf.length) await flush();
@@ -120,7 +117,10 @@ export async function readRange(kafka: Kafka, topic: string, from: Map<number, b
             if (m.value) out.push(JSON.parse(m.value.toString()) as OutcomeRecord);
           }
           if (BigInt(batch.lastOffset()) + 1n >= end) remaining.delete(batch.partition);
-          if (!remaining.size) (clearTimeout(timer), resolve());
+          if (!remaining.size) {
+            clearTimeout(timer);
+            resolve();
+          }
         },
       }).catch(reject);
       for (const [partition] of remaining) consumer.seek({ topic, partition, offset: String(from.get(partition) ?? 0n) });

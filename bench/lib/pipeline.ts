@@ -7,7 +7,7 @@ import { topics as topicNames, type Topics } from '../../common/config.ts';
 import { repoRoot } from '../../stack/kafka-jars.ts';
 import { freePort } from '../../stack/ports.ts';
 import type { Services } from '../../stack/services.ts';
-import { Service } from './procs.ts';
+import { Service } from '../../stack/app-service.ts';
 
 export interface Pipeline {
   prefix: string;
@@ -67,8 +67,8 @@ export async function startPipeline(svc: Pick<Services, 'kafkaBrokers' | 'redisU
   const nodeArgs = o.nodeArgs ?? [];
   const p: Pipeline = {
     prefix, topics: topicNames(prefix), groupId: `${prefix}-processor`, url,
-    ingest: new Service('ingest-api', env, `${url}/readyz`, path.join(o.workDir, `${prefix}-ingest-api.log`), nodeArgs, appDir),
-    processor: new Service('processor', env, `http://127.0.0.1:${processorPort}/readyz`, path.join(o.workDir, `${prefix}-processor.log`), nodeArgs, appDir),
+    ingest: new Service('ingest-api', env, `${url}/readyz`, { logFile: path.join(o.workDir, `${prefix}-ingest-api.log`), nodeArgs, appDir }),
+    processor: new Service('processor', env, `http://127.0.0.1:${processorPort}/readyz`, { logFile: path.join(o.workDir, `${prefix}-processor.log`), nodeArgs, appDir }),
   };
   await Promise.all([o.ingest && p.ingest.start(), o.processor && p.processor.start()]);
   return p;

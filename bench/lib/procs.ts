@@ -1,12 +1,6 @@
-// Processes the benchmark runs and watches: the services under test, CPU and memory read from /proc.
-import type { ChildProcess } from 'node:child_process';
+// What the benchmark watches of the processes it runs: CPU and memory read from /proc.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import path from 'node:path';
-import { repoRoot } from '../../stack/kafka-jars.ts';
-import { exited, serviceNodeArgs, sleep, spawnOwned, stopChild } from '../../stack/proc.ts';
-
-export type ServiceName = 'ingest-api' | 'processor';
 
 /** Clock ticks per second for /proc/<pid>/stat times (100 on every Linux we target). */
 const HZ = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
@@ -112,47 +106,3 @@ export const round = (n: number, digits = 1) => {
   const f = 10 ** digits;
   return Math.round(n * f) / f;
 };
-
-/** One txpipe service as a child process (`node [nodeArgs] <serviceNodeArgs>`). */
-export class Service {
-  child?: ChildProcess;
-  constructor(
-    readonly name: ServiceName,
-    readonly env: NodeJS.ProcessEnv,
-    readonly readyUrl: string,
-    readonly logFile: string,
-    readonly nodeArgs: string[] = [],
-    /** The checkout whose code runs (another version's, for side-by-side comparisons). */
-    readonly appDir: string = repoRoot,
-  ) {}
-
-  get pid(): number | undefined {
-    return this.child && !exited(this.child) ? this.child.pid : undefined;
-  }
-
-  async start(timeoutMs = 60_000): Promise<void> {
-    fs.mkdirSync(path.dirname(this.logFile), { recursive: true });
-    const out = fs.openSync(this.logFile, 'a');
-    this.child = spawnOwned(process.execPath, [...this.nodeArgs, ...serviceNodeArgs(this.name)], {
-      cwd: this.appDir, env: this.env, stdio: ['ignore', out, out],
-    });
-    fs.closeSync(out);
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (exited(this.child)) throw new Error(`${this.name} exited while starting; see ${this.logFile}`);
-      const ok = await fetch(this.readyUrl, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
-      if (ok) return;
-      if (Date.now() > deadline) throw new Error(`${this.name} not ready at ${this.readyUrl} after ${timeoutMs / 1000} s; see ${this.logFile}`);
-      await sleep(200);
-    }
-  }
-
-  /** Memory of the running process (VmHWM = its peak so far). */
-  memory() {
-    return this.pid ? memoryMb(this.pid) : undefined;
-  }
-
-  async stop(): Promise<void> {
-    if (this.child) await stopChild(this.child, 15_000);
-  }
-}

@@ -2,7 +2,7 @@
 // (and so its topic), the entity it is keyed by, and whether clients may send it over HTTP.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { Domain } from '../config.ts';
+import type { Domain } from '../domains.ts';
 import { seatsConfirm, seatsDefine, seatsExpire, seatsHold, seatsRelease } from './seats.ts';
 import { stockConfirm, stockExpire, stockRelease, stockReserve, stockRestock, stockSet } from './stock.ts';
 import {
@@ -67,7 +67,8 @@ export function isMessageType(t: unknown): t is MessageTypeName {
   return typeof t === 'string' && Object.hasOwn(messageTypes, t);
 }
 
-export function describe(m: Message): { domain: Domain; entity: string } {
+/** The message's domain and the entity it is keyed by. */
+export function entityOf(m: Message): { domain: Domain; entity: string } {
   const t = messageTypes[m.type] as MessageType<z.ZodType>;
   return { domain: t.domain, entity: t.entity(m) };
 }

@@ -73,7 +73,7 @@ export async function startChaosPipeline(seed: number, log: (s: string) => void)
     // Only the wall clock is skewed (timers run normally), as on a host whose clock sync is off.
     const skew = clockAheadSeconds ? { FAKETIME_DONT_FAKE_MONOTONIC: '1' } : {};
     const wrapper = clockAheadSeconds ? ['faketime', '-f', `+${clockAheadSeconds}s`] : [];
-    return new Service(name, { ...env, ...own, ...skew }, `${url}/readyz`, wrapper);
+    return new Service(name, { ...env, ...own, ...skew }, `${url}/readyz`, { wrapper });
   };
   const ingest = await service('ingest-api');
   const processor = await service('processor');

@@ -4,6 +4,7 @@
 // history. Prints the seed, the schedule and the verdict; exit 1 on any failure, 2 on a usage error.
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
+import { domains } from '../../common/domains.ts';
 import { createKafka } from '../../common/kafka.ts';
 import { committedToEnd } from '../committed.ts';
 import { sleep, waitFor } from '../../stack/app-service.ts';
@@ -80,7 +81,7 @@ async function main(): Promise<number> {
     // At rest before verify: its counts are read at different instants, so every hold (ttls of seconds)
     // must have been expired or settled, and the expire commands applied.
     await waitFor('every hold settled (the sweeper\'s index empty)', async () =>
-      (await Promise.all([p.topics.wallet, p.topics.stock, p.topics.seats].flatMap((t) => [...Array(p.partitions).keys()].map((n) => redis.zcard(expiringKey(t, n)))))).every((n) => n === 0),
+      (await Promise.all(domains.map((d) => p.topics[d]).flatMap((t) => [...Array(p.partitions).keys()].map((n) => redis.zcard(expiringKey(t, n)))))).every((n) => n === 0),
     120_000, 500).catch((e: Error) => problems.push(e.message));
     await waitLagZero(p, kafka).catch((e: Error) => problems.push(e.message));
 
@@ -133,7 +134,7 @@ async function waitOutcomes(redis: Redis, ids: string[], timeoutMs: number): Pro
 async function waitLagZero(p: ChaosPipeline, kafka: ReturnType<typeof createKafka>): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
-  const domainTopics = [p.topics.wallet, p.topics.stock, p.topics.seats];
+  const domainTopics = domains.map((d) => p.topics[d]);
   try {
     await waitFor('consumer lag 0', () => committedToEnd(admin, `${p.prefix}-processor`, domainTopics), 120_000, 500);
   } finally {

@@ -1,5 +1,5 @@
 // Every message type's command. A type without one is a compile error (the mapped type below).
-import { describe, messageTypes, type Message, type MessageTypeName } from '../../common/messages/index.ts';
+import { entityOf, messageTypes, type Message, type MessageTypeName } from '../../common/messages/index.ts';
 import { entriesKey, flagKey } from '../../common/keys.ts';
 import { internalStep } from './internal.ts';
 import type { CommandSpec } from './types.ts';
@@ -28,7 +28,7 @@ export function commandOf(m: Message): CommandSpec {
 /** KEYS for the script: the flag key first, the command's own, the entity's history last (includes/tx.lua). */
 export function keysOf(m: Message, spec: CommandSpec): string[] {
   const step = spec.step ? [spec.step, ...(spec.stepScope?.(m) ?? [])] : [];
-  const { entity } = describe(m);
+  const { entity } = entityOf(m);
   return [flagKey(spec.domain, entity, m.id, ...step), ...spec.keys(m), entriesKey(spec.domain, entity)];
 }
 

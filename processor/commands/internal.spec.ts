@@ -1,9 +1,11 @@
 // Internal steps: their flags are out of every client id's reach, and a conflict from one is a logged
 // bug that leaves the step undone (nothing follows, the hold stays due), never a settled step.
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { domains } from '../../common/domains.ts';
 import { flagKey, stepSeparator } from '../../common/keys.ts';
 import { Id } from '../../common/messages/fields.ts';
 import { messageTypes, type Message, type MessageTypeName } from '../../common/messages/index.ts';
+import { expireCommand } from '../sweeper.ts';
 import { commandOf, keysOf } from './index.ts';
 
 const transfer = { id: 'T1', from: 'a', to: 'b', amount: 5 };
@@ -11,9 +13,7 @@ const internal: Message[] = [
   { ...transfer, type: 'wallet.transfer.credit' },
   { ...transfer, type: 'wallet.transfer.settle' },
   { ...transfer, type: 'wallet.transfer.refund', reason: 'account_not_found' },
-  { id: 'H', type: 'wallet.expire', account: 'a' },
-  { id: 'H', type: 'stock.expire', sku: 's' },
-  { id: 'H', type: 'seats.expire', event: 'e' },
+  ...domains.map((d) => expireCommand(d, 'e', 'H')),
 ];
 
 describe('step flags', () => {

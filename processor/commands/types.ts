@@ -1,5 +1,5 @@
 // How a message type becomes one Lua command, and what follows once it has run.
-import type { Domain } from '../../common/config.ts';
+import type { Domain } from '../../common/domains.ts';
 import type { Message } from '../../common/messages/index.ts';
 
 export interface StepResult {

@@ -1,8 +1,8 @@
 // POST /v1/transactions/batch: every item is parsed, checked and accepted (or refused) on its own; the
-// items share one pipeline of checks, one of claims and one produce call (acceptChecked()).
+// items share one pipeline of checks, one of claims and one produce call (accept.ts acceptAll()).
 import { ingestRejected } from '../common/metrics.ts';
 import type { Message } from '../common/messages/index.ts';
-import { acceptChecked, acceptedBody, type AcceptDeps } from './accept.ts';
+import { acceptAll, acceptedBody, type AcceptDeps } from './accept.ts';
 import { issueError } from './body.ts';
 import { ApiError } from './errors.ts';
 import type { JsonIssue } from './ijson.ts';
@@ -43,7 +43,7 @@ export async function acceptBatch(deps: AcceptDeps, items: unknown[], issues: Js
     }
   });
 
-  const answers = await acceptChecked(deps, parsed);
+  const answers = await acceptAll(deps, parsed);
   answers.forEach((r, i) => {
     const index = parsed[i]!.index;
     if (r instanceof ApiError) refuse(index, r);
