@@ -4,7 +4,8 @@
 import { z } from 'zod';
 import { limits } from '../common/limits.ts';
 import { messageTypes, publicTypes } from '../common/messages/index.ts';
-import * as api from './api-schemas.ts';
+// For its side effect: the answer schemas register themselves (with their ids) in zod's global registry.
+import './api-schemas.ts';
 import { codesWith } from './error-statuses.ts';
 
 type Json = Record<string, unknown>;

@@ -271,7 +271,7 @@ export async function startKafkaCluster(opts: StartKafkaClusterOptions): Promise
   // Together: no node is ready before a majority of the quorum runs.
   const started = await Promise.allSettled(nodes.map((n) => n.start()));
   const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-  const stop = async () => { await Promise.all(nodes.map((n) => n.server?.stop())); };
+  const stop = async () => { await Promise.all(nodes.flatMap((n) => (n.server ? [n.server.stop()] : []))); };
   if (failed) {
     await stop();
     throw failed.reason;

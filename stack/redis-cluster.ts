@@ -71,7 +71,7 @@ export async function startRedisCluster(opts: StartRedisClusterOptions): Promise
   });
   fs.mkdirSync(opts.dir, { recursive: true });
   await Promise.all(members.map((m) => m.start()));
-  const stop = async () => { await Promise.all(members.map((m) => m.server?.stop())); };
+  const stop = async () => { await Promise.all(members.flatMap((m) => (m.server ? [m.server.stop()] : []))); };
   const cluster: RedisCluster = {
     nodes: members.map((m) => m.address),
     members,

@@ -144,7 +144,7 @@ export async function provideClusterServices(opts: ProvideOptions = {}): Promise
     startRedisCluster({ dir: path.join(dir, 'redis'), log }),
   ]);
   if (k.status === 'rejected' || r.status === 'rejected') {
-    await Promise.all([k, r].map((x) => (x.status === 'fulfilled' ? x.value.stop() : undefined)));
+    await Promise.all([k, r].flatMap((x) => (x.status === 'fulfilled' ? [x.value.stop()] : [])));
     throw k.status === 'rejected' ? k.reason : (r as PromiseRejectedResult).reason;
   }
   return {
