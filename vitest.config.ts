@@ -2,7 +2,12 @@ import { defineConfig } from 'vitest/config';
 
 // The pipeline suites share one broker and one Redis (or one cluster of each) on a 2-core machine: their
 // files run one after another.
-const pipelineTest = { globalSetup: ['test/global-setup.ts'], fileParallelism: false, testTimeout: 120_000, hookTimeout: 180_000 };
+const pipelineTest = {
+  globalSetup: ['test/global-setup.ts'],
+  fileParallelism: false,
+  testTimeout: 120_000,
+  hookTimeout: 180_000,
+};
 
 export default defineConfig({
   test: {
@@ -20,9 +25,14 @@ export default defineConfig({
         test: {
           name: 'cluster',
           include: [
-            'test/cluster/**/*.test.ts', 'test/transfers.test.ts', 'test/stock.test.ts', 'test/seats.test.ts',
+            'test/cluster/**/*.test.ts',
+            'test/transfers.test.ts',
+            'test/stock.test.ts',
+            'test/seats.test.ts',
             // History in the entities' own slots; outcomes and changes announced across the cluster's nodes.
-            'test/history.test.ts', 'test/wait.test.ts', 'test/streams.test.ts',
+            'test/history.test.ts',
+            'test/wait.test.ts',
+            'test/streams.test.ts',
           ],
           exclude: ['test/cluster/faults.test.ts'],
           ...pipelineTest,
@@ -30,7 +40,12 @@ export default defineConfig({
       },
       {
         // Node loss on a cluster the file starts itself (it kills and restarts its nodes): no shared services.
-        test: { name: 'cluster-faults', include: ['test/cluster/faults.test.ts'], testTimeout: 300_000, hookTimeout: 240_000 },
+        test: {
+          name: 'cluster-faults',
+          include: ['test/cluster/faults.test.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 240_000,
+        },
       },
     ],
   },

@@ -22,7 +22,7 @@ import { makeWorld, mixBodies, mixStream, setup, type Body } from './mix.ts';
 const argv = process.argv.slice(2);
 const option = (name: string, dflt?: string) => {
   const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt;
+  return i >= 0 ? argv[i + 1] : (argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt);
 };
 const baseRef = option('base', 'HEAD')!;
 const rounds = Number(option('rounds', '2'));
@@ -33,7 +33,13 @@ const only = option('only');
 const withWrk = argv.includes('--wrk');
 const envBase = option('env-base')?.split(',').filter(Boolean) ?? [];
 const envWork = option('env-work')?.split(',').filter(Boolean) ?? [];
-const envOf = (v: { label: string }) => Object.fromEntries((v.label === 'working tree' ? envWork : envBase).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+const envOf = (v: { label: string }) =>
+  Object.fromEntries(
+    (v.label === 'working tree' ? envWork : envBase).map((kv) => [
+      kv.slice(0, kv.indexOf('=')),
+      kv.slice(kv.indexOf('=') + 1),
+    ]),
+  );
 const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
 const workDir = path.join(repoRoot, '.cache', 'bench', `compare-${stamp}`);
 fs.mkdirSync(workDir, { recursive: true });
@@ -54,12 +60,23 @@ function variantDir(ref: string): { dir: string; label: string } {
 
 interface Sample {
   variant: string;
-  fixed?: { rate: number; p50: number; p99: number; failed: number; dropped: number; ingestCpuMsPerReq: number; processorCpuMsPerReq: number; kafkaCpuMsPerReq: number; redisCpuMsPerReq: number; k6CpuMsPerReq: number };
+  fixed?: {
+    rate: number;
+    p50: number;
+    p99: number;
+    failed: number;
+    dropped: number;
+    ingestCpuMsPerReq: number;
+    processorCpuMsPerReq: number;
+    kafkaCpuMsPerReq: number;
+    redisCpuMsPerReq: number;
+    k6CpuMsPerReq: number;
+  };
   wrk?: { rps: number; ingestCpuMsPerReq: number };
   drain?: { msgPerS: number; txPerS: number; processorCpuMsPerMsg: number; redisCpuMsPerMsg: number; seconds: number };
 }
 
-const cpuOf = (pid: number | undefined) => (pid ? cpuSeconds(pid) ?? 0 : 0);
+const cpuOf = (pid: number | undefined) => (pid ? (cpuSeconds(pid) ?? 0) : 0);
 
 /** The benchmark's world: 10,000 accounts, 100 skus, 20 events of 2,000 seats (as in npm run bench). */
 const worldSize = { accounts: 10_000, skus: 100, events: 20, seatsPerEvent: 2000 };
@@ -73,7 +90,14 @@ async function roundOn(svc: Services, prefix: string) {
   return { world: makeWorld(prefix, worldSize), kafka, admin, topics: topicNames(prefix) };
 }
 
-async function ingestRound(svc: Services, k6: string, v: { dir: string; label: string }, tag: string, bodiesFile: string, ndjson: string): Promise<Sample> {
+async function ingestRound(
+  svc: Services,
+  k6: string,
+  v: { dir: string; label: string },
+  tag: string,
+  bodiesFile: string,
+  ndjson: string,
+): Promise<Sample> {
   const prefix = `c${tag}`;
   const { world, kafka, admin, topics } = await roundOn(svc, prefix);
   await preload(kafka, topics, setup(world), `${prefix}-s-`);
@@ -84,15 +108,29 @@ async function ingestRound(svc: Services, k6: string, v: { dir: string; label: s
   try {
     await waitForLag0(admin, p.groupId, topics, 60_000);
     const log = path.join(workDir, 'k6.log');
-    await runK6(k6, 'k6/ingest.js', { BASE_URL: p.url, BODIES: bodiesFile, RATE: Math.round(rate / 2), DURATION: '3s' }, { timeoutMs: 60_000, logFile: log });
+    await runK6(
+      k6,
+      'k6/ingest.js',
+      { BASE_URL: p.url, BODIES: bodiesFile, RATE: Math.round(rate / 2), DURATION: '3s' },
+      { timeoutMs: 60_000, logFile: log },
+    );
     await waitForLag0(admin, p.groupId, topics, 60_000);
     const [i0, p0, k0, r0] = [cpuOf(p.ingest.pid), cpuOf(p.processor.pid), cpuOf(kafkaPid), cpuOf(redisPid)];
-    const r = await runK6(k6, 'k6/ingest.js', { BASE_URL: p.url, BODIES: bodiesFile, RATE: rate, DURATION: `${seconds}s` }, { timeoutMs: (seconds + 60) * 1000, logFile: log });
+    const r = await runK6(
+      k6,
+      'k6/ingest.js',
+      { BASE_URL: p.url, BODIES: bodiesFile, RATE: rate, DURATION: `${seconds}s` },
+      { timeoutMs: (seconds + 60) * 1000, logFile: log },
+    );
     const i1 = cpuOf(p.ingest.pid);
     await waitForLag0(admin, p.groupId, topics, 60_000);
     const [p2, k2, r2] = [cpuOf(p.processor.pid), cpuOf(kafkaPid), cpuOf(redisPid)];
     sample.fixed = {
-      rate, p50: round(r.p50, 2), p99: round(r.p99, 2), failed: r.failed, dropped: r.droppedIterations,
+      rate,
+      p50: round(r.p50, 2),
+      p99: round(r.p99, 2),
+      failed: r.failed,
+      dropped: r.droppedIterations,
       ingestCpuMsPerReq: round(((i1 - i0) * 1000) / r.requests, 3),
       processorCpuMsPerReq: round(((p2 - p0) * 1000) / r.requests, 3),
       kafkaCpuMsPerReq: round(((k2 - k0) * 1000) / r.requests, 3),
@@ -101,9 +139,15 @@ async function ingestRound(svc: Services, k6: string, v: { dir: string; label: s
     };
     if (withWrk) {
       const c0 = cpuOf(p.ingest.pid);
-      const out = execFileSync('wrk', ['-t1', '-c64', `-d${seconds}s`, '-s', path.join(repoRoot, 'bench', 'wrk-mix.lua'), `${p.url}/v1/transactions`], {
-        encoding: 'utf8', env: { ...process.env, BODIES: ndjson }, timeout: (seconds + 30) * 1000,
-      });
+      const out = execFileSync(
+        'wrk',
+        ['-t1', '-c64', `-d${seconds}s`, '-s', path.join(repoRoot, 'bench', 'wrk-mix.lua'), `${p.url}/v1/transactions`],
+        {
+          encoding: 'utf8',
+          env: { ...process.env, BODIES: ndjson },
+          timeout: (seconds + 30) * 1000,
+        },
+      );
       const c1 = cpuOf(p.ingest.pid);
       const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
       const n = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN);
@@ -127,7 +171,13 @@ async function drainRound(svc: Services, v: { dir: string; label: string }, tag:
   }
   const total = s.length + drainN;
   await preload(kafka, topics, all(), `${prefix}-`);
-  const p = await startPipeline(svc, prefix, { workDir, ingest: false, processor: false, appDir: v.dir, env: envOf(v) });
+  const p = await startPipeline(svc, prefix, {
+    workDir,
+    ingest: false,
+    processor: false,
+    appDir: v.dir,
+    env: envOf(v),
+  });
   const redisPid = pidListening(Number(new URL(svc.redisUrl).port || 6379));
   const r0 = cpuOf(redisPid);
   const t0 = performance.now();
@@ -146,8 +196,11 @@ async function drainRound(svc: Services, v: { dir: string; label: string }, tag:
   return {
     variant: v.label,
     drain: {
-      seconds: round(secs, 1), msgPerS: round(last.committed / secs, 0), txPerS: round(total / secs, 0),
-      processorCpuMsPerMsg: round((pc * 1000) / last.committed, 4), redisCpuMsPerMsg: round(((r1 - r0) * 1000) / last.committed, 4),
+      seconds: round(secs, 1),
+      msgPerS: round(last.committed / secs, 0),
+      txPerS: round(total / secs, 0),
+      processorCpuMsPerMsg: round((pc * 1000) / last.committed, 4),
+      redisCpuMsPerMsg: round(((r1 - r0) * 1000) / last.committed, 4),
     },
   };
 }
@@ -214,19 +267,37 @@ async function main() {
   ];
   const lines = [`| measure (median of ${rounds}) | ${base.label} | working tree | ratio |`, '|---|---|---|---|'];
   for (const [name, get, higherBetter] of rows) {
-    const a = median(samples.filter((s) => s.variant === base.label).map(get).filter((x): x is number => x !== undefined));
-    const b = median(samples.filter((s) => s.variant === work.label).map(get).filter((x): x is number => x !== undefined));
+    const a = median(
+      samples
+        .filter((s) => s.variant === base.label)
+        .map(get)
+        .filter((x): x is number => x !== undefined),
+    );
+    const b = median(
+      samples
+        .filter((s) => s.variant === work.label)
+        .map(get)
+        .filter((x): x is number => x !== undefined),
+    );
     if (!Number.isFinite(a) && !Number.isFinite(b)) continue;
     const ratio = b / a;
-    lines.push(`| ${name} | ${a} | ${b} | ${Number.isFinite(ratio) ? `${ratio.toFixed(2)}×${higherBetter ? '' : ' (lower is better)'}` : '–'} |`);
+    lines.push(
+      `| ${name} | ${a} | ${b} | ${Number.isFinite(ratio) ? `${ratio.toFixed(2)}×${higherBetter ? '' : ' (lower is better)'}` : '–'} |`,
+    );
   }
   const table = lines.join('\n');
-  fs.writeFileSync(path.join(workDir, 'compare.json'), JSON.stringify({ base: base.label, rate, seconds, drainN, rounds, samples }, null, 2));
+  fs.writeFileSync(
+    path.join(workDir, 'compare.json'),
+    JSON.stringify({ base: base.label, rate, seconds, drainN, rounds, samples }, null, 2),
+  );
   fs.writeFileSync(path.join(workDir, 'compare.md'), table + '\n');
   console.log(`\n${table}\n\n(${path.relative(repoRoot, workDir)}/compare.{md,json})`);
 }
 
-main().then(() => process.exit(0), (e: Error) => {
-  console.error(e.stack ?? e.message);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (e: Error) => {
+    console.error(e.stack ?? e.message);
+    process.exit(1);
+  },
+);

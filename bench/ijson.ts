@@ -24,7 +24,8 @@ function time(fn: (raw: Buffer) => unknown): number {
 }
 
 // Warm both up, then alternate rounds so neither gets the better half of the run.
-time(before); time(after);
+time(before);
+time(after);
 const rounds = { before: [] as number[], after: [] as number[] };
 for (let r = 0; r < 5; r++) {
   rounds.before.push(time(before));
@@ -33,4 +34,6 @@ for (let r = 0; r < 5; r++) {
 const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const [b, a] = [median(rounds.before), median(rounds.after)];
 console.log(`bodies of ${bodies.map((x) => x.length).join('/')} bytes, ${iterations} iterations x 5 rounds (median)`);
-console.log(`before ${b.toFixed(0)} ns/body, after ${a.toFixed(0)} ns/body: ratio ${(a / b).toFixed(2)} (+${(a - b).toFixed(0)} ns)`);
+console.log(
+  `before ${b.toFixed(0)} ns/body, after ${a.toFixed(0)} ns/body: ratio ${(a / b).toFixed(2)} (+${(a - b).toFixed(0)} ns)`,
+);

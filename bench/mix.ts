@@ -31,9 +31,17 @@ export class Rng {
   }
 }
 
-export function makeWorld(tag: string, sizes = { accounts: 10_000, skus: 100, events: 20, seatsPerEvent: 2000 }): World {
+export function makeWorld(
+  tag: string,
+  sizes = { accounts: 10_000, skus: 100, events: 20, seatsPerEvent: 2000 },
+): World {
   const range = (n: number, p: string) => Array.from({ length: n }, (_, i) => `${tag}-${p}${i}`);
-  return { accounts: range(sizes.accounts, 'a'), skus: range(sizes.skus, 'sku'), events: range(sizes.events, 'ev'), seatsPerEvent: sizes.seatsPerEvent };
+  return {
+    accounts: range(sizes.accounts, 'a'),
+    skus: range(sizes.skus, 'sku'),
+    events: range(sizes.events, 'ev'),
+    seatsPerEvent: sizes.seatsPerEvent,
+  };
 }
 
 interface Kind {
@@ -48,10 +56,19 @@ const holdTtl = 30 * 60_000;
 
 /** The transactions under load, by weight. */
 const kinds: Kind[] = [
-  { type: 'wallet.debit', weight: 4, body: (w, r) => ({ type: 'wallet.debit', account: r.pick(w.accounts), amount: r.int(1, 100) }) },
-  { type: 'wallet.credit', weight: 3, body: (w, r) => ({ type: 'wallet.credit', account: r.pick(w.accounts), amount: r.int(1, 100) }) },
   {
-    type: 'wallet.transfer', weight: 3,
+    type: 'wallet.debit',
+    weight: 4,
+    body: (w, r) => ({ type: 'wallet.debit', account: r.pick(w.accounts), amount: r.int(1, 100) }),
+  },
+  {
+    type: 'wallet.credit',
+    weight: 3,
+    body: (w, r) => ({ type: 'wallet.credit', account: r.pick(w.accounts), amount: r.int(1, 100) }),
+  },
+  {
+    type: 'wallet.transfer',
+    weight: 3,
     body: (w, r) => {
       const from = r.pick(w.accounts);
       let to = r.pick(w.accounts);
@@ -60,14 +77,28 @@ const kinds: Kind[] = [
     },
   },
   {
-    type: 'stock.reserve', weight: 2,
-    body: (w, r) => ({ type: 'stock.reserve', sku: r.pick(w.skus), quantity: r.int(1, 3), customer: `c${r.int(1, 100_000)}`, ttl: holdTtl }),
+    type: 'stock.reserve',
+    weight: 2,
+    body: (w, r) => ({
+      type: 'stock.reserve',
+      sku: r.pick(w.skus),
+      quantity: r.int(1, 3),
+      customer: `c${r.int(1, 100_000)}`,
+      ttl: holdTtl,
+    }),
   },
   {
-    type: 'seats.hold', weight: 1,
+    type: 'seats.hold',
+    weight: 1,
     body: (w, r) => {
       const first = r.int(0, w.seatsPerEvent - 2);
-      return { type: 'seats.hold', event: r.pick(w.events), seats: [seatName(first), seatName(first + 1)], holder: `h${r.int(1, 100_000)}`, ttl: holdTtl };
+      return {
+        type: 'seats.hold',
+        event: r.pick(w.events),
+        seats: [seatName(first), seatName(first + 1)],
+        holder: `h${r.int(1, 100_000)}`,
+        ttl: holdTtl,
+      };
     },
   },
 ];
@@ -88,7 +119,10 @@ function check(body: Body, what: string): void {
   try {
     parseTransaction(body);
   } catch (e) {
-    throw new Error(`bench/mix.ts: the ${what} body for ${body.type} no longer matches its schema (${(e as Error).message}); update bench/mix.ts`, { cause: e });
+    throw new Error(
+      `bench/mix.ts: the ${what} body for ${body.type} no longer matches its schema (${(e as Error).message}); update bench/mix.ts`,
+      { cause: e },
+    );
   }
 }
 

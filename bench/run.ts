@@ -39,16 +39,38 @@ const profile = flag('profile');
 /** Durations and sizes: the full run (< 15 min in all) and the smoke run (a few seconds a stage). */
 const plan = smoke
   ? {
-      world: { accounts: 200, skus: 10, events: 4, seatsPerEvent: 200 }, bodies: 2000,
-      search: { start: 200, steps: 2, stepS: 2, confirmS: 2, maxRate: 400 }, wrkS: 2,
-      e2eS: 3, e2eRate: 200, drainMessages: 20_000, drainTimeoutS: 90, redisBenchN: 20_000,
-      batchS: 3, batchVus: 2, overloadS: 3, overloadRate: 400, settleS: 30, warmupS: 3,
+      world: { accounts: 200, skus: 10, events: 4, seatsPerEvent: 200 },
+      bodies: 2000,
+      search: { start: 200, steps: 2, stepS: 2, confirmS: 2, maxRate: 400 },
+      wrkS: 2,
+      e2eS: 3,
+      e2eRate: 200,
+      drainMessages: 20_000,
+      drainTimeoutS: 90,
+      redisBenchN: 20_000,
+      batchS: 3,
+      batchVus: 2,
+      overloadS: 3,
+      overloadRate: 400,
+      settleS: 30,
+      warmupS: 3,
     }
   : {
-      world: { accounts: 10_000, skus: 100, events: 20, seatsPerEvent: 2000 }, bodies: 50_000,
-      search: { start: 1000, steps: 8, stepS: 10, confirmS: 20, maxRate: 40_000 }, wrkS: 10,
-      e2eS: 30, e2eRate: 2000, drainMessages: 1_000_000, drainTimeoutS: 240, redisBenchN: 1_000_000,
-      batchS: 10, batchVus: 8, overloadS: 30, overloadRate: 0, settleS: 60, warmupS: 30,
+      world: { accounts: 10_000, skus: 100, events: 20, seatsPerEvent: 2000 },
+      bodies: 50_000,
+      search: { start: 1000, steps: 8, stepS: 10, confirmS: 20, maxRate: 40_000 },
+      wrkS: 10,
+      e2eS: 30,
+      e2eRate: 2000,
+      drainMessages: 1_000_000,
+      drainTimeoutS: 240,
+      redisBenchN: 1_000_000,
+      batchS: 10,
+      batchVus: 8,
+      overloadS: 30,
+      overloadRate: 0,
+      settleS: 60,
+      warmupS: 30,
     };
 
 const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
@@ -73,7 +95,12 @@ let admin: Admin;
 let k6bin = '';
 let pids: () => Record<string, number | undefined> = () => ({});
 const results: Results = {
-  date: new Date().toISOString(), smoke, machine: {}, stages: {}, goals: [], notes: [],
+  date: new Date().toISOString(),
+  smoke,
+  machine: {},
+  stages: {},
+  goals: [],
+  notes: [],
 };
 
 const k6log = () => path.join(workDir, 'k6.log');
@@ -91,10 +118,22 @@ async function watched<T extends { k6Cores?: number }>(fn: () => Promise<T>) {
   return { value, cores, peakRssMb };
 }
 
-function k6Ingest(url: string, bodiesFile: string, rate: number, seconds: number, extra: Record<string, string | number> = {}) {
-  return runK6(k6bin, 'k6/ingest.js', { BASE_URL: url, BODIES: bodiesFile, RATE: rate, DURATION: `${seconds}s`, ...extra }, {
-    timeoutMs: (seconds + 60) * 1000, logFile: k6log(),
-  });
+function k6Ingest(
+  url: string,
+  bodiesFile: string,
+  rate: number,
+  seconds: number,
+  extra: Record<string, string | number> = {},
+) {
+  return runK6(
+    k6bin,
+    'k6/ingest.js',
+    { BASE_URL: url, BODIES: bodiesFile, RATE: rate, DURATION: `${seconds}s`, ...extra },
+    {
+      timeoutMs: (seconds + 60) * 1000,
+      logFile: k6log(),
+    },
+  );
 }
 
 /**
@@ -106,8 +145,15 @@ const holds = (r: K6Result, rate: number) =>
   r.failed === 0 && r.p99 < 50 && r.droppedIterations <= r.requests * 0.001 && r.rps >= rate * 0.97;
 
 const brief = (r: K6Result) => ({
-  rps: round(r.rps, 0), requests: r.requests, failed: r.failed, dropped: r.droppedIterations,
-  p50: round(r.p50, 2), p95: round(r.p95, 2), p99: round(r.p99, 2), max: round(r.max, 1), k6Cores: r.k6Cores,
+  rps: round(r.rps, 0),
+  requests: r.requests,
+  failed: r.failed,
+  dropped: r.droppedIterations,
+  p50: round(r.p50, 2),
+  p95: round(r.p95, 2),
+  p99: round(r.p99, 2),
+  max: round(r.max, 1),
+  k6Cores: r.k6Cores,
 });
 
 /**
@@ -124,7 +170,9 @@ async function searchRate(url: string, bodiesFile: string, settle: () => Promise
     const r = await k6Ingest(url, bodiesFile, rate, stepS);
     const ok = holds(r, rate);
     steps.push({ rate, holds: ok, ...brief(r) });
-    say(`  ${rate} req/s: ${ok ? 'holds' : 'misses'} (p99 ${r.p99.toFixed(1)} ms, ${r.failed} failed, ${r.droppedIterations} dropped, ${r.rps.toFixed(0)} req/s done; k6 ${r.k6Cores} cores)`);
+    say(
+      `  ${rate} req/s: ${ok ? 'holds' : 'misses'} (p99 ${r.p99.toFixed(1)} ms, ${r.failed} failed, ${r.droppedIterations} dropped, ${r.rps.toFixed(0)} req/s done; k6 ${r.k6Cores} cores)`,
+    );
     await settle();
     if (ok) lo = rate;
     else hi = rate;
@@ -134,12 +182,15 @@ async function searchRate(url: string, bodiesFile: string, settle: () => Promise
   }
   // Confirm over a longer window; step down 10% (twice at most) if it does not hold.
   let best = lo;
-  let confirm: ({ rate: number; holds: boolean; otherCores: number | undefined } & ReturnType<typeof brief>) | undefined;
+  let confirm:
+    ({ rate: number; holds: boolean; otherCores: number | undefined } & ReturnType<typeof brief>) | undefined;
   for (let tries = 0; best > 0 && tries < 3; tries++) {
     const w = await watched(() => k6Ingest(url, bodiesFile, best, confirmS));
     const ok = holds(w.value, best);
     confirm = { rate: best, holds: ok, ...brief(w.value), otherCores: w.cores.other };
-    say(`  confirm ${best} req/s for ${confirmS} s: ${ok ? 'holds' : 'misses'} (p50 ${w.value.p50.toFixed(1)} / p99 ${w.value.p99.toFixed(1)} ms; cores ${JSON.stringify(w.cores)})`);
+    say(
+      `  confirm ${best} req/s for ${confirmS} s: ${ok ? 'holds' : 'misses'} (p50 ${w.value.p50.toFixed(1)} / p99 ${w.value.p99.toFixed(1)} ms; cores ${JSON.stringify(w.cores)})`,
+    );
     await settle();
     if (ok) return { rate: best, confirmed: true, searchBest: lo, steps, confirm, cores: w.cores };
     best = Math.round((best * 0.9) / 50) * 50;
@@ -153,15 +204,29 @@ const haveWrk = commandExists('wrk', ['-v']);
 
 /** wrk, closed loop (64 connections): the most requests per second, whatever the latency (skipped without wrk). */
 function wrkMax(url: string, bodiesNdjson: string, seconds: number) {
-  if (!haveWrk) return { rps: NaN, non2xx: 0, p99: NaN, connections: 64, skipped: 'wrk is not installed (apt-get install wrk)' };
+  if (!haveWrk)
+    return { rps: NaN, non2xx: 0, p99: NaN, connections: 64, skipped: 'wrk is not installed (apt-get install wrk)' };
   const script = path.join(repoRoot, 'bench', 'wrk-mix.lua');
-  const out = execFileSync('wrk', ['-t1', '-c64', `-d${seconds}s`, '--latency', '-s', script, `${url}/v1/transactions`], {
-    encoding: 'utf8', env: { ...process.env, BODIES: bodiesNdjson }, timeout: (seconds + 30) * 1000,
-  });
+  const out = execFileSync(
+    'wrk',
+    ['-t1', '-c64', `-d${seconds}s`, '--latency', '-s', script, `${url}/v1/transactions`],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, BODIES: bodiesNdjson },
+      timeout: (seconds + 30) * 1000,
+    },
+  );
   fs.appendFileSync(path.join(workDir, 'wrk.log'), out);
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
   const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
-  const ms = (s: string | undefined) => (s ? (s.endsWith('us') ? Number.parseFloat(s) / 1000 : s.endsWith('ms') ? Number.parseFloat(s) : Number.parseFloat(s) * 1000) : NaN);
+  const ms = (s: string | undefined) =>
+    s
+      ? s.endsWith('us')
+        ? Number.parseFloat(s) / 1000
+        : s.endsWith('ms')
+          ? Number.parseFloat(s)
+          : Number.parseFloat(s) * 1000
+      : NaN;
   const p99 = ms(/\s99%\s+([\d.]+\w+)/.exec(out)?.[1]);
   return { rps: round(rps, 0), non2xx, p99: round(p99, 2), connections: 64 };
 }
@@ -170,16 +235,31 @@ function wrkMax(url: string, bodiesNdjson: string, seconds: number) {
 async function stage1(bodiesFile: string, ndjson: string) {
   say('stage 1: bare node:http (read body, JSON.parse, 202): rate search');
   const port = await freePort();
-  const child = spawnOwned(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'bench', 'bare-server.ts'), String(port)], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawnOwned(
+    process.execPath,
+    ['--import', 'tsx', path.join(repoRoot, 'bench', 'bare-server.ts'), String(port)],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100 && !(await fetch(`${url}/`).then((r) => r.ok, () => false)); i++) await sleep(100);
+  for (
+    let i = 0;
+    i < 100 &&
+    !(await fetch(`${url}/`).then(
+      (r) => r.ok,
+      () => false,
+    ));
+    i++
+  )
+    await sleep(100);
   const prev = pids;
   pids = () => ({ ...prev(), bare: child.pid });
   try {
     await k6Ingest(url, bodiesFile, Math.min(plan.search.start, 1000), 2); // warm-up (JIT)
     const s = await searchRate(url, bodiesFile, () => sleep(500));
     const wrk = wrkMax(url, ndjson, plan.wrkS);
-    say(`stage 1: ${s.confirmed ? `${s.rate} req/s` : `no rate confirmed (search best ${s.searchBest})`} at p99 < 50 ms (k6); wrk closed loop ${'skipped' in wrk ? 'not run' : `${wrk.rps} req/s`}`);
+    say(
+      `stage 1: ${s.confirmed ? `${s.rate} req/s` : `no rate confirmed (search best ${s.searchBest})`} at p99 < 50 ms (k6); wrk closed loop ${'skipped' in wrk ? 'not run' : `${wrk.rps} req/s`}`,
+    );
     results.stages['1'] = { name: 'bare node:http limit', ...s, wrk };
     return s.rate;
   } finally {
@@ -200,7 +280,9 @@ async function stage2(p: Pipeline, bodiesFile: string, ndjson: string, settle: (
   await settle();
   const bare = (results.stages['1'] as { rate?: number } | undefined)?.rate;
   const ratio = bare && s.confirmed ? round(s.rate / bare, 2) : undefined;
-  say(`stage 2: ${s.confirmed ? `${s.rate} req/s` : `no rate confirmed (search best ${s.searchBest})`}${ratio ? ` (${Math.round(ratio * 100)}% of stage 1)` : ''}; wrk closed loop ${'skipped' in wrk ? 'not run' : `${wrk.rps} req/s`}`);
+  say(
+    `stage 2: ${s.confirmed ? `${s.rate} req/s` : `no rate confirmed (search best ${s.searchBest})`}${ratio ? ` (${Math.round(ratio * 100)}% of stage 1)` : ''}; wrk closed loop ${'skipped' in wrk ? 'not run' : `${wrk.rps} req/s`}`,
+  );
   results.stages['2'] = { name: 'single-transaction ingest', ...s, ratioToStage1: ratio, wrk };
   // Later stages run at a rate this machine showed it can take: the confirmed one, else 90% of the search's best.
   return s.confirmed ? s.rate : Math.round((s.searchBest * 0.9) / 50) * 50;
@@ -221,11 +303,21 @@ async function stage3(p: Pipeline, bodiesFile: string, rates: number[]) {
     const lat = records.map((r) => r.appliedAt - r.ingestedAt).sort((a, b) => a - b);
     const accepted = w.value.requests - w.value.failed;
     const row = {
-      rate, k6ExitCode: w.value.exitCode, accept: brief(w.value), accepted, outcomes: records.length,
+      rate,
+      k6ExitCode: w.value.exitCode,
+      accept: brief(w.value),
+      accepted,
+      outcomes: records.length,
       e2e: { p50: percentile(lat, 50), p95: percentile(lat, 95), p99: percentile(lat, 99), max: lat.at(-1) ?? NaN },
-      lagAtEnd, lagLeft, drainAfterS: round(drainS, 1), cores: w.cores, peakRssMb: w.peakRssMb,
+      lagAtEnd,
+      lagLeft,
+      drainAfterS: round(drainS, 1),
+      cores: w.cores,
+      peakRssMb: w.peakRssMb,
     };
-    say(`  accept p99 ${w.value.p99.toFixed(1)} ms (k6 exit ${w.value.exitCode}); e2e p50 ${row.e2e.p50} / p99 ${row.e2e.p99} ms over ${records.length} outcomes (${accepted} accepted); lag at end ${lagAtEnd}`);
+    say(
+      `  accept p99 ${w.value.p99.toFixed(1)} ms (k6 exit ${w.value.exitCode}); e2e p50 ${row.e2e.p50} / p99 ${row.e2e.p99} ms over ${records.length} outcomes (${accepted} accepted); lag at end ${lagAtEnd}`,
+    );
     out.push(row);
   }
   results.stages['3'] = { name: 'end to end', runs: out };
@@ -243,26 +335,61 @@ async function stage5(p: Pipeline, bodiesFile: string) {
     // Ready-made request bodies: k6 only sends them.
     const batchesFile = path.join(workDir, `batches-${size}.json`);
     const n = Math.max(1, Math.floor(bodies.length / size));
-    fs.writeFileSync(batchesFile, JSON.stringify(Array.from({ length: n }, (_, i) => `{"transactions":[${bodies.slice(i * size, (i + 1) * size).join(',')}]}`)));
-    const w = await watched(() => runK6(k6bin, 'k6/batch.js', {
-      BASE_URL: p.url, BATCHES: batchesFile, SIZE: size, VUS: plan.batchVus, DURATION: `${plan.batchS}s`,
-    }, { timeoutMs: (plan.batchS + 60) * 1000, logFile: k6log() }));
+    fs.writeFileSync(
+      batchesFile,
+      JSON.stringify(
+        Array.from({ length: n }, (_, i) => `{"transactions":[${bodies.slice(i * size, (i + 1) * size).join(',')}]}`),
+      ),
+    );
+    const w = await watched(() =>
+      runK6(
+        k6bin,
+        'k6/batch.js',
+        {
+          BASE_URL: p.url,
+          BATCHES: batchesFile,
+          SIZE: size,
+          VUS: plan.batchVus,
+          DURATION: `${plan.batchS}s`,
+        },
+        { timeoutMs: (plan.batchS + 60) * 1000, logFile: k6log() },
+      ),
+    );
     const accepted = w.value.counters.accepted_tx ?? 0;
     const txPerS = round(accepted / w.value.durationS, 0);
-    say(`  ${size} per request: ${txPerS} tx/s accepted (${w.value.rps.toFixed(0)} req/s, p99 ${w.value.p99.toFixed(1)} ms, ${w.value.failed} failed)`);
-    out.push({ size, txPerS, requests: brief(w.value), rejectedItems: w.value.counters.rejected_tx ?? 0, cores: w.cores, peakRssMb: w.peakRssMb });
+    say(
+      `  ${size} per request: ${txPerS} tx/s accepted (${w.value.rps.toFixed(0)} req/s, p99 ${w.value.p99.toFixed(1)} ms, ${w.value.failed} failed)`,
+    );
+    out.push({
+      size,
+      txPerS,
+      requests: brief(w.value),
+      rejectedItems: w.value.counters.rejected_tx ?? 0,
+      cores: w.cores,
+      peakRssMb: w.peakRssMb,
+    });
   }
   await p.processor.start();
   const t0 = Date.now();
   const lag = await waitForLag0(admin, p.groupId, p.topics, plan.settleS * 3 * 1000);
-  say(`  processor restarted: backlog ${lag ? `still ${lag} after` : 'drained in'} ${Math.round((Date.now() - t0) / 1000)} s`);
-  results.stages['5'] = { name: 'batch ingest (processor stopped meanwhile)', runs: out, backlogDrainS: Math.round((Date.now() - t0) / 1000), backlogLeft: lag };
+  say(
+    `  processor restarted: backlog ${lag ? `still ${lag} after` : 'drained in'} ${Math.round((Date.now() - t0) / 1000)} s`,
+  );
+  results.stages['5'] = {
+    name: 'batch ingest (processor stopped meanwhile)',
+    runs: out,
+    backlogDrainS: Math.round((Date.now() - t0) / 1000),
+    backlogLeft: lag,
+  };
 }
 
 /** Peak RSS per service across its restarts (VmHWM restarts with the process). */
 const hwmSeen: Record<string, number> = {};
 function noteHwm(p: Pipeline): Record<string, number> {
-  for (const [name, s] of [['ingest-api', p.ingest], ['processor', p.processor]] as const) {
+  for (const [name, s] of [
+    ['ingest-api', p.ingest],
+    ['processor', p.processor],
+  ] as const) {
     const m = s.pid ? memoryMb(s.pid) : undefined;
     if (m) hwmSeen[name] = Math.max(hwmSeen[name] ?? 0, m.hwm);
   }
@@ -272,33 +399,63 @@ function noteHwm(p: Pipeline): Record<string, number> {
 async function stage6(p: Pipeline, bodiesFile: string, rate: number, settle: () => Promise<void>) {
   const peak = noteHwm(p);
   const rss = { 'ingest-api': { hwm: peak['ingest-api'] ?? NaN }, processor: { hwm: peak.processor ?? NaN } };
-  say(`stage 6: peak RSS so far ingest-api ${rss['ingest-api']?.hwm.toFixed(0)} MB, processor ${rss.processor?.hwm.toFixed(0)} MB`);
+  say(
+    `stage 6: peak RSS so far ingest-api ${rss['ingest-api']?.hwm.toFixed(0)} MB, processor ${rss.processor?.hwm.toFixed(0)} MB`,
+  );
   // 2x the stage-2 rate (the issue's overload), then 1.5x the closed-loop maximum: past what ingest-api
   // can take whatever the latency, where it must shed (k6 itself takes more CPU there too).
   const wrkMaxRps = (results.stages['2'] as { wrk?: { rps?: number } } | undefined)?.wrk?.rps;
   const rates: Array<[string, number, number]> = [['2x the stage-2 rate', rate, plan.overloadS]];
-  if (wrkMaxRps && Number.isFinite(wrkMaxRps) && 1.5 * wrkMaxRps > rate) rates.push(['1.5x the closed-loop maximum', Math.round(1.5 * wrkMaxRps), Math.ceil(plan.overloadS / 2)]);
+  if (wrkMaxRps && Number.isFinite(wrkMaxRps) && 1.5 * wrkMaxRps > rate)
+    rates.push(['1.5x the closed-loop maximum', Math.round(1.5 * wrkMaxRps), Math.ceil(plan.overloadS / 2)]);
   const runsOut: Record<string, unknown>[] = [];
   for (const [label, r, seconds] of rates) {
     say(`  overload (${label}): ${r} req/s for ${seconds} s`);
-    const w = await watched(() => runK6(k6bin, 'k6/overload.js', { BASE_URL: p.url, BODIES: bodiesFile, RATE: r, DURATION: `${seconds}s` }, {
-      timeoutMs: (seconds + 90) * 1000, logFile: k6log(),
-    }));
+    const w = await watched(() =>
+      runK6(
+        k6bin,
+        'k6/overload.js',
+        { BASE_URL: p.url, BODIES: bodiesFile, RATE: r, DURATION: `${seconds}s` },
+        {
+          timeoutMs: (seconds + 90) * 1000,
+          logFile: k6log(),
+        },
+      ),
+    );
     const v = w.value;
     const o = {
-      label, rate: r, seconds, k6ExitCode: v.exitCode, requests: v.requests, rps: round(v.rps, 0), dropped: v.droppedIterations,
-      accepted: v.counters.status_202 ?? 0, shed: v.counters.status_503 ?? 0, other: v.counters.status_other ?? 0,
-      p99: round(v.p99, 1), byStatus: v.byStatus, cores: w.cores, peakRssMb: w.peakRssMb,
+      label,
+      rate: r,
+      seconds,
+      k6ExitCode: v.exitCode,
+      requests: v.requests,
+      rps: round(v.rps, 0),
+      dropped: v.droppedIterations,
+      accepted: v.counters.status_202 ?? 0,
+      shed: v.counters.status_503 ?? 0,
+      other: v.counters.status_other ?? 0,
+      p99: round(v.p99, 1),
+      byStatus: v.byStatus,
+      cores: w.cores,
+      peakRssMb: w.peakRssMb,
     };
-    say(`    ${o.accepted} accepted, ${o.shed} shed (503), ${o.other} other, ${v.droppedIterations} dropped by k6; p99 202 ${v.byStatus['202']?.p99?.toFixed(1)} ms / 503 ${v.byStatus['503']?.p99?.toFixed(1)} ms; RSS peak ${JSON.stringify(w.peakRssMb)}`);
+    say(
+      `    ${o.accepted} accepted, ${o.shed} shed (503), ${o.other} other, ${v.droppedIterations} dropped by k6; p99 202 ${v.byStatus['202']?.p99?.toFixed(1)} ms / 503 ${v.byStatus['503']?.p99?.toFixed(1)} ms; RSS peak ${JSON.stringify(w.peakRssMb)}`,
+    );
     runsOut.push(o);
     await settle();
   }
   const peakAfter = noteHwm(p);
   results.stages['6'] = {
     name: 'memory and overload',
-    hwmStages2to5Mb: { 'ingest-api': round(rss['ingest-api']?.hwm ?? NaN, 0), processor: round(rss.processor?.hwm ?? NaN, 0) },
-    hwmAfterOverloadMb: { 'ingest-api': round(peakAfter['ingest-api'] ?? NaN, 0), processor: round(peakAfter.processor ?? NaN, 0) },
+    hwmStages2to5Mb: {
+      'ingest-api': round(rss['ingest-api']?.hwm ?? NaN, 0),
+      processor: round(rss.processor?.hwm ?? NaN, 0),
+    },
+    hwmAfterOverloadMb: {
+      'ingest-api': round(peakAfter['ingest-api'] ?? NaN, 0),
+      processor: round(peakAfter.processor ?? NaN, 0),
+    },
     overload: runsOut[0],
     overloads: runsOut,
   };
@@ -311,13 +468,17 @@ async function stage4(world: World) {
   const w4 = makeWorld(prefix, plan.world);
   const setupBodies = setup(w4);
   const total = setupBodies.length + plan.drainMessages;
-  say(`stage 4: preloading ${total} messages (${setupBodies.length} setup + ${plan.drainMessages} mix) into ${prefix}.*`);
+  say(
+    `stage 4: preloading ${total} messages (${setupBodies.length} setup + ${plan.drainMessages} mix) into ${prefix}.*`,
+  );
   function* all(): Generator<Body> {
     yield* setupBodies;
     yield* mixStream(w4, plan.drainMessages, 7);
   }
   const pre = await preload(kafka, topics, all(), `${prefix}-`);
-  say(`  produced ${pre.records} in ${pre.seconds.toFixed(1)} s (${Math.round(pre.records / pre.seconds)} msg/s); starting the processor cold`);
+  say(
+    `  produced ${pre.records} in ${pre.seconds.toFixed(1)} s (${Math.round(pre.records / pre.seconds)} msg/s); starting the processor cold`,
+  );
 
   const p = await startPipeline(svc, prefix, { ingest: false, processor: false });
   const prev = pids;
@@ -347,13 +508,26 @@ async function stage4(world: World) {
   const drained = last.lag === 0;
   const txPerS = round(total / tEnd, 0);
   const steady = tFirst !== undefined ? round(total / (tEnd - tFirst), 0) : NaN;
-  say(`  ${drained ? 'drained' : `NOT drained (lag ${last.lag})`}: ${total} transactions (${last.committed} messages incl. follow-ups) in ${tEnd.toFixed(1)} s from a cold start = ${txPerS} tx/s (${steady} tx/s from the first commit); cores ${JSON.stringify(cores)}`);
+  say(
+    `  ${drained ? 'drained' : `NOT drained (lag ${last.lag})`}: ${total} transactions (${last.committed} messages incl. follow-ups) in ${tEnd.toFixed(1)} s from a cold start = ${txPerS} tx/s (${steady} tx/s from the first commit); cores ${JSON.stringify(cores)}`,
+  );
 
   const ceiling = await redisCeiling(w4);
   results.stages['4'] = {
-    name: 'processor drain', transactions: total, messages: last.committed, drained, lagLeft: last.lag,
-    seconds: round(tEnd, 1), firstCommitS: tFirst, txPerS, steadyTxPerS: steady, produce: { seconds: round(pre.seconds, 1), msgPerS: Math.round(pre.records / pre.seconds) },
-    cores, hwmMb: round(hwm ?? NaN, 0), redisCeiling: ceiling, progress: samples.filter((_, i) => i % 4 === 0),
+    name: 'processor drain',
+    transactions: total,
+    messages: last.committed,
+    drained,
+    lagLeft: last.lag,
+    seconds: round(tEnd, 1),
+    firstCommitS: tFirst,
+    txPerS,
+    steadyTxPerS: steady,
+    produce: { seconds: round(pre.seconds, 1), msgPerS: Math.round(pre.records / pre.seconds) },
+    cores,
+    hwmMb: round(hwm ?? NaN, 0),
+    redisCeiling: ceiling,
+    progress: samples.filter((_, i) => i % 4 === 0),
   };
 }
 
@@ -370,21 +544,51 @@ async function redisCeiling(w: World) {
     // redis-benchmark's __rand_int__ is a 12-digit number below -r: accounts 000000000000..000000009999.
     const pipe = redis.pipeline();
     for (let i = 0; i < 10_000; i++) {
-      pipe.hset(`wallet:{${tag}-${String(i).padStart(12, '0')}}`, { balance: 1e12, held: 0, overdraft: 0, status: 'open' });
+      pipe.hset(`wallet:{${tag}-${String(i).padStart(12, '0')}}`, {
+        balance: 1e12,
+        held: 0,
+        overdraft: 0,
+        status: 'open',
+      });
     }
     await pipe.exec();
     const out: Record<string, number> = {};
     const shares = describeMix().shares;
-    const runs: Array<[string, string]> = [['wallet.debit', '5'], ['wallet.credit', '5']];
+    const runs: Array<[string, string]> = [
+      ['wallet.debit', '5'],
+      ['wallet.credit', '5'],
+    ];
     for (const [name, amount] of runs) {
       const s = scripts.get(name);
       if (!s) continue;
       const sha = (await redis.script('LOAD', s.lua)) as string;
-      const args = ['-h', u.hostname, '-p', u.port || '6379', '-n', String(plan.redisBenchN), '-c', '8', '-P', '64', '-r', '10000', '--csv',
-        'EVALSHA', sha, '3', `wallet:{${tag}-__rand_int__}:tx:b__rand_int____rand_int____rand_int__`, `wallet:{${tag}-__rand_int__}`,
+      const args = [
+        '-h',
+        u.hostname,
+        '-p',
+        u.port || '6379',
+        '-n',
+        String(plan.redisBenchN),
+        '-c',
+        '8',
+        '-P',
+        '64',
+        '-r',
+        '10000',
+        '--csv',
+        'EVALSHA',
+        sha,
+        '3',
+        `wallet:{${tag}-__rand_int__}:tx:b__rand_int____rand_int____rand_int__`,
+        `wallet:{${tag}-__rand_int__}`,
         `wallet:{${tag}-__rand_int__}:entries`,
         // ARGV[4], the history entry (lua/includes/tx.lua): '<offset> <id> <type>'.
-        'dGVzdGRpZ2VzdA', '3600000', String(Date.now()), `__rand_int__ b__rand_int__ ${name}`, amount];
+        'dGVzdGRpZ2VzdA',
+        '3600000',
+        String(Date.now()),
+        `__rand_int__ b__rand_int__ ${name}`,
+        amount,
+      ];
       const csv = execFileSync('redis-benchmark', args, { encoding: 'utf8', timeout: 120_000 });
       const row = csv.trim().split('\n').at(-1)!.split('","');
       out[name] = Math.round(Number(row[1]));
@@ -409,14 +613,16 @@ function machine(redisVersion: string, k6version: string) {
       return '';
     }
   };
-  const kafkaJar = fs.existsSync(libsDir) ? fs.readdirSync(libsDir).find((f) => /^kafka_2\.13-.*\.jar$/.test(f)) : undefined;
+  const kafkaJar = fs.existsSync(libsDir)
+    ? fs.readdirSync(libsDir).find((f) => /^kafka_2\.13-.*\.jar$/.test(f))
+    : undefined;
   return {
     cpu: `${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}`,
     memoryGb: round(os.totalmem() / 2 ** 30, 1),
     kernel: os.release(),
     node: process.version,
     k6: k6version,
-    kafka: svc.source === 'local' ? kafkaJar?.replace(/^kafka_2\.13-|\.jar$/g, '') ?? '?' : `${svc.source}`,
+    kafka: svc.source === 'local' ? (kafkaJar?.replace(/^kafka_2\.13-|\.jar$/g, '') ?? '?') : `${svc.source}`,
     redis: redisVersion,
     commit: git('rev-parse', '--short', 'HEAD'),
     dirty: git('status', '--porcelain', '--untracked-files=no') !== '',
@@ -427,7 +633,9 @@ function machine(redisVersion: string, k6version: string) {
 
 async function main() {
   const t0 = Date.now();
-  say(`txpipe benchmark${smoke ? ' (smoke: a few seconds a stage, no timing asserted)' : ''}; work dir ${path.relative(repoRoot, workDir)}`);
+  say(
+    `txpipe benchmark${smoke ? ' (smoke: a few seconds a stage, no timing asserted)' : ''}; work dir ${path.relative(repoRoot, workDir)}`,
+  );
   k6bin = (await ensureK6(say)).bin;
   const k6version = execFileSync(k6bin, ['version'], { encoding: 'utf8' }).trim().split('\n')[0]!;
   svc = await provideServices({ log: say });
@@ -447,7 +655,9 @@ async function main() {
     const world = makeWorld(prefix, plan.world);
     const mix = describeMix();
     results.mix = { ...mix, accounts: world.accounts.length, skus: world.skus.length, events: world.events.length };
-    say(`mix: ${JSON.stringify(mix.shares)}${mix.notInMix.length ? `; public types not in the mix: ${mix.notInMix.join(', ')}` : ''}`);
+    say(
+      `mix: ${JSON.stringify(mix.shares)}${mix.notInMix.length ? `; public types not in the mix: ${mix.notInMix.join(', ')}` : ''}`,
+    );
     const bodies = mixBodies(world, plan.bodies);
     const bodiesFile = path.join(workDir, 'bodies.json');
     const ndjson = path.join(workDir, 'bodies.ndjson');
@@ -472,7 +682,12 @@ async function main() {
       await settle();
       try {
         if (runs(2)) rate2 = await stage2(p, bodiesFile, ndjson, settle);
-        if (runs(3)) await stage3(p, bodiesFile, smoke ? [plan.e2eRate] : [...new Set([plan.e2eRate, rate2])].filter((r) => r > 0));
+        if (runs(3))
+          await stage3(
+            p,
+            bodiesFile,
+            smoke ? [plan.e2eRate] : [...new Set([plan.e2eRate, rate2])].filter((r) => r > 0),
+          );
         if (runs(5)) await stage5(p, bodiesFile);
         if (runs(6)) await stage6(p, bodiesFile, plan.overloadRate || Math.max(2 * rate2, 1000), settle);
       } finally {
@@ -500,17 +715,22 @@ function assertSmoke() {
   for (const stage of ['1', '2']) {
     if (!runs(Number(stage))) continue;
     const steps = st[stage]?.steps ?? [];
-    if (!steps.length || steps.some((x: any) => x.failed > 0 || x.requests === 0)) problems.push(`stage ${stage}: ${JSON.stringify(steps.map((x: any) => [x.rate, x.requests, x.failed]))} (rate, requests, failed)`);
+    if (!steps.length || steps.some((x: any) => x.failed > 0 || x.requests === 0))
+      problems.push(
+        `stage ${stage}: ${JSON.stringify(steps.map((x: any) => [x.rate, x.requests, x.failed]))} (rate, requests, failed)`,
+      );
   }
   if (runs(3)) {
     for (const r of st['3']?.runs ?? []) {
-      if (r.accepted <= 0 || r.accept.failed > 0) problems.push(`stage 3: ${r.accepted} accepted, ${r.accept.failed} failed`);
+      if (r.accepted <= 0 || r.accept.failed > 0)
+        problems.push(`stage 3: ${r.accepted} accepted, ${r.accept.failed} failed`);
       if (r.outcomes < r.accepted) problems.push(`stage 3: ${r.outcomes} outcomes for ${r.accepted} accepted`);
     }
   }
   if (runs(4) && !st['4']?.drained) problems.push('stage 4 did not drain');
   if (runs(4) && !(st['4']?.redisCeiling?.mix > 0)) problems.push('stage 4: no redis-benchmark figure');
-  if (runs(5) && !st['5']?.skipped && !(st['5']?.runs?.every((r: any) => r.txPerS > 0))) problems.push('stage 5: no batch accepted');
+  if (runs(5) && !st['5']?.skipped && !st['5']?.runs?.every((r: any) => r.txPerS > 0))
+    problems.push('stage 5: no batch accepted');
   if (runs(6) && !(st['6']?.overload?.accepted > 0)) problems.push('stage 6: nothing accepted under overload');
   if (problems.length) {
     console.error(`bench smoke failed:\n  ${problems.join('\n  ')}`);

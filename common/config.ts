@@ -7,8 +7,14 @@ const Env = z.object({
   TXPIPE_KAFKA_BROKERS: z.string().default('127.0.0.1:9092'),
   TXPIPE_REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   /** Some nodes of a Redis Cluster (host:port,...): when set, every client is a cluster client and TXPIPE_REDIS_URL is unused. */
-  TXPIPE_REDIS_CLUSTER: z.string().regex(/^\s*[^\s,]+:\d+\s*(,\s*[^\s,]+:\d+\s*)*$/, 'host:port,host:port,...').optional(),
-  TXPIPE_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]+$/).default('txpipe'),
+  TXPIPE_REDIS_CLUSTER: z
+    .string()
+    .regex(/^\s*[^\s,]+:\d+\s*(,\s*[^\s,]+:\d+\s*)*$/, 'host:port,host:port,...')
+    .optional(),
+  TXPIPE_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/)
+    .default('txpipe'),
   TXPIPE_PARTITIONS: z.coerce.number().int().min(1).max(256).default(6),
   TXPIPE_INGEST_HOST: z.string().default('127.0.0.1'),
   TXPIPE_INGEST_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -21,11 +27,20 @@ const Env = z.object({
   /** How long a request waits for others to be accepted with it: one claim pipeline, one produce call (ingest-api/window.ts). */
   TXPIPE_LINGER_MS: z.coerce.number().min(0).max(100).default(2),
   /** Idempotency flags outlive the topic's retention so a redelivered message always finds its flag. */
-  TXPIPE_FLAG_RETENTION_MS: z.coerce.number().int().min(1000).default(8 * 24 * 3600 * 1000),
+  TXPIPE_FLAG_RETENTION_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(8 * 24 * 3600 * 1000),
   /** How often the processor's sweeper looks for expired holds. */
   TXPIPE_SWEEP_INTERVAL_MS: z.coerce.number().int().min(10).default(1000),
   /** Bytes the processor fetches per partition at a time: bigger batches go faster, smaller ones use less memory. */
-  TXPIPE_FETCH_MAX_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(128 * 1024),
+  TXPIPE_FETCH_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1024 * 1024)
+    .default(128 * 1024),
   /** How long a processor fetch waits for messages to gather: fewer, larger rounds (CPU) against latency. */
   TXPIPE_FETCH_WAIT_MS: z.coerce.number().int().min(0).max(1000).default(20),
   /**
@@ -55,7 +70,15 @@ export interface Config {
   topicPrefix: string;
   partitions: number;
   ingest: { host: string; port: number };
-  processor: { host: string; port: number; groupId: string; fetchMaxBytes: number; fetchWaitMs: number; watermarkCheckMs: number; nice: number };
+  processor: {
+    host: string;
+    port: number;
+    groupId: string;
+    fetchMaxBytes: number;
+    fetchWaitMs: number;
+    watermarkCheckMs: number;
+    nice: number;
+  };
   lingerMs: number;
   flagRetentionMs: number;
   sweepIntervalMs: number;
@@ -74,7 +97,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   return {
-    kafkaBrokers: e.TXPIPE_KAFKA_BROKERS.split(',').map((s) => s.trim()).filter(Boolean),
+    kafkaBrokers: e.TXPIPE_KAFKA_BROKERS.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     redisUrl: e.TXPIPE_REDIS_URL,
     redis: {
       url: e.TXPIPE_REDIS_URL,

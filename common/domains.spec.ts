@@ -8,10 +8,15 @@ import { topics } from './config.ts';
 import { domainRegistry, domains } from './domains.ts';
 import { anyMessage, messageTypes, type Message, type MessageTypeName } from './messages/index.ts';
 
-const typesOf = (domain: string) => (Object.keys(messageTypes) as MessageTypeName[]).filter((t) => messageTypes[t].domain === domain);
+const typesOf = (domain: string) =>
+  (Object.keys(messageTypes) as MessageTypeName[]).filter((t) => messageTypes[t].domain === domain);
 
 it('the topics are one per domain, then results and dead letters', () => {
-  expect(topics('p')).toEqual({ ...Object.fromEntries(domains.map((d) => [d, `p.${d}`])), results: 'p.results', dlq: 'p.dlq' });
+  expect(topics('p')).toEqual({
+    ...Object.fromEntries(domains.map((d) => [d, `p.${d}`])),
+    results: 'p.results',
+    dlq: 'p.dlq',
+  });
 });
 
 it('docker-compose.yml creates every topic', () => {
@@ -24,7 +29,9 @@ it('docker-compose.yml creates every topic', () => {
 
 it('every message type is named after its domain, and its command runs in that domain', () => {
   const wrong = (Object.keys(messageTypes) as MessageTypeName[]).filter(
-    (t) => !t.startsWith(`${messageTypes[t].domain}.`) || commandOf({ type: t } as Message).domain !== messageTypes[t].domain,
+    (t) =>
+      !t.startsWith(`${messageTypes[t].domain}.`) ||
+      commandOf({ type: t } as Message).domain !== messageTypes[t].domain,
   );
   expect(wrong).toEqual([]);
 });
@@ -45,7 +52,9 @@ describe.each(domains)('domain %s', (domain) => {
   });
 
   it('has public types that name a hold by its field (the reference checks look for it)', () => {
-    const naming = typesOf(domain).filter((t) => messageTypes[t].public && hold in (messageTypes[t].schema as { shape: object }).shape);
+    const naming = typesOf(domain).filter(
+      (t) => messageTypes[t].public && hold in (messageTypes[t].schema as { shape: object }).shape,
+    );
     expect(naming.length).toBeGreaterThan(0);
   });
 

@@ -20,9 +20,21 @@ export interface DomainSpec {
 }
 
 export const domainRegistry = {
-  wallet: { entity: 'account', hold: 'hold', routes: { entity: '/v1/accounts/:id', hold: '/v1/accounts/:id/holds/:hold' } },
-  stock: { entity: 'sku', hold: 'reservation', routes: { entity: '/v1/stock/:sku', hold: '/v1/stock/:sku/reservations/:reservation' } },
-  seats: { entity: 'event', hold: 'hold', routes: { entity: '/v1/events/:event/seats', hold: '/v1/events/:event/holds/:hold' } },
+  wallet: {
+    entity: 'account',
+    hold: 'hold',
+    routes: { entity: '/v1/accounts/:id', hold: '/v1/accounts/:id/holds/:hold' },
+  },
+  stock: {
+    entity: 'sku',
+    hold: 'reservation',
+    routes: { entity: '/v1/stock/:sku', hold: '/v1/stock/:sku/reservations/:reservation' },
+  },
+  seats: {
+    entity: 'event',
+    hold: 'hold',
+    routes: { entity: '/v1/events/:event/seats', hold: '/v1/events/:event/holds/:hold' },
+  },
 } as const satisfies Record<string, DomainSpec>;
 
 export type Domain = keyof typeof domainRegistry;

@@ -23,7 +23,11 @@ export type Published = 'no' | 'unknown';
 /** A send that failed (named KafkaJS* like kafkajs's own errors: a Kafka failure, for the retry metrics). */
 export class KafkaSendError extends Error {
   override name = 'KafkaJSSendError';
-  constructor(message: string, readonly published: Published, cause?: Error) {
+  constructor(
+    message: string,
+    readonly published: Published,
+    cause?: Error,
+  ) {
     super(message, { cause });
   }
 }
@@ -137,9 +141,13 @@ export class KafkaSender {
    */
   send(topicMessages: TopicMessages[]): Promise<void> {
     if (!this.producer) {
-      return Promise.reject(new KafkaSendError('no producer connected to Kafka (reconnecting after a failure); nothing was sent', 'no'));
+      return Promise.reject(
+        new KafkaSendError('no producer connected to Kafka (reconnecting after a failure); nothing was sent', 'no'),
+      );
     }
-    const items = topicMessages.flatMap(({ topic, messages }) => messages.map((record) => ({ topic, record, bytes: recordBytes(record) })));
+    const items = topicMessages.flatMap(({ topic, messages }) =>
+      messages.map((record) => ({ topic, record, bytes: recordBytes(record) })),
+    );
     const tooLarge = items.find((it) => it.bytes > limits.maxRecordBytes);
     if (tooLarge) return Promise.reject(new RecordTooLargeError(tooLarge.bytes));
     if (!items.length) return Promise.resolve();
@@ -165,7 +173,10 @@ export class KafkaSender {
       this.inFlight = call.records;
       const started = performance.now();
       try {
-        await withDeadline(producer.sendBatch({ acks: -1, topicMessages: call.topicMessages }), limits.produceTimeoutMs);
+        await withDeadline(
+          producer.sendBatch({ acks: -1, topicMessages: call.topicMessages }),
+          limits.produceTimeoutMs,
+        );
         this.opts.onCall?.(call.records, (performance.now() - started) / 1000);
         for (const { caller } of call.parts) {
           caller.open--;
@@ -235,7 +246,9 @@ export class KafkaSender {
           this.queue.shift();
           this.queued -= caller.items.length - caller.next;
         }
-        caller.reject(new KafkaSendError(`Kafka did not acknowledge: ${e.message}; the records may be in the log`, 'unknown', e));
+        caller.reject(
+          new KafkaSendError(`Kafka did not acknowledge: ${e.message}; the records may be in the log`, 'unknown', e),
+        );
       }
     }
     this.queue.unshift(...again);
@@ -246,9 +259,14 @@ export class KafkaSender {
     this.queue = [];
     this.queued = 0;
     for (const c of queued) {
-      c.reject(c.sent
-        ? new KafkaSendError('Kafka did not acknowledge and no producer is connected; the records may be in the log', 'unknown')
-        : new KafkaSendError('no producer connected to Kafka (reconnecting after a failure); nothing was sent', 'no'));
+      c.reject(
+        c.sent
+          ? new KafkaSendError(
+              'Kafka did not acknowledge and no producer is connected; the records may be in the log',
+              'unknown',
+            )
+          : new KafkaSendError('no producer connected to Kafka (reconnecting after a failure); nothing was sent', 'no'),
+      );
     }
   }
 
@@ -268,7 +286,11 @@ export class KafkaSender {
           await this.connect();
           this.opts.log.info('fresh producer connected', { attempts: attempt });
         } catch (err) {
-          if (attempt === 1 || attempt % 10 === 0) this.opts.log.warn('waiting for Kafka to connect a fresh producer', { attempt, error: (err as Error).message });
+          if (attempt === 1 || attempt % 10 === 0)
+            this.opts.log.warn('waiting for Kafka to connect a fresh producer', {
+              attempt,
+              error: (err as Error).message,
+            });
           first();
           await sleep(1000);
         }

@@ -40,6 +40,12 @@ const partitionerOfProducers = Partitioners.DefaultPartitioner();
 
 /** The partition the producers (createProducer) send a keyed record to, of a topic with `partitions`. */
 export function partitionOfKey(key: string, partitions: number): number {
-  const partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({ partitionId, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
+  const partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({
+    partitionId,
+    leader: 0,
+    partitionErrorCode: 0,
+    replicas: [0],
+    isr: [0],
+  }));
   return partitionerOfProducers({ topic: '', partitionMetadata, message: { key, value: null } });
 }

@@ -2,7 +2,17 @@
 import { expect, it } from 'vitest';
 import { domains } from './domains.ts';
 import {
-  customersKey, dlqReplaysKey, entityKey, expiringKey, flagKey, holdKey, legacyExpiringKey, statusKey, stepSeparator, watermarkField, watermarkKey,
+  customersKey,
+  dlqReplaysKey,
+  entityKey,
+  expiringKey,
+  flagKey,
+  holdKey,
+  legacyExpiringKey,
+  statusKey,
+  stepSeparator,
+  watermarkField,
+  watermarkKey,
 } from './keys.ts';
 
 /** The hash tag Redis Cluster hashes: the text between the first `{` and the next `}`. */
@@ -10,7 +20,12 @@ const tagOf = (key: string) => key.slice(key.indexOf('{') + 1, key.indexOf('}', 
 
 it('every key of an entity carries the entity as its hash tag', () => {
   for (const d of domains) {
-    for (const key of [entityKey(d, 'E-1'), holdKey(d, 'E-1', 'H:1'), flagKey(d, 'E-1', 'T1'), flagKey(d, 'E-1', 'T1', 'credit', 'src')]) {
+    for (const key of [
+      entityKey(d, 'E-1'),
+      holdKey(d, 'E-1', 'H:1'),
+      flagKey(d, 'E-1', 'T1'),
+      flagKey(d, 'E-1', 'T1', 'credit', 'src'),
+    ]) {
       expect(tagOf(key), key).toBe('E-1');
       expect(key.startsWith(`${d}:{E-1}`), key).toBe(true);
     }
@@ -32,7 +47,7 @@ it('the names the README and the Lua headers give', () => {
   expect(dlqReplaysKey('txpipe.dlq')).toBe('dlq-replays:{txpipe.dlq}');
 });
 
-it('a step\'s flag is no transaction\'s own flag', () => {
+it("a step's flag is no transaction's own flag", () => {
   expect(flagKey('wallet', 'a', 'T1', 'settle')).not.toBe(flagKey('wallet', 'a', 'T1:settle'));
   expect(flagKey('wallet', 'a', 'T1', 'settle')).not.toBe(flagKey('wallet', 'a', 'T1'));
 });

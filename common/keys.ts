@@ -19,7 +19,8 @@ export const stepSeparator = '/';
 export const producerSeparator = '~';
 
 /** The stored id of a producer's transaction (or hold, or reservation): the client's id in the producer's namespace. */
-export const scopedId = (producer: string | undefined, id: string) => (producer === undefined ? id : `${producer}${producerSeparator}${id}`);
+export const scopedId = (producer: string | undefined, id: string) =>
+  producer === undefined ? id : `${producer}${producerSeparator}${id}`;
 
 /** The producer of a stored id, if it has one. */
 export const producerOf = (id: string): string | undefined => {

@@ -41,8 +41,13 @@ const counter = <L extends string>(service: Service, name: string, help: string,
   of(service, new Counter({ name, help, labelNames, registers: [] }));
 const gauge = <L extends string>(service: Service, name: string, help: string, labelNames: readonly L[] = []) =>
   of(service, new Gauge({ name, help, labelNames, registers: [] }));
-const histogram = <L extends string>(service: Service, name: string, help: string, buckets: number[], labelNames: readonly L[] = []) =>
-  of(service, new Histogram({ name, help, buckets, labelNames, registers: [] }));
+const histogram = <L extends string>(
+  service: Service,
+  name: string,
+  help: string,
+  buckets: number[],
+  labelNames: readonly L[] = [],
+) => of(service, new Histogram({ name, help, buckets, labelNames, registers: [] }));
 
 // Accept, produce and commit latencies sit in the low milliseconds; the top buckets catch stalls.
 const fastBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -105,7 +110,7 @@ export const producesPending = gauge(
 export const outcomeWaiters = gauge(
   'ingest-api',
   'txpipe_ingest_outcome_waiters',
-  'Requests waiting for a transaction\'s outcome (?wait=), at most maxWaiters.',
+  "Requests waiting for a transaction's outcome (?wait=), at most maxWaiters.",
 );
 export const authFailures = counter(
   'ingest-api',
@@ -116,7 +121,7 @@ export const authFailures = counter(
 export const rateLimited = counter(
   'ingest-api',
   'txpipe_ingest_rate_limited_total',
-  'Requests refused 429 because the key\'s token bucket was empty, by producer.',
+  "Requests refused 429 because the key's token bucket was empty, by producer.",
   ['producer'],
 );
 export const producerTransactions = counter(
@@ -137,7 +142,7 @@ export const processedMessages = counter(
 export const luaDuration = histogram(
   'processor',
   'txpipe_processor_lua_duration_seconds',
-  'Redis time per Lua script call, by script: each pipelined round\'s duration shared evenly among its calls.',
+  "Redis time per Lua script call, by script: each pipelined round's duration shared evenly among its calls.",
   scriptBuckets,
   ['script'],
 );
@@ -163,7 +168,7 @@ export const endToEndLatency = histogram(
 export const consumerLag = gauge(
   'processor',
   'txpipe_processor_consumer_lag_messages',
-  'Messages between the group\'s committed offset and the high watermark, for each partition assigned to this instance.',
+  "Messages between the group's committed offset and the high watermark, for each partition assigned to this instance.",
   ['topic', 'partition'],
 );
 export const redisRetries = counter(
@@ -210,4 +215,5 @@ export const refusedPartitions = gauge(
 for (const reason of ['disconnected', 'overloaded', 'produce_failed']) kafkaUnavailable.inc({ reason }, 0);
 for (const domain of domains) processedMessages.inc({ domain, type: 'unknown', code: 'dlq' }, 0);
 for (const domain of domains) sweeperExpirations.inc({ type: `${domain}.expire` }, 0);
-for (const reason of ['missing', 'malformed', 'unknown', 'revoked']) authFailures.inc({ producer: 'unknown', code: 'unauthenticated', reason }, 0);
+for (const reason of ['missing', 'malformed', 'unknown', 'revoked'])
+  authFailures.inc({ producer: 'unknown', code: 'unauthenticated', reason }, 0);

@@ -28,7 +28,11 @@ const alone = 256;
  * the part's [error, reply] pairs (a command's own error stays in its pair); rejects when the pipeline as a
  * whole fails (connection lost, Redis away).
  */
-export function sharedPipeline(redis: RedisClient, fill: (p: ChainableCommander) => unknown, size = 1): Promise<Reply[]> {
+export function sharedPipeline(
+  redis: RedisClient,
+  fill: (p: ChainableCommander) => unknown,
+  size = 1,
+): Promise<Reply[]> {
   if (size >= alone) {
     const p = pipelineOf(redis);
     fill(p.commander);
@@ -117,12 +121,14 @@ function pipelineOf(redis: RedisClient): AnyPipeline {
     length: () => queued,
     exec: async () => {
       const replies: Reply[] = new Array(queued);
-      await Promise.all([...byNode.values()].map(async ({ pipeline, positions }) => {
-        const nodeReplies = ((await pipeline.exec()) ?? []) as Reply[];
-        positions.forEach((at, i) => {
-          replies[at] = nodeReplies[i] ?? [new Error('no reply from its node'), null];
-        });
-      }));
+      await Promise.all(
+        [...byNode.values()].map(async ({ pipeline, positions }) => {
+          const nodeReplies = ((await pipeline.exec()) ?? []) as Reply[];
+          positions.forEach((at, i) => {
+            replies[at] = nodeReplies[i] ?? [new Error('no reply from its node'), null];
+          });
+        }),
+      );
       // Sent by slots the client had wrong (a failover, a resharding): learn them now, so the caller's
       // retry goes where the keys are instead of waiting for the next periodic refresh.
       if (replies.some(([err]) => err && /^(MOVED|ASK|CLUSTERDOWN) /.test(err.message))) redis.refreshSlotsCache();

@@ -44,7 +44,8 @@ export function writeOutcome(p: ChainableCommander, o: Outcome, retentionMs: num
 export function announceOutcome(p: ChainableCommander, resultsTopic: string, o: Outcome): void {
   p.publish(outcomesChannel(resultsTopic), JSON.stringify({ id: o.id, status: o.status }));
   const { duplicate: _, ...outcome } = o;
-  if (!o.duplicate) p.xadd(outcomeFeedKey(resultsTopic), 'MAXLEN', '~', limits.maxOutcomeFeed, '*', 'outcome', JSON.stringify(outcome));
+  if (!o.duplicate)
+    p.xadd(outcomeFeedKey(resultsTopic), 'MAXLEN', '~', limits.maxOutcomeFeed, '*', 'outcome', JSON.stringify(outcome));
 }
 
 /** Tells the live streams that an entity changed: they read its new history entries. */
@@ -62,7 +63,14 @@ export function writeDigest(p: ChainableCommander, id: string, digest: string): 
  * away). Its effect is dropped; the id's record keeps the first outcome and lists the dropped payloads by
  * digest (idempotent on redelivery), so the client that sent one can see it was not applied.
  */
-export function writeConflict(p: ChainableCommander, id: string, digest: string, type: string, ingestedAt: number, retentionMs: number): void {
+export function writeConflict(
+  p: ChainableCommander,
+  id: string,
+  digest: string,
+  type: string,
+  ingestedAt: number,
+  retentionMs: number,
+): void {
   p.hset(statusKey(id), `conflict:${digest}`, `${type} ${ingestedAt}`);
   p.pexpire(statusKey(id), retentionMs);
 }

@@ -17,7 +17,12 @@ export type ItemResult =
   | { index: number; status: 'refused'; error: { status: number; code: string; message: string; field?: string } };
 
 /** `issues`: the I-JSON issues of the items (ijson.ts paths transactions.<i>...), at most one each. */
-export async function acceptBatch(deps: AcceptDeps, items: unknown[], issues: JsonIssue[] = [], principal: Principal = anonymous): Promise<ItemResult[]> {
+export async function acceptBatch(
+  deps: AcceptDeps,
+  items: unknown[],
+  issues: JsonIssue[] = [],
+  principal: Principal = anonymous,
+): Promise<ItemResult[]> {
   const producer = principal.producer ?? 'anonymous';
   const issueOf = new Map(issues.map((i) => [i.path[1], i]));
   const results: ItemResult[] = new Array(items.length);

@@ -30,17 +30,26 @@ export interface AcceptDeps {
 export type Accepted = { id: string; status: 'accepted'; replayed: boolean; unchecked?: true };
 
 /** The 202 body (and a batch item's result): the id, and the warning when idempotency went unchecked. */
-export const acceptedBody = (a: Accepted) => ({ id: clientIdOf(a.id), status: a.status, ...(a.unchecked && { idempotency: 'unchecked' as const }) });
+export const acceptedBody = (a: Accepted) => ({
+  id: clientIdOf(a.id),
+  status: a.status,
+  ...(a.unchecked && { idempotency: 'unchecked' as const }),
+});
 
 /**
  * Checks what each message names (references.ts), then accepts those that pass: one answer per item, in
  * order. `prefix` is the item's field path in a batch ('' for a single transaction).
  */
-export async function acceptAll(deps: AcceptDeps, items: Array<{ message: Message; prefix: string; producer?: string }>): Promise<Array<Accepted | ApiError>> {
+export async function acceptAll(
+  deps: AcceptDeps,
+  items: Array<{ message: Message; prefix: string; producer?: string }>,
+): Promise<Array<Accepted | ApiError>> {
   const values = items.map((it) => encodeMessage(it.message));
   const references = await checkReferences(deps.redis, items);
   const refused = items.map((it, i) => tooLarge(values[i]!, it.prefix) ?? references[i]);
-  const valid = items.flatMap((it, i) => (refused[i] ? [] : [{ message: it.message, value: values[i]!, producer: it.producer }]));
+  const valid = items.flatMap((it, i) =>
+    refused[i] ? [] : [{ message: it.message, value: values[i]!, producer: it.producer }],
+  );
   const accepted = valid.length ? await claimAndPublish(deps, valid) : [];
   let next = 0;
   return refused.map((e) => e ?? accepted[next++]!);
@@ -49,12 +58,19 @@ export async function acceptAll(deps: AcceptDeps, items: Array<{ message: Messag
 /** A transaction whose record could never be published (the broker's limit) is refused before it is claimed. */
 function tooLarge(value: Buffer, prefix: string): ApiError | undefined {
   if (value.length <= limits.maxTransactionBytes) return undefined;
-  return new ApiError(413, 'transaction_too_large',
-    `the transaction is ${value.length} bytes encoded, over the ${limits.maxTransactionBytes} a Kafka record may carry`, prefix || undefined);
+  return new ApiError(
+    413,
+    'transaction_too_large',
+    `the transaction is ${value.length} bytes encoded, over the ${limits.maxTransactionBytes} a Kafka record may carry`,
+    prefix || undefined,
+  );
 }
 
 /** Claims each id, publishes those newly claimed (or unchecked), marks them accepted. */
-async function claimAndPublish(deps: AcceptDeps, items: Array<{ message: Message; value: Buffer; producer?: string }>): Promise<Array<Accepted | ApiError>> {
+async function claimAndPublish(
+  deps: AcceptDeps,
+  items: Array<{ message: Message; value: Buffer; producer?: string }>,
+): Promise<Array<Accepted | ApiError>> {
   const messages = items.map((it) => it.message);
   const now = Date.now();
   const digests = messages.map(digestOf);
@@ -66,9 +82,19 @@ async function claimAndPublish(deps: AcceptDeps, items: Array<{ message: Message
       case 'accepted':
         return { id: m.id, status: 'accepted', replayed: true };
       case 'inflight':
-        return new ApiError(409, 'idempotency_in_flight', `transaction ${clientIdOf(m.id)} is being accepted by another request`, 'id');
+        return new ApiError(
+          409,
+          'idempotency_in_flight',
+          `transaction ${clientIdOf(m.id)} is being accepted by another request`,
+          'id',
+        );
       case 'mismatch':
-        return new ApiError(422, 'idempotency_key_mismatch', `id ${clientIdOf(m.id)} was already used with a different payload`, 'id');
+        return new ApiError(
+          422,
+          'idempotency_key_mismatch',
+          `id ${clientIdOf(m.id)} was already used with a different payload`,
+          'id',
+        );
       default:
         toPublish.push(i);
         return undefined;
@@ -83,18 +109,33 @@ async function claimAndPublish(deps: AcceptDeps, items: Array<{ message: Message
       try {
         // Who sent it, for whoever reads the topic and for the processor's records.
         const producer = items[i]!.producer;
-        const record = { key: entity, value: items[i]!.value, timestamp: String(now), ...(producer !== undefined && { headers: { [producerHeader]: producer } }) };
+        const record = {
+          key: entity,
+          value: items[i]!.value,
+          timestamp: String(now),
+          ...(producer !== undefined && { headers: { [producerHeader]: producer } }),
+        };
         await deps.publisher.publish([{ topic: deps.topics[domain], record }]);
         ingestAccepted.inc({ type: m.type });
-        results[i] = { id: m.id, status: 'accepted', replayed: false, ...(claims[i] === 'unchecked' && { unchecked: true as const }) };
-        if (claimed) await coalesced(deps.redis, (p) => p.hset(statusKey(m.id), 'state', 'accepted')).catch(() => undefined);
+        results[i] = {
+          id: m.id,
+          status: 'accepted',
+          replayed: false,
+          ...(claims[i] === 'unchecked' && { unchecked: true as const }),
+        };
+        if (claimed)
+          await coalesced(deps.redis, (p) => p.hset(statusKey(m.id), 'state', 'accepted')).catch(() => undefined);
       } catch (e) {
         // Every refusal names the transaction: a client that sent no id retries with this one.
-        const refusal = e instanceof ApiError ? e : new ApiError(503, 'kafka_unavailable', (e as Error).message, undefined, 2, { published: 'unknown' });
+        const refusal =
+          e instanceof ApiError
+            ? e
+            : new ApiError(503, 'kafka_unavailable', (e as Error).message, undefined, 2, { published: 'unknown' });
         results[i] = refusal.forTransaction(clientIdOf(m.id));
         // Free the id, keeping its digest: the retry with this id (and payload) is published again. If the
         // first did land, the log holds it twice and the processor's flag answers the second with the first outcome.
-        if (claimed) await coalesced(deps.redis, (p) => p.hdel(statusKey(m.id), 'state', 'until')).catch(() => undefined);
+        if (claimed)
+          await coalesced(deps.redis, (p) => p.hdel(statusKey(m.id), 'state', 'until')).catch(() => undefined);
       }
     }),
   );
@@ -109,8 +150,14 @@ type Claim = 'claimed' | 'accepted' | 'inflight' | 'mismatch' | 'unchecked';
  */
 async function claimAll(deps: AcceptDeps, messages: Message[], digests: string[], now: number): Promise<Claim[]> {
   try {
-    const replies = await sharedPipeline(deps.redis, (p) =>
-      messages.forEach((m, i) => callScript(p, 'tx.claim', [statusKey(m.id)], [digests[i]!, now, limits.claimInFlightMs, deps.retentionMs])), messages.length);
+    const replies = await sharedPipeline(
+      deps.redis,
+      (p) =>
+        messages.forEach((m, i) =>
+          callScript(p, 'tx.claim', [statusKey(m.id)], [digests[i]!, now, limits.claimInFlightMs, deps.retentionMs]),
+        ),
+      messages.length,
+    );
     const failed = replies.find(([err]) => err);
     if (failed) dropIfTimedOut(deps.redis, failed[0]);
     return replies.map(([err, reply]) => (err ? 'unchecked' : (reply as Claim)));

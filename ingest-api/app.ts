@@ -66,14 +66,21 @@ function sendError(res: Response, e: ApiError) {
 }
 
 /** The body read and decoded as on the hot path (body.ts), in res.locals.body. */
-const jsonBody = (limit: number, itemDepth?: number, maxIssues?: number) => async (req: Request, res: Response, next: NextFunction) => {
-  try {
-    res.locals.body = decodeJson(await readBody(req, limit), req.get('content-type'), itemDepth, maxIssues) satisfies JsonBody;
-  } catch (e) {
-    return next(e);
-  }
-  next();
-};
+const jsonBody =
+  (limit: number, itemDepth?: number, maxIssues?: number) =>
+  async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      res.locals.body = decodeJson(
+        await readBody(req, limit),
+        req.get('content-type'),
+        itemDepth,
+        maxIssues,
+      ) satisfies JsonBody;
+    } catch (e) {
+      return next(e);
+    }
+    next();
+  };
 const bodyOf = (res: Response) => res.locals.body as JsonBody;
 
 function idParam(value: unknown, field: string): string {
@@ -90,7 +97,13 @@ const principalOf = (res: Response) => res.locals.principal as Principal;
  */
 function txParam(res: Response, value: unknown, field: string): string {
   const p = principalOf(res);
-  if (p.scope.read === 'all' && typeof value === 'string' && TxId.safeParse(value).success && clientIdOf(value) !== value) return value;
+  if (
+    p.scope.read === 'all' &&
+    typeof value === 'string' &&
+    TxId.safeParse(value).success &&
+    clientIdOf(value) !== value
+  )
+    return value;
   return scopedId(p.namespace, idParam(value, field));
 }
 
@@ -132,84 +145,166 @@ export function createApp(deps: AppDeps) {
   };
 
   const requireJson = (req: Request, _res: Response, next: NextFunction) => {
-    if (!req.is('application/json')) return next(new ApiError(415, 'unsupported_media_type', 'send Content-Type: application/json'));
+    if (!req.is('application/json'))
+      return next(new ApiError(415, 'unsupported_media_type', 'send Content-Type: application/json'));
     next();
   };
 
   // Plain requests to this route are answered by hot-path.ts without Express, with the same handler.
-  app.post('/v1/transactions', authenticated, requireJson, rateLimited(1), jsonBody(limits.maxBodyBytes), route(async (req, res) => {
-    const waitMs = waitParam(req);
-    const result = await acceptTransaction(deps, bodyOf(res), req.get('Idempotency-Key'), principalOf(res));
-    if (result.replayed) res.set('Idempotent-Replayed', 'true');
-    // ?wait=: 200 with the outcome when it is decided in time; else (or if Redis cannot say) the usual 202.
-    const decided = waitMs ? await readDecided(deps, result.id, waitMs, clientGone(res), clientIdOf(result.id)).catch(() => undefined) : undefined;
-    if (decided && decided.status !== 'pending') res.status(200).json(decided);
-    else res.status(202).json(acceptedBody(result));
-  }));
+  app.post(
+    '/v1/transactions',
+    authenticated,
+    requireJson,
+    rateLimited(1),
+    jsonBody(limits.maxBodyBytes),
+    route(async (req, res) => {
+      const waitMs = waitParam(req);
+      const result = await acceptTransaction(deps, bodyOf(res), req.get('Idempotency-Key'), principalOf(res));
+      if (result.replayed) res.set('Idempotent-Replayed', 'true');
+      // ?wait=: 200 with the outcome when it is decided in time; else (or if Redis cannot say) the usual 202.
+      const decided = waitMs
+        ? await readDecided(deps, result.id, waitMs, clientGone(res), clientIdOf(result.id)).catch(() => undefined)
+        : undefined;
+      if (decided && decided.status !== 'pending') res.status(200).json(decided);
+      else res.status(202).json(acceptedBody(result));
+    }),
+  );
 
   // Each item accepted or refused on its own: 200 with one result per item, in order.
   // I-JSON issues are the items' own (transactions.<i>.<field>): up to one per item, and one more says too many items.
-  app.post('/v1/transactions/batch', authenticated, requireJson, jsonBody(limits.maxBatchBytes, 2, limits.maxBatchItems + 1), route(async (req, res) => {
-    if (req.get('Idempotency-Key') !== undefined) {
-      throw new ApiError(400, 'invalid_value', 'a batch takes no Idempotency-Key: give each transaction its own id', 'Idempotency-Key');
-    }
-    const body = bodyOf(res);
-    const items = parseBatch(body.value, body.issues);
-    // A batch costs its items, paid before any is claimed or published.
-    const refused = await deps.limiter.take(principalOf(res), items.length);
-    if (refused) throw refused;
-    res.json({ results: await acceptBatch(deps, items, body.issues, principalOf(res)) });
-  }));
+  app.post(
+    '/v1/transactions/batch',
+    authenticated,
+    requireJson,
+    jsonBody(limits.maxBatchBytes, 2, limits.maxBatchItems + 1),
+    route(async (req, res) => {
+      if (req.get('Idempotency-Key') !== undefined) {
+        throw new ApiError(
+          400,
+          'invalid_value',
+          'a batch takes no Idempotency-Key: give each transaction its own id',
+          'Idempotency-Key',
+        );
+      }
+      const body = bodyOf(res);
+      const items = parseBatch(body.value, body.issues);
+      // A batch costs its items, paid before any is claimed or published.
+      const refused = await deps.limiter.take(principalOf(res), items.length);
+      if (refused) throw refused;
+      res.json({ results: await acceptBatch(deps, items, body.issues, principalOf(res)) });
+    }),
+  );
 
   // Before /v1/transactions/:id, which would take `stream` for an id.
-  app.get('/v1/transactions/stream', authenticated, route(async (req, res) => {
-    const { entities, outcomes } = deps.streams;
-    const { namespace, scope } = principalOf(res);
-    // A producer sees its own outcomes, with its ids as it sent them; a key that reads everything, all of them.
-    const view: OutcomeView = (o) =>
-      scope.read === 'all' || producerOf(o.id) === namespace ? { ...o, id: shownId(o.id, namespace) } : undefined;
-    await outcomes.watch(() => new SseClient(res), lastEventId(req.headers, req.query), entities.clients, view);
-  }));
+  app.get(
+    '/v1/transactions/stream',
+    authenticated,
+    route(async (req, res) => {
+      const { entities, outcomes } = deps.streams;
+      const { namespace, scope } = principalOf(res);
+      // A producer sees its own outcomes, with its ids as it sent them; a key that reads everything, all of them.
+      const view: OutcomeView = (o) =>
+        scope.read === 'all' || producerOf(o.id) === namespace ? { ...o, id: shownId(o.id, namespace) } : undefined;
+      await outcomes.watch(() => new SseClient(res), lastEventId(req.headers, req.query), entities.clients, view);
+    }),
+  );
 
-  app.get('/v1/transactions/:id', authenticated, route(async (req, res) => {
-    const stored = txParam(res, req.params.id, 'id');
-    res.json(await readDecided(deps, stored, waitParam(req), clientGone(res), req.params.id as string));
-  }));
+  app.get(
+    '/v1/transactions/:id',
+    authenticated,
+    route(async (req, res) => {
+      const stored = txParam(res, req.params.id, 'id');
+      res.json(await readDecided(deps, stored, waitParam(req), clientGone(res), req.params.id as string));
+    }),
+  );
 
   // Each domain's entity and holds (common/domains.ts). Path parameters come in path order: entity, hold.
   for (const domain of domains) {
     const { entity, hold, routes } = domainRegistry[domain];
-    app.get(routes.entity, authenticated, route(async (req, res) => {
-      const [entityId] = Object.values(req.params);
-      res.json(await readEntity[domain](deps.redis, entityParam(res, entityId, entity), principalOf(res).namespace));
-    }));
-    app.get(routes.hold, authenticated, route(async (req, res) => {
-      const [entityId, holdId] = Object.values(req.params) as [string, string];
-      res.json(await readHold(deps.redis, domain, entityParam(res, entityId, entity), txParam(res, holdId, hold), hold, holdId));
-    }));
+    app.get(
+      routes.entity,
+      authenticated,
+      route(async (req, res) => {
+        const [entityId] = Object.values(req.params);
+        res.json(await readEntity[domain](deps.redis, entityParam(res, entityId, entity), principalOf(res).namespace));
+      }),
+    );
+    app.get(
+      routes.hold,
+      authenticated,
+      route(async (req, res) => {
+        const [entityId, holdId] = Object.values(req.params) as [string, string];
+        res.json(
+          await readHold(
+            deps.redis,
+            domain,
+            entityParam(res, entityId, entity),
+            txParam(res, holdId, hold),
+            hold,
+            holdId,
+          ),
+        );
+      }),
+    );
   }
 
-  app.get('/v1/accounts/:id/entries', authenticated, route(async (req, res) => {
-    res.json(await readEntries(deps.redis, 'wallet', entityParam(res, req.params.id, 'account'), 'account', pageParams(req)));
-  }));
+  app.get(
+    '/v1/accounts/:id/entries',
+    authenticated,
+    route(async (req, res) => {
+      res.json(
+        await readEntries(deps.redis, 'wallet', entityParam(res, req.params.id, 'account'), 'account', pageParams(req)),
+      );
+    }),
+  );
 
-  app.get('/v1/stock/:sku/entries', authenticated, route(async (req, res) => {
-    res.json(await readEntries(deps.redis, 'stock', entityParam(res, req.params.sku, 'sku'), 'sku', pageParams(req)));
-  }));
+  app.get(
+    '/v1/stock/:sku/entries',
+    authenticated,
+    route(async (req, res) => {
+      res.json(await readEntries(deps.redis, 'stock', entityParam(res, req.params.sku, 'sku'), 'sku', pageParams(req)));
+    }),
+  );
 
-  app.get('/v1/stock/:sku/stream', authenticated, route(async (req, res) => {
-    const sku = entityParam(res, req.params.sku, 'sku');
-    await deps.streams.entities.watch('stock', sku, () => new SseClient(res), lastEventId(req.headers, req.query), deps.streams.outcomes.size);
-  }));
+  app.get(
+    '/v1/stock/:sku/stream',
+    authenticated,
+    route(async (req, res) => {
+      const sku = entityParam(res, req.params.sku, 'sku');
+      await deps.streams.entities.watch(
+        'stock',
+        sku,
+        () => new SseClient(res),
+        lastEventId(req.headers, req.query),
+        deps.streams.outcomes.size,
+      );
+    }),
+  );
 
-  app.get('/v1/events/:event/entries', authenticated, route(async (req, res) => {
-    res.json(await readEntries(deps.redis, 'seats', entityParam(res, req.params.event, 'event'), 'event', pageParams(req)));
-  }));
+  app.get(
+    '/v1/events/:event/entries',
+    authenticated,
+    route(async (req, res) => {
+      res.json(
+        await readEntries(deps.redis, 'seats', entityParam(res, req.params.event, 'event'), 'event', pageParams(req)),
+      );
+    }),
+  );
 
-  app.get('/v1/events/:event/seats/stream', authenticated, route(async (req, res) => {
-    const event = entityParam(res, req.params.event, 'event');
-    await deps.streams.entities.watch('seats', event, () => new SseClient(res), lastEventId(req.headers, req.query), deps.streams.outcomes.size);
-  }));
+  app.get(
+    '/v1/events/:event/seats/stream',
+    authenticated,
+    route(async (req, res) => {
+      const event = entityParam(res, req.params.event, 'event');
+      await deps.streams.entities.watch(
+        'seats',
+        event,
+        () => new SseClient(res),
+        lastEventId(req.headers, req.query),
+        deps.streams.outcomes.size,
+      );
+    }),
+  );
 
   app.get(['/healthz', '/readyz', '/metrics'], async (req, res) => {
     const r = await handleOps(req.path, deps.ready)!;
@@ -232,8 +327,13 @@ export function createApp(deps: AppDeps) {
   // One error path: ApiErrors as they are, a path the router cannot decode as a 400, anything else as 500.
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     if (err instanceof ApiError) return sendError(res, err);
-    if (err instanceof URIError) return sendError(res, new ApiError(400, 'invalid_format', 'the path has a malformed percent-escape'));
-    deps.log.error('unhandled error', { requestId: res.getHeader('X-Request-Id'), error: (err as Error).message, stack: (err as Error).stack });
+    if (err instanceof URIError)
+      return sendError(res, new ApiError(400, 'invalid_format', 'the path has a malformed percent-escape'));
+    deps.log.error('unhandled error', {
+      requestId: res.getHeader('X-Request-Id'),
+      error: (err as Error).message,
+      stack: (err as Error).stack,
+    });
     sendError(res, new ApiError(500, 'internal', 'internal error'));
   });
   return app;

@@ -11,7 +11,10 @@ const tooLarge = (limit: number) => new ApiError(413, 'payload_too_large', `the 
 const notUtf8 = () => new ApiError(415, 'unsupported_media_type', 'send UTF-8 JSON');
 
 const decompressors: Record<string, (() => Readable & NodeJS.WritableStream) | undefined> = {
-  identity: undefined, gzip: createGunzip, 'x-gzip': createGunzip, deflate: createInflate,
+  identity: undefined,
+  gzip: createGunzip,
+  'x-gzip': createGunzip,
+  deflate: createInflate,
 };
 
 /**
@@ -23,12 +26,20 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   if (declared !== undefined && Number(declared) > limit) return Promise.reject(tooLarge(limit));
   const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
   if (!Object.hasOwn(decompressors, encoding)) {
-    return Promise.reject(new ApiError(415, 'unsupported_media_type', `Content-Encoding ${encoding} is not supported: send gzip, deflate or none`));
+    return Promise.reject(
+      new ApiError(
+        415,
+        'unsupported_media_type',
+        `Content-Encoding ${encoding} is not supported: send gzip, deflate or none`,
+      ),
+    );
   }
   const decompress = decompressors[encoding]?.();
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    let received = 0, size = 0, settled = false;
+    let received = 0,
+      size = 0,
+      settled = false;
     const fail = (e: ApiError) => {
       if (settled) return;
       settled = true;
@@ -50,7 +61,10 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
         if (size > limit) fail(tooLarge(limit));
         else chunks.push(c);
       });
-    } else req.on('data', (c: Buffer) => { if (!settled) chunks.push(c); });
+    } else
+      req.on('data', (c: Buffer) => {
+        if (!settled) chunks.push(c);
+      });
     decoded.on('end', () => {
       if (settled) return;
       settled = true;
@@ -79,7 +93,8 @@ export interface JsonBody {
 export function decodeJson(raw: Buffer, contentType: string | undefined, itemDepth = 0, maxIssues = 1): JsonBody {
   if (otherCharset(contentType)) throw notUtf8();
   // JSON text opens with ASCII: a zero in its first two bytes is UTF-16 or UTF-32 (RFC 4627 §3), as is their BOM.
-  if (raw[0] === 0 || raw[1] === 0 || (raw[0] === 0xfe && raw[1] === 0xff) || (raw[0] === 0xff && raw[1] === 0xfe)) throw notUtf8();
+  if (raw[0] === 0 || raw[1] === 0 || (raw[0] === 0xfe && raw[1] === 0xff) || (raw[0] === 0xff && raw[1] === 0xfe))
+    throw notUtf8();
   // A UTF-8 byte order mark (itself valid UTF-8) is tolerated: RFC 8259 lets a parser ignore it.
   const start = raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf ? 3 : 0;
   if (!isUtf8(raw)) throw new ApiError(400, 'invalid_encoding', 'the body is not valid UTF-8');
@@ -88,7 +103,11 @@ export function decodeJson(raw: Buffer, contentType: string | undefined, itemDep
   try {
     value = JSON.parse(text);
   } catch {
-    throw new ApiError(400, 'invalid_json', text.trim() === '' ? 'the body is empty: send a JSON object' : 'the body is not valid JSON');
+    throw new ApiError(
+      400,
+      'invalid_json',
+      text.trim() === '' ? 'the body is empty: send a JSON object' : 'the body is not valid JSON',
+    );
   }
   return { value, issues: ijsonIssues(text, itemDepth, maxIssues) };
 }
@@ -99,5 +118,10 @@ export function issueError(issue: JsonIssue): ApiError {
   const at = field || 'the body';
   return issue.code === 'duplicate_key'
     ? new ApiError(400, 'duplicate_key', `${at} appears twice in one object`, field || undefined)
-    : new ApiError(400, 'not_an_integer', `${at} must be an integer written without a fraction or exponent`, field || undefined);
+    : new ApiError(
+        400,
+        'not_an_integer',
+        `${at} must be an integer written without a fraction or exponent`,
+        field || undefined,
+      );
 }

@@ -37,7 +37,11 @@ abstract class Feed {
   private reading: Promise<void> | undefined;
   private dirty = false;
 
-  constructor(readonly redis: Redis, readonly domain: Domain, readonly entity: string) {}
+  constructor(
+    readonly redis: Redis,
+    readonly domain: Domain,
+    readonly entity: string,
+  ) {}
 
   /** Reads the state and the newest entry's offset at one instant (MULTI). */
   abstract snapshot(): Promise<void>;
@@ -57,7 +61,15 @@ abstract class Feed {
     this.reading = (async () => {
       do {
         this.dirty = false;
-        const flat = await this.redis.zrangebyscore(entriesKey(this.domain, this.entity), `(${this.last}`, '+inf', 'WITHSCORES', 'LIMIT', 0, limits.maxStreamReplay);
+        const flat = await this.redis.zrangebyscore(
+          entriesKey(this.domain, this.entity),
+          `(${this.last}`,
+          '+inf',
+          'WITHSCORES',
+          'LIMIT',
+          0,
+          limits.maxStreamReplay,
+        );
         for (const e of pairs(flat)) {
           const event = this.apply(e);
           this.last = e.offset;
@@ -65,14 +77,18 @@ abstract class Feed {
         }
         if (flat.length / 2 >= limits.maxStreamReplay) this.dirty = true;
       } while (this.dirty);
-    })().finally(() => { this.reading = undefined; });
+    })().finally(() => {
+      this.reading = undefined;
+    });
     return this.reading;
   }
 
   /** Starts the feed: the snapshot, then any change that came in meanwhile. */
   async start(): Promise<void> {
     let release!: () => void;
-    this.reading = new Promise<void>((r) => { release = r; });
+    this.reading = new Promise<void>((r) => {
+      release = r;
+    });
     try {
       await this.snapshot();
     } finally {
@@ -94,7 +110,15 @@ abstract class Feed {
     const state = { ...this.state(), id: String(upTo) };
     client.clearHeld();
     if (after !== undefined && after < upTo) {
-      const flat = await this.redis.zrangebyscore(entriesKey(this.domain, this.entity), `(${after}`, upTo, 'WITHSCORES', 'LIMIT', 0, limits.maxStreamReplay);
+      const flat = await this.redis.zrangebyscore(
+        entriesKey(this.domain, this.entity),
+        `(${after}`,
+        upTo,
+        'WITHSCORES',
+        'LIMIT',
+        0,
+        limits.maxStreamReplay,
+      );
       for (const e of pairs(flat)) client.sendNow({ ...this.replayed(e), id: String(e.offset) });
     }
     client.sendNow(state);
@@ -107,7 +131,8 @@ class StockFeed extends Feed {
   private perCustomerLimit: number | null = null;
 
   async snapshot(): Promise<void> {
-    const replies = await this.redis.multi()
+    const replies = await this.redis
+      .multi()
       .hmget(entityKey('stock', this.entity), 'available', 'reserved', 'sold', 'limit')
       .zrevrange(entriesKey('stock', this.entity), 0, 0, 'WITHSCORES')
       .exec();
@@ -120,7 +145,14 @@ class StockFeed extends Feed {
 
   private body() {
     const { available, reserved, sold } = this.counts;
-    return { sku: this.entity, stocked: available + reserved + sold, available, reserved, sold, perCustomerLimit: this.perCustomerLimit };
+    return {
+      sku: this.entity,
+      stocked: available + reserved + sold,
+      available,
+      reserved,
+      sold,
+      perCustomerLimit: this.perCustomerLimit,
+    };
   }
 
   state(): SseEvent {
@@ -130,19 +162,41 @@ class StockFeed extends Feed {
   private change(e: Entry) {
     const { entry, id, type, at, values } = splitEntry(e.member);
     const [available, reserved, sold, dAvailable, dReserved, dSold] = values.map(Number) as number[];
-    return { entry, transaction: id, type, at, counts: { available: available!, reserved: reserved!, sold: sold! }, change: { available: dAvailable, reserved: dReserved, sold: dSold } };
+    return {
+      entry,
+      transaction: id,
+      type,
+      at,
+      counts: { available: available!, reserved: reserved!, sold: sold! },
+      change: { available: dAvailable, reserved: dReserved, sold: dSold },
+    };
   }
 
   apply(e: Entry): SseEvent {
     const c = this.change(e);
     this.counts = c.counts;
-    return { id: String(e.offset), event: 'stock', data: { ...this.body(), change: c.change, transaction: c.transaction, type: c.type, at: c.at } };
+    return {
+      id: String(e.offset),
+      event: 'stock',
+      data: { ...this.body(), change: c.change, transaction: c.transaction, type: c.type, at: c.at },
+    };
   }
 
   replayed(e: Entry): SseEvent {
     const c = this.change(e);
     const { available, reserved, sold } = c.counts;
-    return { event: 'stock', data: { sku: this.entity, stocked: available + reserved + sold, ...c.counts, change: c.change, transaction: c.transaction, type: c.type, at: c.at } };
+    return {
+      event: 'stock',
+      data: {
+        sku: this.entity,
+        stocked: available + reserved + sold,
+        ...c.counts,
+        change: c.change,
+        transaction: c.transaction,
+        type: c.type,
+        at: c.at,
+      },
+    };
   }
 }
 
@@ -150,16 +204,19 @@ class SeatsFeed extends Feed {
   private seats = new Map<string, { state: SeatState; hold?: string }>();
 
   async snapshot(): Promise<void> {
-    const replies = await this.redis.multi()
+    const replies = await this.redis
+      .multi()
       .hgetall(entityKey('seats', this.entity))
       .zrevrange(entriesKey('seats', this.entity), 0, 0, 'WITHSCORES')
       .exec();
     const [[, map], [, newest]] = replies as [[null, Record<string, string>], [null, string[]]];
     if (!Object.keys(map).length) throw new ApiError(404, 'not_found', `no event ${this.entity}`, 'event');
-    this.seats = new Map(Object.entries(map).map(([seat, v]) => {
-      const [state, hold] = v.split(' ') as [SeatState, string | undefined];
-      return [seat, { state, ...(hold && { hold }) }];
-    }));
+    this.seats = new Map(
+      Object.entries(map).map(([seat, v]) => {
+        const [state, hold] = v.split(' ') as [SeatState, string | undefined];
+        return [seat, { state, ...(hold && { hold }) }];
+      }),
+    );
     this.last = newest[1] === undefined ? 0 : Number(newest[1]);
   }
 
@@ -171,7 +228,10 @@ class SeatsFeed extends Feed {
 
   state(): SseEvent {
     const names = [...this.seats.keys()].sort(seatOrder);
-    return { event: 'seats', data: { event: this.entity, ...this.counts(), seats: names.map((seat) => ({ seat, ...this.seats.get(seat)! })) } };
+    return {
+      event: 'seats',
+      data: { event: this.entity, ...this.counts(), seats: names.map((seat) => ({ seat, ...this.seats.get(seat)! })) },
+    };
   }
 
   private change(e: Entry) {
@@ -184,18 +244,50 @@ class SeatsFeed extends Feed {
     const c = this.change(e);
     if (c.change === 'defined') {
       // A redefinition: the new map is read (rarely: an event's map is set up once).
-      void this.snapshot().then(() => { for (const client of this.clients) client.send({ ...this.state(), id: String(this.last) }); }, () => undefined);
-      return { id: String(e.offset), event: 'change', data: { event: this.entity, change: 'defined', transaction: c.transaction, type: c.type, at: c.at } };
+      void this.snapshot().then(
+        () => {
+          for (const client of this.clients) client.send({ ...this.state(), id: String(this.last) });
+        },
+        () => undefined,
+      );
+      return {
+        id: String(e.offset),
+        event: 'change',
+        data: { event: this.entity, change: 'defined', transaction: c.transaction, type: c.type, at: c.at },
+      };
     }
     // A confirm sells the hold's seats; a hold takes them; a release or expiry frees them.
-    const hold = c.change === 'free' ? undefined : c.type === 'seats.hold' ? c.transaction : this.seats.get(c.seats[0]!)?.hold;
+    const hold =
+      c.change === 'free' ? undefined : c.type === 'seats.hold' ? c.transaction : this.seats.get(c.seats[0]!)?.hold;
     for (const seat of c.seats) this.seats.set(seat, { state: c.change as SeatState, ...(hold && { hold }) });
-    return { id: String(e.offset), event: 'change', data: { event: this.entity, ...this.counts(), change: c.change, seats: c.seats, transaction: c.transaction, type: c.type, at: c.at } };
+    return {
+      id: String(e.offset),
+      event: 'change',
+      data: {
+        event: this.entity,
+        ...this.counts(),
+        change: c.change,
+        seats: c.seats,
+        transaction: c.transaction,
+        type: c.type,
+        at: c.at,
+      },
+    };
   }
 
   replayed(e: Entry): SseEvent {
     const c = this.change(e);
-    return { event: 'change', data: { event: this.entity, change: c.change, seats: c.change === 'defined' ? undefined : c.seats, transaction: c.transaction, type: c.type, at: c.at } };
+    return {
+      event: 'change',
+      data: {
+        event: this.entity,
+        change: c.change,
+        seats: c.change === 'defined' ? undefined : c.seats,
+        transaction: c.transaction,
+        type: c.type,
+        at: c.at,
+      },
+    };
   }
 }
 
@@ -203,11 +295,17 @@ export class EntityStreams {
   private readonly feeds = new Map<string, Feed>();
   private clientCount = 0;
 
-  constructor(private readonly redis: Redis, subscriber: Subscriber, private readonly channel: string, private readonly log: Logger) {
+  constructor(
+    private readonly redis: Redis,
+    subscriber: Subscriber,
+    private readonly channel: string,
+    private readonly log: Logger,
+  ) {
     subscriber.on('message', (ch, message) => {
       if (ch !== this.channel) return;
       const feed = this.feeds.get(message);
-      if (feed) feed.changed().catch((e: Error) => this.log.warn('stream read failed', { entity: message, error: e.message }));
+      if (feed)
+        feed.changed().catch((e: Error) => this.log.warn('stream read failed', { entity: message, error: e.message }));
     });
   }
 
@@ -220,20 +318,35 @@ export class EntityStreams {
    * ingest-api's streams, `otherClients` included, stay within maxStreamClients). `after`: the Last-Event-ID
    * it resumes after. Throws (404, 503) before the client is opened.
    */
-  async watch(domain: 'stock' | 'seats', entity: string, open: () => SseClient, after: string | undefined, otherClients: number): Promise<void> {
+  async watch(
+    domain: 'stock' | 'seats',
+    entity: string,
+    open: () => SseClient,
+    after: string | undefined,
+    otherClients: number,
+  ): Promise<void> {
     if (this.clientCount + otherClients >= limits.maxStreamClients) {
       throw new ApiError(503, 'overloaded', 'too many live streams on this ingest-api; retry later', undefined, 5);
     }
     const key = `${domain} ${entity}`;
     let feed = this.feeds.get(key);
     if (!feed) {
-      const created: Feed = domain === 'stock' ? new StockFeed(this.redis, domain, entity) : new SeatsFeed(this.redis, domain, entity);
+      const created: Feed =
+        domain === 'stock' ? new StockFeed(this.redis, domain, entity) : new SeatsFeed(this.redis, domain, entity);
       this.feeds.set(key, created);
       try {
         await created.start();
       } catch (e) {
         if (!created.clients.size) this.feeds.delete(key);
-        throw e instanceof ApiError ? e : new ApiError(503, 'redis_unavailable', `Redis did not answer (${(e as Error).message}); retry later`, undefined, 1);
+        throw e instanceof ApiError
+          ? e
+          : new ApiError(
+              503,
+              'redis_unavailable',
+              `Redis did not answer (${(e as Error).message}); retry later`,
+              undefined,
+              1,
+            );
       }
       feed = created;
     }

@@ -21,9 +21,11 @@ export function pageParams(req: Request): { limit: number; cursor?: string } {
   const { limit, cursor } = req.query;
   let n: number = limits.defaultEntriesPage;
   if (limit !== undefined) {
-    if (typeof limit !== 'string' || !/^\d{1,6}$/.test(limit)) throw new ApiError(400, 'invalid_value', 'limit must be a whole number', 'limit');
+    if (typeof limit !== 'string' || !/^\d{1,6}$/.test(limit))
+      throw new ApiError(400, 'invalid_value', 'limit must be a whole number', 'limit');
     n = Number(limit);
-    if (n < 1 || n > limits.maxEntriesPage) throw new ApiError(400, 'out_of_range', `limit must be 1 to ${limits.maxEntriesPage}`, 'limit');
+    if (n < 1 || n > limits.maxEntriesPage)
+      throw new ApiError(400, 'out_of_range', `limit must be 1 to ${limits.maxEntriesPage}`, 'limit');
   }
   if (cursor !== undefined && (typeof cursor !== 'string' || !/^\d{1,16}$/.test(cursor))) {
     throw new ApiError(400, 'invalid_value', 'cursor must be the `next` of a previous page', 'cursor');
@@ -51,10 +53,17 @@ function parse(domain: Domain, member: string): Record<string, unknown> {
 }
 
 /** A page of the entity's entries; 404 when the entity does not exist. */
-export async function readEntries(redis: Redis, domain: Domain, entity: string, field: string, page: { limit: number; cursor?: string }): Promise<Page> {
+export async function readEntries(
+  redis: Redis,
+  domain: Domain,
+  entity: string,
+  field: string,
+  page: { limit: number; cursor?: string },
+): Promise<Page> {
   const key = entriesKey(domain, entity);
   const max = page.cursor === undefined ? '+inf' : `(${page.cursor}`;
-  const replies = await redis.pipeline()
+  const replies = await redis
+    .pipeline()
     .zrevrangebyscore(key, max, '-inf', 'WITHSCORES', 'LIMIT', 0, page.limit + 1)
     .exists(entityKey(domain, entity))
     .exec()
@@ -63,7 +72,14 @@ export async function readEntries(redis: Redis, domain: Domain, entity: string, 
       throw new ApiError(503, 'redis_unavailable', `Redis did not answer (${e.message}); retry later`, undefined, 1);
     });
   const failed = replies?.find(([err]) => err);
-  if (!replies || failed) throw new ApiError(503, 'redis_unavailable', `Redis did not answer (${failed?.[0]?.message ?? 'no reply'}); retry later`, undefined, 1);
+  if (!replies || failed)
+    throw new ApiError(
+      503,
+      'redis_unavailable',
+      `Redis did not answer (${failed?.[0]?.message ?? 'no reply'}); retry later`,
+      undefined,
+      1,
+    );
   const [[, flat], [, exists]] = replies as [[null, string[]], [null, number]];
   if (!flat.length && !exists) throw new ApiError(404, 'not_found', `no ${field} ${entity}`, field);
   const rows: Array<{ member: string; score: string }> = [];

@@ -3,13 +3,37 @@ import type { z } from 'zod';
 import type { Published } from '../common/kafka-sender.ts';
 
 export type ErrorCode =
-  | 'invalid_json' | 'invalid_encoding' | 'duplicate_key' | 'unsupported_media_type' | 'payload_too_large' | 'not_an_object'
-  | 'unknown_type' | 'missing_field' | 'unknown_field' | 'wrong_type' | 'not_an_integer'
-  | 'out_of_range' | 'invalid_format' | 'invalid_value' | 'id_mismatch'
-  | 'self_transfer' | 'duplicate_seat' | 'unknown_seat' | 'unknown_hold' | 'unknown_reservation'
-  | 'idempotency_key_mismatch' | 'idempotency_in_flight' | 'transaction_too_large'
-  | 'kafka_unavailable' | 'overloaded' | 'redis_unavailable' | 'not_found' | 'internal'
-  | 'unauthenticated' | 'forbidden' | 'rate_limited';
+  | 'invalid_json'
+  | 'invalid_encoding'
+  | 'duplicate_key'
+  | 'unsupported_media_type'
+  | 'payload_too_large'
+  | 'not_an_object'
+  | 'unknown_type'
+  | 'missing_field'
+  | 'unknown_field'
+  | 'wrong_type'
+  | 'not_an_integer'
+  | 'out_of_range'
+  | 'invalid_format'
+  | 'invalid_value'
+  | 'id_mismatch'
+  | 'self_transfer'
+  | 'duplicate_seat'
+  | 'unknown_seat'
+  | 'unknown_hold'
+  | 'unknown_reservation'
+  | 'idempotency_key_mismatch'
+  | 'idempotency_in_flight'
+  | 'transaction_too_large'
+  | 'kafka_unavailable'
+  | 'overloaded'
+  | 'redis_unavailable'
+  | 'not_found'
+  | 'internal'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'rate_limited';
 
 export class ApiError extends Error {
   constructor(
@@ -48,8 +72,11 @@ export class ApiError extends Error {
   toJSON() {
     const { id, published } = this.about;
     return {
-      code: this.code, message: this.message, ...(this.field !== undefined && { field: this.field }),
-      ...(id !== undefined && { id }), ...(published !== undefined && { published }),
+      code: this.code,
+      message: this.message,
+      ...(this.field !== undefined && { field: this.field }),
+      ...(id !== undefined && { id }),
+      ...(published !== undefined && { published }),
     };
   }
 }
@@ -74,8 +101,14 @@ export function fromZod(error: z.ZodError, input: unknown, prefix = ''): ApiErro
     case 'invalid_type': {
       const value = lookup(input, issue.path);
       if (value === undefined) return new ApiError(400, 'missing_field', `${field} is required`, field);
-      if (typeof value === 'number' && (issue.expected === 'int' || issue.expected === 'number')) return new ApiError(400, 'not_an_integer', `${field} ${issue.message}`, field);
-      return new ApiError(400, 'wrong_type', `${field} must be a ${issue.expected === 'int' ? 'number' : issue.expected}, not ${value === null ? 'null' : typeof value}`, field);
+      if (typeof value === 'number' && (issue.expected === 'int' || issue.expected === 'number'))
+        return new ApiError(400, 'not_an_integer', `${field} ${issue.message}`, field);
+      return new ApiError(
+        400,
+        'wrong_type',
+        `${field} must be a ${issue.expected === 'int' ? 'number' : issue.expected}, not ${value === null ? 'null' : typeof value}`,
+        field,
+      );
     }
     case 'too_small':
       return new ApiError(400, 'out_of_range', `${field} ${issue.message}`, field);

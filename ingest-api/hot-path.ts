@@ -34,7 +34,12 @@ export interface TransactionDeps {
 
 /** The route handler's work, shared by the Express route and the hot path: parse, check the key's scope, then
  * check and accept (in the producer's namespace) together with the requests of the same window (window.ts). */
-export async function acceptTransaction(deps: TransactionDeps, body: JsonBody, idempotencyKey: string | undefined, principal: Principal): Promise<Accepted> {
+export async function acceptTransaction(
+  deps: TransactionDeps,
+  body: JsonBody,
+  idempotencyKey: string | undefined,
+  principal: Principal,
+): Promise<Accepted> {
   const producer = principal.producer ?? 'anonymous';
   try {
     if (body.issues[0]) throw issueError(body.issues[0]);
@@ -67,10 +72,24 @@ export function takesHotPath(req: Pick<IncomingMessage, 'method' | 'url' | 'head
 }
 
 /** Wraps the Express app: plain `POST /v1/transactions` here, the rest to `app`. */
-export function withHotPath(deps: TransactionDeps, app: RequestListener, maxInFlight: number = limits.maxInFlightRequests): RequestListener {
-  const respond = (res: ServerResponse, started: number, status: number, body: unknown, headers?: Record<string, string>) => {
+export function withHotPath(
+  deps: TransactionDeps,
+  app: RequestListener,
+  maxInFlight: number = limits.maxInFlightRequests,
+): RequestListener {
+  const respond = (
+    res: ServerResponse,
+    started: number,
+    status: number,
+    body: unknown,
+    headers?: Record<string, string>,
+  ) => {
     const json = JSON.stringify(body);
-    res.writeHead(status, { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(json) });
+    res.writeHead(status, {
+      ...headers,
+      'Content-Type': 'application/json; charset=utf-8',
+      'Content-Length': Buffer.byteLength(json),
+    });
     res.end(json);
     // As app.ts observeRequests records them (route label = the route pattern).
     ingestRequestDuration.observe({ route }, (performance.now() - started) / 1000);
@@ -94,10 +113,17 @@ export function withHotPath(deps: TransactionDeps, app: RequestListener, maxInFl
     // Nothing was read, so the id is known only when the client sent it as Idempotency-Key.
     const key = req.headers['idempotency-key'];
     const id = typeof key === 'string' && Id.safeParse(key).success ? key : undefined;
-    const e = new ApiError(503, 'overloaded', 'ingest-api is at capacity; nothing was accepted', undefined, 1, { id, published: 'no' });
+    const e = new ApiError(503, 'overloaded', 'ingest-api is at capacity; nothing was accepted', undefined, 1, {
+      id,
+      published: 'no',
+    });
     ingestRejected.inc({ code: e.code });
     const json = JSON.stringify(e);
-    res.writeHead(503, { 'Retry-After': '1', 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(json) });
+    res.writeHead(503, {
+      'Retry-After': '1',
+      'Content-Type': 'application/json; charset=utf-8',
+      'Content-Length': Buffer.byteLength(json),
+    });
     res.end(json);
     const label = req.url === route ? route : req.url?.startsWith(`${route}/batch`) ? `${route}/batch` : 'unmatched';
     ingestRequestDuration.observe({ route: label }, (performance.now() - started) / 1000);
@@ -112,7 +138,12 @@ export function withHotPath(deps: TransactionDeps, app: RequestListener, maxInFl
       const limited = await deps.limiter.take(principal, 1);
       if (limited) throw limited;
       const body = decodeJson(await readBody(req, limits.maxBodyBytes), req.headers['content-type']);
-      const result = await acceptTransaction(deps, body, req.headers['idempotency-key'] as string | undefined, principal);
+      const result = await acceptTransaction(
+        deps,
+        body,
+        req.headers['idempotency-key'] as string | undefined,
+        principal,
+      );
       respond(res, started, 202, acceptedBody(result), result.replayed ? { 'Idempotent-Replayed': 'true' } : undefined);
     } catch (e) {
       fail(res, started, e, requestId);
@@ -123,7 +154,9 @@ export function withHotPath(deps: TransactionDeps, app: RequestListener, maxInFl
   // nothing read, nothing published) rather than queued behind them: when ingest-api is short of CPU, the
   // excess gets a fast answer and the accepted ones keep a bounded latency (and memory).
   let inFlight = 0;
-  const done = () => { inFlight--; };
+  const done = () => {
+    inFlight--;
+  };
 
   return (req, res) => {
     // Every answer, here or from Express: request id, nosniff, no-store.

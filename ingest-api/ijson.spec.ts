@@ -8,15 +8,20 @@ const issues = (text: string, itemDepth = 0, max = 1) => {
 
 describe('ijsonIssues', () => {
   it('integers, strings, literals, nesting: nothing to say', () => {
-    expect(issues('{"type":"wallet.debit","account":"a","amount":5,"x":[0,-1,true,false,null,{"y":"1.5e3"}]}')).toEqual([]);
+    expect(issues('{"type":"wallet.debit","account":"a","amount":5,"x":[0,-1,true,false,null,{"y":"1.5e3"}]}')).toEqual(
+      [],
+    );
     expect(issues('  {"a" : -0 , "b":9007199254740993}  ')).toEqual([]);
     expect(issues('"1.5"')).toEqual([]);
     expect(issues('[]')).toEqual([]);
   });
 
-  it.each(['1.0', '1e3', '1E3', '1.0000000000000001', '-2.5', '1e-3', '1e+3', '1e400'])('%s is not an integer, at its field', (n) => {
-    expect(issues(`{"type":"wallet.debit","amount":${n}}`)).toEqual([{ code: 'not_an_integer', path: ['amount'] }]);
-  });
+  it.each(['1.0', '1e3', '1E3', '1.0000000000000001', '-2.5', '1e-3', '1e+3', '1e400'])(
+    '%s is not an integer, at its field',
+    (n) => {
+      expect(issues(`{"type":"wallet.debit","amount":${n}}`)).toEqual([{ code: 'not_an_integer', path: ['amount'] }]);
+    },
+  );
 
   it('paths through arrays and objects', () => {
     expect(issues('{"a":[1,2,{"b":[0,0,3.5]}]}')).toEqual([{ code: 'not_an_integer', path: ['a', 2, 'b', 2] }]);
@@ -44,7 +49,9 @@ describe('ijsonIssues', () => {
       { code: 'duplicate_key', path: ['transactions', 2, 'amount'] },
       { code: 'not_an_integer', path: ['transactions', 3, 'q'] },
     ]);
-    expect(issues('{"transactions":[],"transactions":[{"a":1.5}]}', 2, 1001)).toEqual([{ code: 'duplicate_key', path: ['transactions'] }]);
+    expect(issues('{"transactions":[],"transactions":[{"a":1.5}]}', 2, 1001)).toEqual([
+      { code: 'duplicate_key', path: ['transactions'] },
+    ]);
     expect(issues('{"transactions":[{"a":1.5},{"a":1.5},{"a":1.5}]}', 2, 2)).toHaveLength(2);
   });
 });

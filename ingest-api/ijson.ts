@@ -21,9 +21,20 @@ interface Frame {
   expectKey: boolean;
 }
 
-const QUOTE = 0x22, BACKSLASH = 0x5c, COMMA = 0x2c, PLUS = 0x2b;
-const OPEN_OBJECT = 0x7b, CLOSE_OBJECT = 0x7d, OPEN_ARRAY = 0x5b, CLOSE_ARRAY = 0x5d;
-const DOT = 0x2e, LOWER_E = 0x65, UPPER_E = 0x45, MINUS = 0x2d, ZERO = 0x30, NINE = 0x39;
+const QUOTE = 0x22,
+  BACKSLASH = 0x5c,
+  COMMA = 0x2c,
+  PLUS = 0x2b;
+const OPEN_OBJECT = 0x7b,
+  CLOSE_OBJECT = 0x7d,
+  OPEN_ARRAY = 0x5b,
+  CLOSE_ARRAY = 0x5d;
+const DOT = 0x2e,
+  LOWER_E = 0x65,
+  UPPER_E = 0x45,
+  MINUS = 0x2d,
+  ZERO = 0x30,
+  NINE = 0x39;
 
 const noKeys: string[] = [];
 
@@ -39,7 +50,8 @@ function stringEnd(text: string, start: number): number {
   }
 }
 
-const isNumberChar = (c: number) => (c >= ZERO && c <= NINE) || c === MINUS || c === PLUS || c === DOT || c === LOWER_E || c === UPPER_E;
+const isNumberChar = (c: number) =>
+  (c >= ZERO && c <= NINE) || c === MINUS || c === PLUS || c === DOT || c === LOWER_E || c === UPPER_E;
 
 /**
  * The issues of `text` (valid JSON), at most one per item: an item is what the first `itemDepth` path

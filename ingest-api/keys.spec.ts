@@ -22,7 +22,14 @@ describe('API keys', () => {
   it('the file keeps hashes, never keys; a revoked key and a wrong secret are refused', () => {
     const file = tmpFile();
     const { key, record } = createKey(file, { name: 'checkout', scope: 'stock.*,seats.*' });
-    const other = createKey(file, { name: 'tickets', scope: 'seats.*', entityPrefix: 'gig-', read: 'none', rate: 10, burst: 20 });
+    const other = createKey(file, {
+      name: 'tickets',
+      scope: 'seats.*',
+      entityPrefix: 'gig-',
+      read: 'none',
+      rate: 10,
+      burst: 20,
+    });
     expect(fs.readFileSync(file, 'utf8')).not.toContain(key.slice(17));
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     const store = new KeyStore(file);
@@ -34,7 +41,10 @@ describe('API keys', () => {
     expect(revokeKey(file, record.id)).toBe(false);
     store.load();
     expect(store.verify(key)).toEqual({ ok: false, reason: 'revoked' });
-    expect(store.verify(other.key)).toMatchObject({ ok: true, record: { producer: 'tickets', rate: 10, burst: 20, scope: { read: 'none', entityPrefix: 'gig-' } } });
+    expect(store.verify(other.key)).toMatchObject({
+      ok: true,
+      record: { producer: 'tickets', rate: 10, burst: 20, scope: { read: 'none', entityPrefix: 'gig-' } },
+    });
     expect(listKeys(file).map((k) => k.name)).toEqual(['checkout', 'tickets']);
   });
 
@@ -82,6 +92,8 @@ describe('the Authorization header', () => {
       const answer = JSON.stringify(e) + JSON.stringify(headers);
       expect(answer).not.toContain(wrong.slice(17));
     }
-    expect(new Authenticator(undefined).authenticate(undefined)).toMatchObject({ scope: { types: ['*'], read: 'all' } });
+    expect(new Authenticator(undefined).authenticate(undefined)).toMatchObject({
+      scope: { types: ['*'], read: 'all' },
+    });
   });
 });

@@ -66,7 +66,8 @@ export function readKeysFile(file: string): KeysFile {
     ids.add(k.id);
     if (k.namespaced === false) flat.add(k.producer);
   }
-  if (flat.size > 1) throw new Error(`${file}: only one producer may have namespaced: false, not ${[...flat].join(', ')}`);
+  if (flat.size > 1)
+    throw new Error(`${file}: only one producer may have namespaced: false, not ${[...flat].join(', ')}`);
   return parsed.data;
 }
 
@@ -87,7 +88,10 @@ const nothing = Buffer.alloc(32);
 export class KeyStore {
   private byId = new Map<string, { record: KeyRecord; hash: Buffer }>();
 
-  constructor(readonly file: string, private readonly log?: Logger) {
+  constructor(
+    readonly file: string,
+    private readonly log?: Logger,
+  ) {
     this.load();
   }
 
@@ -107,7 +111,10 @@ export class KeyStore {
         this.load();
         this.log?.info('API keys reloaded', { file: this.file, keys: this.byId.size });
       } catch (e) {
-        this.log?.error('API keys file refused: keeping the keys loaded before', { file: this.file, error: (e as Error).message });
+        this.log?.error('API keys file refused: keeping the keys loaded before', {
+          file: this.file,
+          error: (e as Error).message,
+        });
       }
     });
   }

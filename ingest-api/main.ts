@@ -27,11 +27,21 @@ const log = createLogger('ingest-api', config.logLevel);
 collectProcessMetrics('ingest-api');
 
 const kafka = createKafka(config.kafkaBrokers, 'txpipe-ingest');
-const sender = new KafkaSender({ create: () => createProducer(kafka), log, maxCallRecords: 2000, onCall: observeProduceCall });
+const sender = new KafkaSender({
+  create: () => createProducer(kafka),
+  log,
+  maxCallRecords: 2000,
+  onCall: observeProduceCall,
+});
 const publisher = new Publisher(sender, { maxPending: limits.maxPendingProduces });
 // Ingest runs two scripts, the idempotency claim (accept.ts) and the rate limit (rate-limit.ts); registering only
 // them keeps pipelines cheap.
-const redis = createRedis(config.redis, { name: 'txpipe-ingest', failFast: true, scripts: ['tx.claim', 'ratelimit.take'], commandTimeoutMs: limits.ingestRedisTimeoutMs });
+const redis = createRedis(config.redis, {
+  name: 'txpipe-ingest',
+  failFast: true,
+  scripts: ['tx.claim', 'ratelimit.take'],
+  commandTimeoutMs: limits.ingestRedisTimeoutMs,
+});
 
 // Outcome and change announcements on a subscriber of their own; a waiter that misses an outcome while it
 // reconnects reads it when its time runs out.
@@ -41,7 +51,9 @@ outcomes.start().catch((e: Error) => log.warn('outcome announcements unavailable
 // Live streams: entity changes on the same subscriber; the outcome feed read with blocking reads on a connection of its own.
 const results = topicNames(config.topicPrefix).results;
 const entities = new EntityStreams(redis, subscriber, changesChannel(results), log);
-subscriber.subscribe(changesChannel(results)).catch((e: Error) => log.warn('change announcements unavailable', { error: e.message }));
+subscriber
+  .subscribe(changesChannel(results))
+  .catch((e: Error) => log.warn('change announcements unavailable', { error: e.message }));
 const feedReader = background(config.redis, 'txpipe-ingest-feed');
 const outcomeStream = new OutcomeStream(feedReader, results, log);
 
@@ -50,13 +62,20 @@ let keys: KeyStore | undefined;
 if (config.auth.enabled) {
   keys = new KeyStore(config.auth.keysFile, log);
   keys.watch();
-  if (keys.size === 0) log.warn('no API keys yet: every /v1 request is refused 401 until some are added', { file: config.auth.keysFile });
+  if (keys.size === 0)
+    log.warn('no API keys yet: every /v1 request is refused 401 until some are added', { file: config.auth.keysFile });
   else log.info('API keys loaded', { file: config.auth.keysFile, keys: keys.size });
 } else {
   log.warn('TXPIPE_AUTH=off: no API keys are asked for; anyone who reaches ingest-api may post and read anything');
 }
 
-const acceptDeps = { redis, publisher, log, topics: topicNames(config.topicPrefix), retentionMs: config.flagRetentionMs };
+const acceptDeps = {
+  redis,
+  publisher,
+  log,
+  topics: topicNames(config.topicPrefix),
+  retentionMs: config.flagRetentionMs,
+};
 const deps: AppDeps = {
   ...acceptDeps,
   window: new AcceptWindow(acceptDeps, config.lingerMs),
@@ -66,15 +85,22 @@ const deps: AppDeps = {
   limiter: new RateLimiter(redis, config.rateLimit, log),
   ready: async () => ({
     kafka: publisher.connected,
-    redis: await redis.ping().then(() => true, () => false),
+    redis: await redis.ping().then(
+      () => true,
+      () => false,
+    ),
   }),
 };
 const app = createApp(deps);
 
 // Express serves every route; plain POST /v1/transactions takes the hot path (same handler, no Express).
-const server = bound(createServer(serverOptions, withHotPath(deps, app))).listen(config.ingest.port, config.ingest.host, () => {
-  log.info('listening', { url: `http://${config.ingest.host}:${(server.address() as AddressInfo).port}` });
-});
+const server = bound(createServer(serverOptions, withHotPath(deps, app))).listen(
+  config.ingest.port,
+  config.ingest.host,
+  () => {
+    log.info('listening', { url: `http://${config.ingest.host}:${(server.address() as AddressInfo).port}` });
+  },
+);
 
 let stopping = false;
 

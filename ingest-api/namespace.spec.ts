@@ -29,13 +29,18 @@ describe('producer namespaces', () => {
 
   it('the id and every field naming a transaction go into the namespace; entities do not', () => {
     const capture = { id: 'c1', type: 'wallet.capture', account: 'alice', hold: 'h1' } as Message;
-    expect(inNamespace(capture, 'shop')).toEqual({ id: 'shop~c1', type: 'wallet.capture', account: 'alice', hold: 'shop~h1' });
+    expect(inNamespace(capture, 'shop')).toEqual({
+      id: 'shop~c1',
+      type: 'wallet.capture',
+      account: 'alice',
+      hold: 'shop~h1',
+    });
     const confirm = { id: 'c2', type: 'stock.confirm', sku: 's', reservation: 'r1' } as Message;
     expect(inNamespace(confirm, 'shop')).toMatchObject({ sku: 's', reservation: 'shop~r1' });
     expect(inNamespace(capture, undefined)).toBe(capture);
   });
 
-  it('a reader sees its own ids as it sent them, another producer\'s as stored', () => {
+  it("a reader sees its own ids as it sent them, another producer's as stored", () => {
     expect(shownId('shop~h1', 'shop')).toBe('h1');
     expect(shownId('box~h1', 'shop')).toBe('box~h1');
     expect(shownId('h1', undefined)).toBe('h1');

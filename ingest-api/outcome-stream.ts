@@ -36,13 +36,22 @@ export class OutcomeStream {
   private last = '0-0';
 
   /** `reader`: a connection of its own (its reads block). */
-  constructor(private readonly reader: Redis, private readonly resultsTopic: string, private readonly log: Logger) {}
+  constructor(
+    private readonly reader: Redis,
+    private readonly resultsTopic: string,
+    private readonly log: Logger,
+  ) {}
 
   get size(): number {
     return this.clients.size;
   }
 
-  async watch(open: () => SseClient, after: string | undefined, otherClients: number, view: OutcomeView): Promise<void> {
+  async watch(
+    open: () => SseClient,
+    after: string | undefined,
+    otherClients: number,
+    view: OutcomeView,
+  ): Promise<void> {
     if (this.clients.size + otherClients >= limits.maxStreamClients) {
       throw new ApiError(503, 'overloaded', 'too many live streams on this ingest-api; retry later', undefined, 5);
     }
@@ -64,9 +73,21 @@ export class OutcomeStream {
         // Last-Event-ID, a `gap` event says some may be gone.
         const oldest = (await this.reader.xrange(key, '-', '+', 'COUNT', 1)) as StreamEntries;
         if (oldest[0] && before(after, oldest[0][0])) {
-          client.sendNow({ event: 'gap', data: { message: 'outcomes after Last-Event-ID may be gone from the feed; read them with GET /v1/transactions/:id' } });
+          client.sendNow({
+            event: 'gap',
+            data: {
+              message:
+                'outcomes after Last-Event-ID may be gone from the feed; read them with GET /v1/transactions/:id',
+            },
+          });
         }
-        const missed = (await this.reader.xrange(key, `(${after}`, upTo, 'COUNT', limits.maxStreamReplay)) as StreamEntries;
+        const missed = (await this.reader.xrange(
+          key,
+          `(${after}`,
+          upTo,
+          'COUNT',
+          limits.maxStreamReplay,
+        )) as StreamEntries;
         for (const m of missed) {
           const event = toEvent(m, view);
           if (event) client.sendNow(event);
@@ -87,7 +108,8 @@ export class OutcomeStream {
       while (this.clients.size) {
         let reply: [string, StreamEntries][] | null;
         try {
-          reply = (await this.reader.xread('COUNT', 1000, 'BLOCK', 2000, 'STREAMS', key, this.last)) as [string, StreamEntries][] | null;
+          reply = (await this.reader.xread('COUNT', 1000, 'BLOCK', 2000, 'STREAMS', key, this.last)) as
+            [string, StreamEntries][] | null;
         } catch (e) {
           this.log.warn('outcome stream read failed', { error: (e as Error).message });
           await new Promise((r) => setTimeout(r, 1000));

@@ -14,7 +14,9 @@ class FakeSubscriber extends EventEmitter {
   }
 }
 
-afterEach(() => { vi.useRealTimers(); });
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe('OutcomeWaiters', () => {
   it('subscribes once and wakes every waiter of the announced id, and only those', async () => {

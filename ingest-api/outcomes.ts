@@ -66,7 +66,9 @@ export class OutcomeWaiters {
   wait(id: string, ms: number, signal?: AbortSignal): Waiter | undefined {
     if (this.closed || this.count >= this.max || signal?.aborted) return undefined;
     let resolve!: (why: WaitEnd) => void;
-    const ended = new Promise<WaitEnd>((r) => { resolve = r; });
+    const ended = new Promise<WaitEnd>((r) => {
+      resolve = r;
+    });
     let done = false;
     const entry: Entry = {
       end: (why) => {

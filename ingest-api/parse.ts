@@ -17,7 +17,12 @@ function resolveId(body: Record<string, unknown>, header: string | undefined, pr
     const b = Id.safeParse(body.id);
     if (!b.success) throw fromZod(b.error, body.id, [prefix, 'id'].filter(Boolean).join('.'));
     if (header !== undefined && header !== b.data) {
-      throw new ApiError(400, 'id_mismatch', 'body id and Idempotency-Key header differ', [prefix, 'id'].filter(Boolean).join('.'));
+      throw new ApiError(
+        400,
+        'id_mismatch',
+        'body id and Idempotency-Key header differ',
+        [prefix, 'id'].filter(Boolean).join('.'),
+      );
     }
     return b.data;
   }
@@ -60,10 +65,17 @@ export function parseBatch(body: unknown, issues: JsonIssue[] = []): unknown[] {
   const extra = Object.keys(rest)[0];
   if (extra !== undefined) throw new ApiError(400, 'unknown_field', `unknown field ${extra}`, extra);
   if (transactions === undefined) throw new ApiError(400, 'missing_field', 'transactions is required', 'transactions');
-  if (!Array.isArray(transactions)) throw new ApiError(400, 'wrong_type', 'transactions must be an array', 'transactions');
-  if (transactions.length === 0) throw new ApiError(400, 'out_of_range', 'transactions must list at least one transaction', 'transactions');
+  if (!Array.isArray(transactions))
+    throw new ApiError(400, 'wrong_type', 'transactions must be an array', 'transactions');
+  if (transactions.length === 0)
+    throw new ApiError(400, 'out_of_range', 'transactions must list at least one transaction', 'transactions');
   if (transactions.length > limits.maxBatchItems) {
-    throw new ApiError(413, 'payload_too_large', `transactions must list at most ${limits.maxBatchItems} transactions`, 'transactions');
+    throw new ApiError(
+      413,
+      'payload_too_large',
+      `transactions must list at most ${limits.maxBatchItems} transactions`,
+      'transactions',
+    );
   }
   return transactions;
 }

@@ -20,7 +20,10 @@ export function observeProduceCall(records: number, seconds: number): void {
 }
 
 export class Publisher {
-  constructor(private readonly sender: KafkaSender, private readonly opts: PublisherOptions) {}
+  constructor(
+    private readonly sender: KafkaSender,
+    private readonly opts: PublisherOptions,
+  ) {}
 
   /** A producer is connected: nothing is known to be wrong with Kafka. */
   get connected(): boolean {
@@ -31,11 +34,24 @@ export class Publisher {
   publish(items: Array<{ topic: string; record: KafkaRecord }>): Promise<void> {
     if (!this.sender.connected) {
       kafkaUnavailable.inc({ reason: 'disconnected' });
-      return Promise.reject(new ApiError(503, 'kafka_unavailable', 'Kafka is not reachable; nothing was published', undefined, 2, { published: 'no' }));
+      return Promise.reject(
+        new ApiError(503, 'kafka_unavailable', 'Kafka is not reachable; nothing was published', undefined, 2, {
+          published: 'no',
+        }),
+      );
     }
     if (this.sender.pending + items.length > this.opts.maxPending) {
       kafkaUnavailable.inc({ reason: 'overloaded' });
-      return Promise.reject(new ApiError(503, 'overloaded', 'too many transactions waiting for Kafka; nothing was published', undefined, 1, { published: 'no' }));
+      return Promise.reject(
+        new ApiError(
+          503,
+          'overloaded',
+          'too many transactions waiting for Kafka; nothing was published',
+          undefined,
+          1,
+          { published: 'no' },
+        ),
+      );
     }
     const sent = this.sender.send(items.map(({ topic, record }) => ({ topic, messages: [record] })));
     producesPending.set(this.sender.pending);
@@ -56,14 +72,26 @@ export class Publisher {
 
 function refusal(e: Error): ApiError {
   if (e instanceof RecordTooLargeError) {
-    return new ApiError(413, 'transaction_too_large', `the transaction is over the ${limits.maxRecordBytes} bytes Kafka takes in one record; nothing was published`);
+    return new ApiError(
+      413,
+      'transaction_too_large',
+      `the transaction is over the ${limits.maxRecordBytes} bytes Kafka takes in one record; nothing was published`,
+    );
   }
   if (e instanceof KafkaSendError && e.published === 'no') {
     kafkaUnavailable.inc({ reason: 'disconnected' });
-    return new ApiError(503, 'kafka_unavailable', 'Kafka is not reachable; nothing was published', undefined, 2, { published: 'no' });
+    return new ApiError(503, 'kafka_unavailable', 'Kafka is not reachable; nothing was published', undefined, 2, {
+      published: 'no',
+    });
   }
   kafkaUnavailable.inc({ reason: 'produce_failed' });
   const why = e.cause instanceof Error ? e.cause.message : e.message;
-  return new ApiError(503, 'kafka_unavailable',
-    `Kafka did not acknowledge (${why}): the transaction may be in the log; retry with the same id`, undefined, 2, { published: 'unknown' });
+  return new ApiError(
+    503,
+    'kafka_unavailable',
+    `Kafka did not acknowledge (${why}): the transaction may be in the log; retry with the same id`,
+    undefined,
+    2,
+    { published: 'unknown' },
+  );
 }

@@ -20,7 +20,12 @@ export interface RateLimitOptions {
 }
 
 /** The IETF draft's fields (draft-ietf-httpapi-ratelimit-headers): the policy as `burst` per refill time. */
-export function rateLimitHeaders(rate: number, burst: number, remaining: number, resetSeconds: number): Record<string, string> {
+export function rateLimitHeaders(
+  rate: number,
+  burst: number,
+  remaining: number,
+  resetSeconds: number,
+): Record<string, string> {
   const window = Math.max(1, Math.ceil(burst / rate));
   return {
     'RateLimit-Policy': `"producer";q=${burst};w=${window}`,
@@ -31,7 +36,11 @@ export function rateLimitHeaders(rate: number, burst: number, remaining: number,
 export class RateLimiter {
   private warned = 0;
 
-  constructor(private readonly redis: Redis, private readonly opts: RateLimitOptions, private readonly log: Logger) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly opts: RateLimitOptions,
+    private readonly log: Logger,
+  ) {}
 
   /** Undefined when admitted; else the refusal to answer (429, or 503 failing closed). Nothing is published either way. */
   async take(p: Principal, cost: number): Promise<ApiError | undefined> {
@@ -41,17 +50,28 @@ export class RateLimiter {
     const burst = p.burst ?? (p.rate !== undefined ? 2 * p.rate : this.opts.burst);
     let reply: [string, number, number];
     try {
-      const [r] = await sharedPipeline(this.redis, (pl) => callScript(pl, 'ratelimit.take', [rateLimitKey(p.producer!, p.keyId!)], [rate, burst, cost]));
+      const [r] = await sharedPipeline(this.redis, (pl) =>
+        callScript(pl, 'ratelimit.take', [rateLimitKey(p.producer!, p.keyId!)], [rate, burst, cost]),
+      );
       if (!r || r[0]) throw r?.[0] ?? new Error('no reply');
       reply = r[1] as [string, number, number];
     } catch (e) {
       dropIfTimedOut(this.redis, e);
       if (Date.now() - this.warned > 10_000) {
         this.warned = Date.now();
-        this.log.warn(`rate limiter cannot reach Redis: failing ${this.opts.whenRedisDown}`, { error: (e as Error).message });
+        this.log.warn(`rate limiter cannot reach Redis: failing ${this.opts.whenRedisDown}`, {
+          error: (e as Error).message,
+        });
       }
       if (this.opts.whenRedisDown === 'open') return undefined;
-      return new ApiError(503, 'redis_unavailable', 'the rate limiter cannot reach Redis; nothing was accepted', undefined, 1, { published: 'no' });
+      return new ApiError(
+        503,
+        'redis_unavailable',
+        'the rate limiter cannot reach Redis; nothing was accepted',
+        undefined,
+        1,
+        { published: 'no' },
+      );
     }
     const [code, remaining, waitMs] = reply;
     if (code === 'ok') return undefined;
@@ -62,6 +82,8 @@ export class RateLimiter {
     const message = never
       ? `${cost} transactions at once are over this key's burst of ${burst}: send fewer at once; nothing was accepted`
       : `over this key's rate of ${rate} transactions a second (burst ${burst}); nothing was accepted`;
-    return new ApiError(429, 'rate_limited', message, undefined, retryAfter, { headers: rateLimitHeaders(rate, burst, remaining, retryAfter) });
+    return new ApiError(429, 'rate_limited', message, undefined, retryAfter, {
+      headers: rateLimitHeaders(rate, burst, remaining, retryAfter),
+    });
   }
 }

@@ -24,35 +24,70 @@ export async function readTransaction(redis: Redis, stored: string, id: string =
   const producer = h.producer ?? producerOf(stored);
   const sender = producer === undefined ? {} : { producer };
   if (h.status) {
-    return { id, ...sender, type: h.type, status: h.status, code: h.code, result: JSON.parse(h.result ?? '{}') as Record<string, number>, ingestedAt: Number(h.ingestedAt), appliedAt: Number(h.appliedAt), ...conflicts };
+    return {
+      id,
+      ...sender,
+      type: h.type,
+      status: h.status,
+      code: h.code,
+      result: JSON.parse(h.result ?? '{}') as Record<string, number>,
+      ingestedAt: Number(h.ingestedAt),
+      appliedAt: Number(h.appliedAt),
+      ...conflicts,
+    };
   }
-  return { id, ...sender, ...(h.type && { type: h.type }), status: 'pending' as const, ...(h.step && { step: h.step }), ...conflicts };
+  return {
+    id,
+    ...sender,
+    ...(h.type && { type: h.type }),
+    status: 'pending' as const,
+    ...(h.step && { step: h.step }),
+    ...conflicts,
+  };
 }
 
 export async function readAccount(redis: Redis, account: string) {
-  const [balance, held, overdraft, status, outgoing] = await fromRedis(redis, redis.hmget(entityKey('wallet', account), 'balance', 'held', 'overdraft', 'status', 'outgoing'));
+  const [balance, held, overdraft, status, outgoing] = await fromRedis(
+    redis,
+    redis.hmget(entityKey('wallet', account), 'balance', 'held', 'overdraft', 'status', 'outgoing'),
+  );
   if (balance === null) throw new ApiError(404, 'not_found', `no account ${account}`, 'account');
-  const b = Number(balance), h = Number(held), o = Number(overdraft);
+  const b = Number(balance),
+    h = Number(held),
+    o = Number(overdraft);
   // outgoing: sent by transfers whose credit is not confirmed yet (already out of the balance).
   return { account, status, balance: b, held: h, outgoing: Number(outgoing ?? 0), overdraft: o, available: b + o - h };
 }
 
 /** A wallet hold, stock reservation or seat hold: its state and what it holds. */
 /** `stored`: the hold's id as stored (in its producer's namespace); `shown`: as the reader named it. */
-export async function readHold(redis: Redis, domain: Domain, entity: string, stored: string, field: string, shown: string = stored) {
+export async function readHold(
+  redis: Redis,
+  domain: Domain,
+  entity: string,
+  stored: string,
+  field: string,
+  shown: string = stored,
+) {
   const h = await fromRedis(redis, redis.hgetall(holdKey(domain, entity, stored)));
   if (!h.state) throw new ApiError(404, 'not_found', `no ${field} ${shown}`, field);
   const { state, expiresAt, seats, holder, customer, ...numbers } = h;
   return {
-    [field]: shown, state, expiresAt: Number(expiresAt),
-    ...(holder !== undefined && { holder }), ...(customer !== undefined && { customer }),
+    [field]: shown,
+    state,
+    expiresAt: Number(expiresAt),
+    ...(holder !== undefined && { holder }),
+    ...(customer !== undefined && { customer }),
     ...(seats !== undefined && { seats: seats.split(' ') }),
     ...Object.fromEntries(Object.entries(numbers).map(([k, v]) => [k, Number(v)])),
   };
 }
 
 export async function readStock(redis: Redis, sku: string) {
-  const [available, reserved, sold, limit] = await fromRedis(redis, redis.hmget(entityKey('stock', sku), 'available', 'reserved', 'sold', 'limit'));
+  const [available, reserved, sold, limit] = await fromRedis(
+    redis,
+    redis.hmget(entityKey('stock', sku), 'available', 'reserved', 'sold', 'limit'),
+  );
   if (available === null) throw new ApiError(404, 'not_found', `no sku ${sku}`, 'sku');
   const [a, r, s] = [Number(available), Number(reserved), Number(sold)];
   return { sku, stocked: a + r + s, available: a, reserved: r, sold: s, perCustomerLimit: Number(limit) || null };

@@ -10,7 +10,9 @@ const retryDelay = (times: number) => Math.min(50 * 2 ** times, 2000);
 export function background(target: RedisTarget, name: string): RedisClient {
   const redis = target.cluster?.length
     ? new Cluster(target.cluster.map(parseNode), {
-        scaleReads: 'master', clusterRetryStrategy: retryDelay, redisOptions: { connectionName: name, maxRetriesPerRequest: null },
+        scaleReads: 'master',
+        clusterRetryStrategy: retryDelay,
+        redisOptions: { connectionName: name, maxRetriesPerRequest: null },
       })
     : new Redis(target.url, { connectionName: name, maxRetriesPerRequest: null, retryStrategy: retryDelay });
   redis.on('error', () => undefined);

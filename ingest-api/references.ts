@@ -14,19 +14,30 @@ type Reference =
 
 /** A message naming its domain's hold (common/domains.ts: capture, void, confirm, release) refers to it. */
 function referenceOf(m: Message): Reference | undefined {
-  if (m.type === 'seats.hold') return { kind: 'seats', key: entityKey('seats', m.event), seats: m.seats, event: m.event };
+  if (m.type === 'seats.hold')
+    return { kind: 'seats', key: entityKey('seats', m.event), seats: m.seats, event: m.event };
   const { domain, entity } = entityOf(m);
   const { hold: field, entity: entityName } = domainRegistry[domain];
   const id = (m as Record<string, unknown>)[field];
   if (typeof id !== 'string') return undefined;
-  return { kind: 'hold', key: holdKey(domain, entity, id), id, field, code: `unknown_${field}`, on: `${entityName} ${entity}` };
+  return {
+    kind: 'hold',
+    key: holdKey(domain, entity, id),
+    id,
+    field,
+    code: `unknown_${field}`,
+    on: `${entityName} ${entity}`,
+  };
 }
 
 /**
  * One ApiError (422) or undefined per item; `prefix` is the item's field path in a batch. A hold created
  * by another item of the same batch is on its way too (a batch may hold, then capture).
  */
-export async function checkReferences(redis: Redis, items: Array<{ message: Message; prefix: string }>): Promise<Array<ApiError | undefined>> {
+export async function checkReferences(
+  redis: Redis,
+  items: Array<{ message: Message; prefix: string }>,
+): Promise<Array<ApiError | undefined>> {
   const batchIds = new Set(items.map((it) => it.message.id));
   const refs = items.map((it) => {
     const ref = referenceOf(it.message);
@@ -56,7 +67,12 @@ export async function checkReferences(redis: Redis, items: Array<{ message: Mess
       if (exists !== 1) return undefined;
       const missing = (fields as Array<string | null>).findIndex((v) => v === null);
       if (missing < 0) return undefined;
-      return new ApiError(422, 'unknown_seat', `seat ${ref.seats[missing]} is not in the seat map of event ${ref.event}`, at(`seats.${missing}`));
+      return new ApiError(
+        422,
+        'unknown_seat',
+        `seat ${ref.seats[missing]} is not in the seat map of event ${ref.event}`,
+        at(`seats.${missing}`),
+      );
     }
     if (exists === 1) return undefined;
     // Its transaction accepted and not yet decided: the hold is on its way.

@@ -30,16 +30,24 @@ describe('scopes', () => {
     expect(checkTransaction(scope(['seats.*'], { entityPrefix: 'gig-' }), hold)).toBeUndefined();
     expect(checkTransaction(scope(['stock.*']), hold)).toMatchObject({ status: 403, code: 'forbidden', field: 'type' });
     const other = { ...hold, event: 'opera-1' } as Message;
-    expect(checkTransaction(scope(['seats.*'], { entityPrefix: 'gig-' }), other)).toMatchObject({ status: 403, code: 'forbidden', field: 'event' });
+    expect(checkTransaction(scope(['seats.*'], { entityPrefix: 'gig-' }), other)).toMatchObject({
+      status: 403,
+      code: 'forbidden',
+      field: 'event',
+    });
     // A transfer names two entities: both must be inside.
     const transfer = { id: 't', type: 'wallet.transfer', from: 'eu-a', to: 'us-b', amount: 1 } as Message;
-    expect(checkTransaction(scope(['wallet.*'], { entityPrefix: 'eu-' }), transfer, 'transactions.3')).toMatchObject({ field: 'transactions.3.to' });
+    expect(checkTransaction(scope(['wallet.*'], { entityPrefix: 'eu-' }), transfer, 'transactions.3')).toMatchObject({
+      field: 'transactions.3.to',
+    });
   });
 
   it('reads: none refuses every read; an entity outside the prefix is refused naming its field', () => {
     expect(checkRead(scope(['*'], { read: 'none' }))).toMatchObject({ status: 403, code: 'forbidden' });
     expect(checkRead(scope(['*']))).toBeUndefined();
     expect(checkRead(scope(['*'], { entityPrefix: 'gig-' }), { field: 'event', value: 'gig-2' })).toBeUndefined();
-    expect(checkRead(scope(['*'], { entityPrefix: 'gig-' }), { field: 'event', value: 'opera' })).toMatchObject({ field: 'event' });
+    expect(checkRead(scope(['*'], { entityPrefix: 'gig-' }), { field: 'event', value: 'opera' })).toMatchObject({
+      field: 'event',
+    });
   });
 });

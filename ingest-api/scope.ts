@@ -13,10 +13,15 @@ export const ReadScope = z.enum(['none', 'own', 'all']);
 export type ReadScope = z.infer<typeof ReadScope>;
 
 /** A type pattern: `*` (every public type), `<domain>.*`, or one public type. */
-export const TypePattern = z.string().refine(
-  (t) => t === '*' || (t.endsWith('.*') && (domains as readonly string[]).includes(t.slice(0, -2))) || (publicTypes as string[]).includes(t),
-  { message: `must be *, <domain>.* (${domains.join(', ')}) or a transaction type` },
-);
+export const TypePattern = z
+  .string()
+  .refine(
+    (t) =>
+      t === '*' ||
+      (t.endsWith('.*') && (domains as readonly string[]).includes(t.slice(0, -2))) ||
+      (publicTypes as string[]).includes(t),
+    { message: `must be *, <domain>.* (${domains.join(', ')}) or a transaction type` },
+  );
 
 export const Scope = z.strictObject({
   types: z.array(TypePattern),
@@ -31,7 +36,10 @@ export const fullScope: Scope = { types: ['*'], read: 'all' };
 
 /** `'stock.*,seats.reserve'` -> its patterns, or the reason it is not a list of them. */
 export function parseTypes(list: string): string[] {
-  const types = list.split(',').map((t) => t.trim()).filter(Boolean);
+  const types = list
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
   if (!types.length) throw new Error('a scope lists at least one type pattern');
   for (const t of types) {
     const r = TypePattern.safeParse(t);
@@ -55,7 +63,12 @@ export function checkTransaction(scope: Scope, m: Message, prefix = ''): ApiErro
   for (const f of entityFields) {
     const v = (m as Record<string, unknown>)[f];
     if (typeof v === 'string' && !v.startsWith(scope.entityPrefix)) {
-      return new ApiError(403, 'forbidden', `this key may name only entities starting with ${scope.entityPrefix}`, at(f));
+      return new ApiError(
+        403,
+        'forbidden',
+        `this key may name only entities starting with ${scope.entityPrefix}`,
+        at(f),
+      );
     }
   }
   return undefined;
@@ -65,7 +78,12 @@ export function checkTransaction(scope: Scope, m: Message, prefix = ''): ApiErro
 export function checkRead(scope: Scope, entity?: { field: string; value: string }): ApiError | undefined {
   if (scope.read === 'none') return new ApiError(403, 'forbidden', 'this key may not read', undefined);
   if (entity && scope.entityPrefix !== undefined && !entity.value.startsWith(scope.entityPrefix)) {
-    return new ApiError(403, 'forbidden', `this key may read only entities starting with ${scope.entityPrefix}`, entity.field);
+    return new ApiError(
+      403,
+      'forbidden',
+      `this key may read only entities starting with ${scope.entityPrefix}`,
+      entity.field,
+    );
   }
   return undefined;
 }

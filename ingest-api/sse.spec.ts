@@ -8,12 +8,23 @@ class FakeResponse extends EventEmitter {
   writableLength = 0;
   closed = false;
   destroyed = false;
-  writeHead() { return this; }
-  write(chunk: string) { this.chunks.push(chunk); return true; }
-  destroy() { this.destroyed = true; this.closed = true; this.emit('close'); }
+  writeHead() {
+    return this;
+  }
+  write(chunk: string) {
+    this.chunks.push(chunk);
+    return true;
+  }
+  destroy() {
+    this.destroyed = true;
+    this.closed = true;
+    this.emit('close');
+  }
 }
 
-afterEach(() => { vi.useRealTimers(); });
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe('SseClient', () => {
   it('sends events with their ids, and a heartbeat comment while idle', () => {

@@ -97,7 +97,10 @@ export class SseClient {
 }
 
 /** The Last-Event-ID a reconnecting client sends (header, or `lastEventId` in the query for a first connect). */
-export function lastEventId(headers: Record<string, string | string[] | undefined>, query: unknown): string | undefined {
+export function lastEventId(
+  headers: Record<string, string | string[] | undefined>,
+  query: unknown,
+): string | undefined {
   const h = headers['last-event-id'];
   if (typeof h === 'string' && h !== '') return h;
   const q = (query as Record<string, unknown>).lastEventId;

@@ -19,7 +19,8 @@ export function waitParam(req: Request): number {
     throw new ApiError(400, 'invalid_value', 'wait must be a whole number of milliseconds', 'wait');
   }
   const ms = Number(raw);
-  if (ms > limits.maxWaitMs) throw new ApiError(400, 'out_of_range', `wait must be at most ${limits.maxWaitMs} ms`, 'wait');
+  if (ms > limits.maxWaitMs)
+    throw new ApiError(400, 'out_of_range', `wait must be at most ${limits.maxWaitMs} ms`, 'wait');
   return ms;
 }
 
@@ -38,7 +39,13 @@ type TransactionRead = Awaited<ReturnType<typeof readTransaction>>;
  * is registered before the first read, so an outcome announced between the two is not missed. Past the
  * waiters' cap it reads once, without waiting.
  */
-export async function readDecided(deps: WaitDeps, stored: string, ms: number, signal: AbortSignal, shown = stored): Promise<TransactionRead> {
+export async function readDecided(
+  deps: WaitDeps,
+  stored: string,
+  ms: number,
+  signal: AbortSignal,
+  shown = stored,
+): Promise<TransactionRead> {
   const waiter = ms > 0 ? deps.outcomes.wait(stored, ms, signal) : undefined;
   try {
     const first = await readTransaction(deps.redis, stored, shown);

@@ -20,7 +20,11 @@ export class AcceptWindow {
   /** Requests of closed windows still waiting for their answers. */
   private answering = 0;
 
-  constructor(private readonly deps: AcceptDeps, private readonly lingerMs: number, private readonly maxItems: number = limits.maxAcceptWindowItems) {}
+  constructor(
+    private readonly deps: AcceptDeps,
+    private readonly lingerMs: number,
+    private readonly maxItems: number = limits.maxAcceptWindowItems,
+  ) {}
 
   /** The message's answer: Accepted, or the ApiError refusing it (4xx, or 503 when Kafka did not acknowledge). */
   accept(message: Message, producer?: string): Promise<Accepted | ApiError> {
@@ -46,12 +50,17 @@ export class AcceptWindow {
     const items = this.open;
     this.open = [];
     this.answering += items.length;
-    acceptAll(this.deps, items.map((it) => ({ message: it.message, producer: it.producer, prefix: '' })))
+    acceptAll(
+      this.deps,
+      items.map((it) => ({ message: it.message, producer: it.producer, prefix: '' })),
+    )
       .then(
         (results) => items.forEach((it, i) => it.resolve(results[i]!)),
         (e: unknown) => items.forEach((it) => it.reject(e)),
       )
-      .finally(() => { this.answering -= items.length; });
+      .finally(() => {
+        this.answering -= items.length;
+      });
   }
 
   /** On shutdown, before the producer goes: waits until every request taken has its answer. */

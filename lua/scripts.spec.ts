@@ -24,10 +24,12 @@ describe('lua/ scripts', () => {
     }
   });
 
-  it('callScript refuses a key count other than the file name\'s', () => {
+  it("callScript refuses a key count other than the file name's", () => {
     const calls: unknown[][] = [];
     const target = { 'wallet.credit': (...a: unknown[]) => calls.push(a) } as never;
-    expect(() => callScript(target, 'wallet.credit', ['flag', 'acct'], ['d', 1, 2, '7 T1 wallet.credit', 5])).toThrow(/takes 3 keys, given 2/);
+    expect(() => callScript(target, 'wallet.credit', ['flag', 'acct'], ['d', 1, 2, '7 T1 wallet.credit', 5])).toThrow(
+      /takes 3 keys, given 2/,
+    );
     expect(() => callScript(target, 'wallet.nope', ['a', 'b'], [])).toThrow(/no Lua script wallet.nope/);
     callScript(target, 'wallet.credit', ['flag', 'acct', 'entries'], ['d', 1, 2, '7 T1 wallet.credit', 5]);
     expect(calls).toEqual([['flag', 'acct', 'entries', 'd', 1, 2, '7 T1 wallet.credit', 5]]);

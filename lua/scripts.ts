@@ -64,7 +64,11 @@ export function callScript(target: Target, name: string, keys: string[], args: (
   keyCounts ??= new Map((cached ??= loadScripts()).map((s) => [s.name, s.numberOfKeys]));
   const expected = keyCounts.get(name);
   if (expected !== keys.length) {
-    throw new Error(expected === undefined ? `no Lua script ${name} in lua/` : `Lua script ${name} takes ${expected} keys, given ${keys.length}`);
+    throw new Error(
+      expected === undefined
+        ? `no Lua script ${name} in lua/`
+        : `Lua script ${name} takes ${expected} keys, given ${keys.length}`,
+    );
   }
   const fn = (target as unknown as Record<string, (...a: unknown[]) => unknown>)[name];
   if (typeof fn !== 'function') throw new Error(`Lua script ${name} is not defined on this connection`);

@@ -45,10 +45,19 @@ function typeOf(value: Buffer | null): string | undefined {
 
 export function toDeadLetter(partition: number, m: KafkaMessage): DeadLetter {
   return {
-    partition, offset: m.offset, address: `${partition}:${m.offset}`,
+    partition,
+    offset: m.offset,
+    address: `${partition}:${m.offset}`,
     reason: header(m.headers, 'txpipe-dlq-reason'),
-    origin: { topic: header(m.headers, 'txpipe-dlq-topic'), partition: Number(header(m.headers, 'txpipe-dlq-partition')), offset: header(m.headers, 'txpipe-dlq-offset') },
-    key: m.key?.toString() ?? null, type: typeOf(m.value), value: m.value, headers: m.headers ?? {},
+    origin: {
+      topic: header(m.headers, 'txpipe-dlq-topic'),
+      partition: Number(header(m.headers, 'txpipe-dlq-partition')),
+      offset: header(m.headers, 'txpipe-dlq-offset'),
+    },
+    key: m.key?.toString() ?? null,
+    type: typeOf(m.value),
+    value: m.value,
+    headers: m.headers ?? {},
   };
 }
 
@@ -64,10 +73,12 @@ export interface Selection {
 export function selects(s: Selection, d: DeadLetter): boolean {
   const offset = Number(d.offset);
   if (s.address !== undefined) return s.address.includes(':') ? s.address === d.address : s.address === d.offset;
-  return (s.partition === undefined || s.partition === d.partition)
-    && (s.from === undefined || offset >= s.from)
-    && (s.to === undefined || offset <= s.to)
-    && (s.type === undefined || s.type === d.type);
+  return (
+    (s.partition === undefined || s.partition === d.partition) &&
+    (s.from === undefined || offset >= s.from) &&
+    (s.to === undefined || offset <= s.to) &&
+    (s.type === undefined || s.type === d.type)
+  );
 }
 
 export interface DlqContext {
@@ -86,13 +97,20 @@ export async function deadLetters(c: DlqContext, s: Selection = {}): Promise<Dea
   return out.sort((a, b) => a.partition - b.partition || Number(a.offset) - Number(b.offset));
 }
 
-export interface ReplayRecord { by: string; host: string; at: string; times: number }
+export interface ReplayRecord {
+  by: string;
+  host: string;
+  at: string;
+  times: number;
+}
 
 /** A replay that would repeat offsets already replayed: nothing was published. */
 export class ReplayRefused extends Error {
   override name = 'ReplayRefused';
   constructor(readonly already: Array<{ address: string } & ReplayRecord>) {
-    super(`already replayed, nothing published (--force to replay again): ${already.map((a) => `${a.address} by ${a.by}@${a.host} at ${a.at}`).join('; ')}`);
+    super(
+      `already replayed, nothing published (--force to replay again): ${already.map((a) => `${a.address} by ${a.by}@${a.host} at ${a.at}`).join('; ')}`,
+    );
   }
 }
 
@@ -103,21 +121,31 @@ export const operator = () => ({ by: process.env.USER ?? os.userInfo().username,
  * replay's: the message is accepted again now). Claims every offset first; with any claimed before and no
  * `force`, publishes none of them and throws ReplayRefused.
  */
-export async function replay(c: DlqContext, letters: DeadLetter[], o: { force?: boolean } = {}): Promise<ReplayRecord & { replayed: string[] }> {
+export async function replay(
+  c: DlqContext,
+  letters: DeadLetter[],
+  o: { force?: boolean } = {},
+): Promise<ReplayRecord & { replayed: string[] }> {
   const key = dlqReplaysKey(c.topics.dlq);
   const record: ReplayRecord = { ...operator(), at: new Date().toISOString(), times: 1 };
   const previous = letters.length ? await c.redis.hmget(key, ...letters.map((d) => d.address)) : [];
-  const already = letters.flatMap((d, i) => (previous[i] ? [{ address: d.address, ...(JSON.parse(previous[i]!) as ReplayRecord) }] : []));
+  const already = letters.flatMap((d, i) =>
+    previous[i] ? [{ address: d.address, ...(JSON.parse(previous[i]!) as ReplayRecord) }] : [],
+  );
   if (already.length && !o.force) throw new ReplayRefused(already);
   const claimed: string[] = [];
   for (const [i, d] of letters.entries()) {
     const times = previous[i] ? (JSON.parse(previous[i]!) as ReplayRecord).times + 1 : 1;
     const value = JSON.stringify({ ...record, times });
     // HSETNX: a concurrent replay of the same offset claimed it first; --force overwrites knowingly.
-    const won = previous[i] ? (await c.redis.hset(key, d.address, value), 1) : await c.redis.hsetnx(key, d.address, value);
+    const won = previous[i]
+      ? (await c.redis.hset(key, d.address, value), 1)
+      : await c.redis.hsetnx(key, d.address, value);
     if (!won) {
       await c.redis.hdel(key, ...claimed);
-      throw new ReplayRefused([{ address: d.address, ...(JSON.parse((await c.redis.hget(key, d.address))!) as ReplayRecord) }]);
+      throw new ReplayRefused([
+        { address: d.address, ...(JSON.parse((await c.redis.hget(key, d.address))!) as ReplayRecord) },
+      ]);
     }
     claimed.push(d.address);
   }
@@ -126,13 +154,20 @@ export async function replay(c: DlqContext, letters: DeadLetter[], o: { force?: 
   try {
     await producer.sendBatch({
       acks: -1,
-      topicMessages: groupByTopic(letters.map((d) => ({
-        topic: d.origin.topic,
-        record: {
-          key: d.key, value: d.value,
-          headers: { ...withoutDlqHeaders(d.headers), 'txpipe-replay-of': `${c.topics.dlq}/${d.address}`, 'txpipe-replay-by': `${record.by}@${record.host}` },
-        },
-      }))),
+      topicMessages: groupByTopic(
+        letters.map((d) => ({
+          topic: d.origin.topic,
+          record: {
+            key: d.key,
+            value: d.value,
+            headers: {
+              ...withoutDlqHeaders(d.headers),
+              'txpipe-replay-of': `${c.topics.dlq}/${d.address}`,
+              'txpipe-replay-by': `${record.by}@${record.host}`,
+            },
+          },
+        })),
+      ),
     });
   } catch (e) {
     // Not published: the claims go, so the replay can be tried again without --force.

@@ -21,16 +21,31 @@ The file is TXPIPE_KEYS_FILE (default .stack/keys.json).
 
 class UsageError extends Error {}
 
-export function runKeys(argv: string[], env: NodeJS.ProcessEnv = process.env, out: (s: string) => void = (s) => process.stdout.write(`${s}\n`)): number {
+export function runKeys(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  out: (s: string) => void = (s) => process.stdout.write(`${s}\n`),
+): number {
   const { values, positionals } = parseArgs({
-    args: argv, allowPositionals: true,
+    args: argv,
+    allowPositionals: true,
     options: {
-      name: { type: 'string' }, producer: { type: 'string' }, scope: { type: 'string' }, read: { type: 'string' },
-      'entity-prefix': { type: 'string' }, rate: { type: 'string' }, burst: { type: 'string' }, 'ids-as-sent': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      name: { type: 'string' },
+      producer: { type: 'string' },
+      scope: { type: 'string' },
+      read: { type: 'string' },
+      'entity-prefix': { type: 'string' },
+      rate: { type: 'string' },
+      burst: { type: 'string' },
+      'ids-as-sent': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
   const [command, id] = positionals;
-  if (values.help || !command) { out(usage); return command ? 0 : 2; }
+  if (values.help || !command) {
+    out(usage);
+    return command ? 0 : 2;
+  }
   const file = loadConfig(env).auth.keysFile;
   const int = (s: string | undefined, flag: string) => {
     if (s === undefined) return undefined;
@@ -41,8 +56,13 @@ export function runKeys(argv: string[], env: NodeJS.ProcessEnv = process.env, ou
     case 'create': {
       if (!values.name || !values.scope) throw new UsageError('create needs --name and --scope');
       const { key, record } = createKey(file, {
-        name: values.name, producer: values.producer, scope: values.scope, read: values.read,
-        entityPrefix: values['entity-prefix'], rate: int(values.rate, '--rate'), burst: int(values.burst, '--burst'),
+        name: values.name,
+        producer: values.producer,
+        scope: values.scope,
+        read: values.read,
+        entityPrefix: values['entity-prefix'],
+        rate: int(values.rate, '--rate'),
+        burst: int(values.burst, '--burst'),
         ...(values['ids-as-sent'] && { namespaced: false }),
       });
       out(`created key ${record.id} for producer ${record.producer} in ${file}`);
@@ -53,12 +73,17 @@ export function runKeys(argv: string[], env: NodeJS.ProcessEnv = process.env, ou
     case 'list':
       for (const k of listKeys(file)) {
         const scope = `${k.scope.types.join(',')} read=${k.scope.read}${k.scope.entityPrefix ? ` entity=${k.scope.entityPrefix}*` : ''}`;
-        out(`${k.id}  ${k.producer.padEnd(16)} ${k.name.padEnd(16)} ${scope}  rate=${k.rate ?? 'default'}/${k.burst ?? 'default'}  created ${k.createdAt}${k.revokedAt ? `  REVOKED ${k.revokedAt}` : ''}`);
+        out(
+          `${k.id}  ${k.producer.padEnd(16)} ${k.name.padEnd(16)} ${scope}  rate=${k.rate ?? 'default'}/${k.burst ?? 'default'}  created ${k.createdAt}${k.revokedAt ? `  REVOKED ${k.revokedAt}` : ''}`,
+        );
       }
       return 0;
     case 'revoke':
       if (!id) throw new UsageError('revoke needs a key id (npm run keys -- list)');
-      if (!revokeKey(file, id)) { out(`no live key ${id} in ${file}`); return 1; }
+      if (!revokeKey(file, id)) {
+        out(`no live key ${id} in ${file}`);
+        return 1;
+      }
       out(`revoked ${id}`);
       return 0;
     default:

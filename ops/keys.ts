@@ -21,15 +21,25 @@ export interface CreateOptions {
 /** Adds a key to the file; returns the key (shown once: the file keeps its hash) and its record. */
 export function createKey(file: string, o: CreateOptions): { key: string; record: KeyRecord } {
   const producer = ProducerId.safeParse(o.producer ?? o.name);
-  if (!producer.success) throw new Error(`producer ${o.producer ?? o.name}: ${producer.error.issues[0]!.message} (give --producer)`);
+  if (!producer.success)
+    throw new Error(`producer ${o.producer ?? o.name}: ${producer.error.issues[0]!.message} (give --producer)`);
   const read = ReadScope.safeParse(o.read ?? 'own');
   if (!read.success) throw new Error(`--read must be none, own or all`);
-  const scope: Scope = { types: parseTypes(o.scope), read: read.data, ...(o.entityPrefix !== undefined && { entityPrefix: o.entityPrefix }) };
+  const scope: Scope = {
+    types: parseTypes(o.scope),
+    read: read.data,
+    ...(o.entityPrefix !== undefined && { entityPrefix: o.entityPrefix }),
+  };
   const data = readKeysFile(file);
   const { key, id, hash } = generateKey();
   const record: KeyRecord = {
-    id, hash, producer: producer.data, name: o.name, scope,
-    ...(o.rate !== undefined && { rate: o.rate }), ...(o.burst !== undefined && { burst: o.burst }),
+    id,
+    hash,
+    producer: producer.data,
+    name: o.name,
+    scope,
+    ...(o.rate !== undefined && { rate: o.rate }),
+    ...(o.burst !== undefined && { burst: o.burst }),
     ...(o.namespaced === false && { namespaced: false }),
     createdAt: new Date().toISOString(),
   };

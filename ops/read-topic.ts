@@ -10,7 +10,11 @@ export interface TopicRecord {
 }
 
 /** Calls `each` for every record up to the topic's current end (per partition, in offset order). */
-export async function readTopicRecords(kafka: Kafka, topic: string, each: (r: TopicRecord) => void | Promise<void>): Promise<number> {
+export async function readTopicRecords(
+  kafka: Kafka,
+  topic: string,
+  each: (r: TopicRecord) => void | Promise<void>,
+): Promise<number> {
   const admin = kafka.admin();
   await admin.connect();
   const groupId = `txpipe-reader-${randomUUID().slice(0, 8)}`;
@@ -24,17 +28,19 @@ export async function readTopicRecords(kafka: Kafka, topic: string, each: (r: To
     try {
       await consumer.subscribe({ topic, fromBeginning: true });
       await new Promise<void>((resolve, reject) => {
-        consumer.run({
-          autoCommit: false,
-          eachMessage: async ({ partition, message }) => {
-            const end = remaining.get(partition);
-            if (end === undefined || BigInt(message.offset) >= end) return;
-            await each({ partition, message });
-            seen++;
-            if (BigInt(message.offset) + 1n >= end) remaining.delete(partition);
-            if (!remaining.size) resolve();
-          },
-        }).catch(reject);
+        consumer
+          .run({
+            autoCommit: false,
+            eachMessage: async ({ partition, message }) => {
+              const end = remaining.get(partition);
+              if (end === undefined || BigInt(message.offset) >= end) return;
+              await each({ partition, message });
+              seen++;
+              if (BigInt(message.offset) + 1n >= end) remaining.delete(partition);
+              if (!remaining.size) resolve();
+            },
+          })
+          .catch(reject);
       });
     } finally {
       await consumer.disconnect();
@@ -49,6 +55,8 @@ export async function readTopicRecords(kafka: Kafka, topic: string, each: (r: To
 /** Every record of a topic up to its current end, in memory (tests and small topics). */
 export async function readTopic(kafka: Kafka, topic: string): Promise<TopicRecord[]> {
   const out: TopicRecord[] = [];
-  await readTopicRecords(kafka, topic, (r) => { out.push(r); });
+  await readTopicRecords(kafka, topic, (r) => {
+    out.push(r);
+  });
   return out;
 }

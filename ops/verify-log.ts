@@ -35,9 +35,16 @@ export async function verifyLog(o: LogCheckOptions): Promise<{ outcomes: number;
       if (status === null && r.ingestedAt + o.retentionMs < now) return;
       if (status !== r.status || code !== r.code) {
         violations.push({
-          check: 'log_outcome', entity: statusKey(r.id),
+          check: 'log_outcome',
+          entity: statusKey(r.id),
           message: `results says ${r.status} ${r.code}, Redis ${status === null ? 'has no outcome' : `says ${status} ${code}`}`,
-          numbers: { type: r.type, logStatus: r.status, logCode: r.code, redisStatus: status ?? '(none)', redisCode: code ?? '(none)' },
+          numbers: {
+            type: r.type,
+            logStatus: r.status,
+            logCode: r.code,
+            redisStatus: status ?? '(none)',
+            redisCode: code ?? '(none)',
+          },
         });
       }
     });

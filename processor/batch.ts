@@ -10,7 +10,15 @@ import { limits } from '../common/limits.ts';
 import type { Logger } from '../common/log.ts';
 import { entityOf, digestOf, encodeMessage, messageTypes, type Message } from '../common/messages/index.ts';
 import { endToEndLatency, processedMessages } from '../common/metrics.ts';
-import { announceChange, announceOutcome, writeConflict, writeDigest, writeOutcome, writeStep, type Outcome } from '../common/status.ts';
+import {
+  announceChange,
+  announceOutcome,
+  writeConflict,
+  writeDigest,
+  writeOutcome,
+  writeStep,
+  type Outcome,
+} from '../common/status.ts';
 import { commandOf, entryOf, keysOf } from './commands/index.ts';
 import type { Next } from './commands/types.ts';
 import { decode } from './decode.ts';
@@ -61,7 +69,13 @@ export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: Ret
     calls.push({
       script: spec.script,
       keys: keysOf(item.message, spec),
-      args: [digestOf(item.message), retentionMs, now, entryOf(input.messages[i]!.offset, item.message), ...spec.args(item.message)],
+      args: [
+        digestOf(item.message),
+        retentionMs,
+        now,
+        entryOf(input.messages[i]!.offset, item.message),
+        ...spec.args(item.message),
+      ],
     });
   });
   const replies = calls.length ? await runScripts(deps.redis, calls, hooks) : [];
@@ -102,7 +116,19 @@ export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: Ret
       // Another payload under an id already used: report it, and list it on the id's record beside the first
       // one's outcome (which stays), so its sender can learn it was dropped.
       effects.statusWrites.push((p) => writeConflict(p, m.id, digestOf(m), m.type, ingestedAt, retentionMs));
-      effects.publish(topics.results, resultRecord({ id: m.id, producer, type: m.type, status: 'rejected', code, ingestedAt, appliedAt: now, duplicate: false }));
+      effects.publish(
+        topics.results,
+        resultRecord({
+          id: m.id,
+          producer,
+          type: m.type,
+          status: 'rejected',
+          code,
+          ingestedAt,
+          appliedAt: now,
+          duplicate: false,
+        }),
+      );
       return;
     }
     // The client's own payload digest on its id's record, as ingest's claim writes it: an id whose claim
@@ -110,8 +136,15 @@ export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: Ret
     if (messageTypes[m.type].public) effects.statusWrites.push((p) => writeDigest(p, m.id, digestOf(m)));
     if (next.outcome) {
       const outcome: Outcome = {
-        id: m.id, producer, type: next.outcome.type, status: next.outcome.code === 'ok' ? 'applied' : 'rejected',
-        code: next.outcome.code, result: next.outcome.result, ingestedAt, appliedAt: now, duplicate: !fresh,
+        id: m.id,
+        producer,
+        type: next.outcome.type,
+        status: next.outcome.code === 'ok' ? 'applied' : 'rejected',
+        code: next.outcome.code,
+        result: next.outcome.result,
+        ingestedAt,
+        appliedAt: now,
+        duplicate: !fresh,
       };
       effects.statusWrites.push((p) => {
         writeOutcome(p, outcome, retentionMs);
@@ -120,7 +153,9 @@ export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: Ret
       effects.publish(topics.results, resultRecord(outcome));
       if (fresh) endToEndLatency.observe({ domain }, (now - ingestedAt) / 1000);
     } else if (!next.silent) {
-      effects.statusWrites.push((p) => writeStep(p, m.id, spec.transaction ?? m.type, spec.step ?? m.type, retentionMs));
+      effects.statusWrites.push((p) =>
+        writeStep(p, m.id, spec.transaction ?? m.type, spec.step ?? m.type, retentionMs),
+      );
     }
   });
 
@@ -129,7 +164,12 @@ export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: Ret
     effects.statusWrites.push((p) => announceChange(p, topics.results, domain, entity));
   }
   if (effects.statusWrites.length) {
-    const ok = await runWrites(deps.redis, (p) => effects.statusWrites.forEach((w) => w(p)), hooks, effects.statusWrites.length * 2);
+    const ok = await runWrites(
+      deps.redis,
+      (p) => effects.statusWrites.forEach((w) => w(p)),
+      hooks,
+      effects.statusWrites.length * 2,
+    );
     if (!ok) return false;
   }
   const topicMessages = effects.topicMessages();
@@ -174,9 +214,20 @@ function deadLetter(effects: Effects, dlq: string, input: BatchInput, incoming: 
 }
 
 /** A follow-up step, keyed by its own entity, stamped with the original ingest time. */
-function publishCommand(effects: Effects, topics: Topics, m: Message, timestamp: string, producer: string | undefined): void {
+function publishCommand(
+  effects: Effects,
+  topics: Topics,
+  m: Message,
+  timestamp: string,
+  producer: string | undefined,
+): void {
   const { domain, entity } = entityOf(m);
-  effects.publish(topics[domain], { key: entity, value: encodeMessage(m), timestamp, ...(producer !== undefined && { headers: { [producerHeader]: producer } }) });
+  effects.publish(topics[domain], {
+    key: entity,
+    value: encodeMessage(m),
+    timestamp,
+    ...(producer !== undefined && { headers: { [producerHeader]: producer } }),
+  });
 }
 
 function resultRecord(outcome: Outcome): KafkaRecord {

@@ -23,7 +23,12 @@ export interface ConsumerOptions {
   onMembership(inGroup: boolean): void;
 }
 
-export async function startConsumer(kafka: Kafka, deps: BatchDeps, topics: Topics, opts: ConsumerOptions): Promise<{ consumer: Consumer; positions: Positions }> {
+export async function startConsumer(
+  kafka: Kafka,
+  deps: BatchDeps,
+  topics: Topics,
+  opts: ConsumerOptions,
+): Promise<{ consumer: Consumer; positions: Positions }> {
   const consumer = kafka.consumer({
     groupId: opts.groupId,
     sessionTimeout: limits.consumerSessionMs,
@@ -42,8 +47,13 @@ export async function startConsumer(kafka: Kafka, deps: BatchDeps, topics: Topic
   const lag = watchLag(kafka, opts.groupId, deps.log);
   const admin = kafka.admin();
   const positions = new Positions({
-    consumer, admin, watermarks: new Watermarks(deps.redis), groupId: opts.groupId,
-    retentionMs: deps.retentionMs, checkMs: opts.watermarkCheckMs, log: deps.log,
+    consumer,
+    admin,
+    watermarks: new Watermarks(deps.redis),
+    groupId: opts.groupId,
+    retentionMs: deps.retentionMs,
+    checkMs: opts.watermarkCheckMs,
+    log: deps.log,
   });
   // Connected before this runs: every later 'ready' is a reconnect, perhaps to a Redis that lost writes.
   deps.redis.on('ready', () => positions.redisReconnected());
@@ -99,7 +109,12 @@ export async function startConsumer(kafka: Kafka, deps: BatchDeps, topics: Topic
           if (!paused) pausedPartitions.inc();
           paused = true;
           if (attempt === 1 || attempt % 10 === 0) {
-            deps.log.warn('batch paused, retrying', { topic: batch.topic, partition: batch.partition, attempt, error: err.message });
+            deps.log.warn('batch paused, retrying', {
+              topic: batch.topic,
+              partition: batch.partition,
+              attempt,
+              error: err.message,
+            });
           }
           await heartbeat().catch((e: { type?: string }) => {
             if (revokingErrors.has(e.type ?? '')) revoked = true;
@@ -118,7 +133,8 @@ export async function startConsumer(kafka: Kafka, deps: BatchDeps, topics: Topic
       // one request with the batches finishing alongside. A failed commit is retried by the next one; the
       // offsets stay resolved, and a redelivery in between only meets the idempotency flags.
       await commit(() => commitOffsetsIfNecessary()).catch((e: Error) =>
-        deps.log.warn('offset commit failed; the next commit carries it', { error: e.message }));
+        deps.log.warn('offset commit failed; the next commit carries it', { error: e.message }),
+      );
       await heartbeat();
     },
   });
@@ -127,7 +143,12 @@ export async function startConsumer(kafka: Kafka, deps: BatchDeps, topics: Topic
 }
 
 /** Heartbeat answers saying this member no longer owns its partitions as they were assigned. */
-const revokingErrors = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'FENCED_INSTANCE_ID']);
+const revokingErrors = new Set([
+  'REBALANCE_IN_PROGRESS',
+  'ILLEGAL_GENERATION',
+  'UNKNOWN_MEMBER_ID',
+  'FENCED_INSTANCE_ID',
+]);
 
 /**
  * Commits of batches finishing together share one request: while one is in flight, every caller waits for
@@ -146,10 +167,12 @@ function sharedCommits() {
   return (commit: () => Promise<void>): Promise<void> => {
     if (queued) return queued;
     if (!inflight) return run(commit);
-    const q = inflight.catch(() => undefined).then(() => {
-      queued = undefined;
-      return run(commit);
-    });
+    const q = inflight
+      .catch(() => undefined)
+      .then(() => {
+        queued = undefined;
+        return run(commit);
+      });
     queued = q;
     return q;
   };

@@ -34,7 +34,9 @@ export function watchLag(kafka: Kafka, groupId: string, log: Logger, intervalMs 
       Promise.all(topics.map(async (topic) => ({ topic, partitions: await admin!.fetchTopicOffsets(topic) }))),
     ]);
     if (owned !== assignment) return; // reassigned meanwhile: the next round measures the new set
-    const done = new Map(committed.flatMap((t) => t.partitions.map((p) => [`${t.topic}/${p.partition}`, Number(p.offset)] as const)));
+    const done = new Map(
+      committed.flatMap((t) => t.partitions.map((p) => [`${t.topic}/${p.partition}`, Number(p.offset)] as const)),
+    );
     consumerLag.reset();
     for (const { topic, partitions } of ends) {
       for (const p of partitions) {
@@ -54,7 +56,9 @@ export function watchLag(kafka: Kafka, groupId: string, log: Logger, intervalMs 
       return;
     }
     running = measure()
-      .then(() => { warned = false; })
+      .then(() => {
+        warned = false;
+      })
       .catch((e: Error) => {
         if (!warned) log.warn('consumer lag not measured', { error: e.message });
         warned = true;

@@ -26,32 +26,57 @@ try {
 
 const topics = topicNames(config.topicPrefix);
 const kafka = createKafka(config.kafkaBrokers, 'txpipe-processor');
-const redis = createRedis(config.redis, { name: 'txpipe-processor', failFast: true, commandTimeoutMs: limits.processorRedisTimeoutMs });
+const redis = createRedis(config.redis, {
+  name: 'txpipe-processor',
+  failFast: true,
+  commandTimeoutMs: limits.processorRedisTimeoutMs,
+});
 const sender = new KafkaSender({ create: () => createProducer(kafka), log });
 let joined = false;
 let positionsHealthy = () => true;
 
 const ops = await startOpsServer(config.processor.host, config.processor.port, async () => ({
-  redis: await redis.ping().then(() => true, () => false),
+  redis: await redis.ping().then(
+    () => true,
+    () => false,
+  ),
   kafka: joined && sender.connected,
   positions: positionsHealthy(),
 }));
 log.info('ops endpoints listening', { port: (ops.address() as AddressInfo).port });
 
-await untilConnected('Redis', () => redis.connect(), () => redis.disconnect());
+await untilConnected(
+  'Redis',
+  () => redis.connect(),
+  () => redis.disconnect(),
+);
 await refuseEvictingRedis();
 await untilConnected('Kafka', () => sender.connect());
-const { consumer, positions } = await startConsumer(kafka, { redis, sender, topics, retentionMs: config.flagRetentionMs, log }, topics, {
-  groupId: config.processor.groupId,
-  // Every assigned partition at once (a partition per domain topic): their round trips are shared.
-  partitionsConcurrently: config.partitions * domains.length,
-  fetchMaxBytes: config.processor.fetchMaxBytes,
-  fetchWaitMs: config.processor.fetchWaitMs,
-  watermarkCheckMs: config.processor.watermarkCheckMs,
-  onMembership: (inGroup) => { joined = inGroup; },
-});
+const { consumer, positions } = await startConsumer(
+  kafka,
+  { redis, sender, topics, retentionMs: config.flagRetentionMs, log },
+  topics,
+  {
+    groupId: config.processor.groupId,
+    // Every assigned partition at once (a partition per domain topic): their round trips are shared.
+    partitionsConcurrently: config.partitions * domains.length,
+    fetchMaxBytes: config.processor.fetchMaxBytes,
+    fetchWaitMs: config.processor.fetchWaitMs,
+    watermarkCheckMs: config.processor.watermarkCheckMs,
+    onMembership: (inGroup) => {
+      joined = inGroup;
+    },
+  },
+);
 positionsHealthy = () => positions.healthy();
-const sweeper = new Sweeper({ redis, sender, topics, log, intervalMs: config.sweepIntervalMs, owned: () => positions.owned() });
+const sweeper = new Sweeper({
+  redis,
+  sender,
+  topics,
+  log,
+  intervalMs: config.sweepIntervalMs,
+  owned: () => positions.owned(),
+});
 sweeper.start();
 let stopping = false;
 async function shutdown(signal: string) {
@@ -87,7 +112,10 @@ async function untilConnected(what: string, connect: () => Promise<void>, afterF
 async function refuseEvictingRedis() {
   const { maxmemoryPolicy } = await new Watermarks(redis).identity();
   if (maxmemoryPolicy === 'noeviction') return;
-  log.error(`Redis maxmemory-policy is ${maxmemoryPolicy}: it may evict idempotency flags and status records, and a ` +
-    'transaction would then be applied twice. Set maxmemory-policy noeviction (redis.conf, or CONFIG SET maxmemory-policy noeviction).', { url: config.redisUrl });
+  log.error(
+    `Redis maxmemory-policy is ${maxmemoryPolicy}: it may evict idempotency flags and status records, and a ` +
+      'transaction would then be applied twice. Set maxmemory-policy noeviction (redis.conf, or CONFIG SET maxmemory-policy noeviction).',
+    { url: config.redisUrl },
+  );
   process.exit(1);
 }

@@ -108,7 +108,12 @@ export class Positions {
    * Lets a batch through when it starts where Redis stands; otherwise seeks the partition there (or
    * refuses it) and returns undefined: the batch is not applied and its offsets are not resolved.
    */
-  async admit(topic: string, partition: number, messages: KafkaMessage[], heartbeat: () => Promise<void>): Promise<Admission | undefined> {
+  async admit(
+    topic: string,
+    partition: number,
+    messages: KafkaMessage[],
+    heartbeat: () => Promise<void>,
+  ): Promise<Admission | undefined> {
     await this.settled(heartbeat);
     const s = this.state(topic, partition);
     if (s.refused || !messages.length) return undefined;
@@ -118,8 +123,13 @@ export class Positions {
       // Fetched from elsewhere: the committed offset before the seek took effect, or a log that no longer
       // holds the offset (retention deleted it, or the topic was recreated).
       if (++s.misses > 3) {
-        this.refuse(topic, partition, s, `the log does not start at offset ${s.next}, where Redis stands (it gave ${first}): ` +
-          'retention deleted what Redis still needs, or the topic was recreated');
+        this.refuse(
+          topic,
+          partition,
+          s,
+          `the log does not start at offset ${s.next}, where Redis stands (it gave ${first}): ` +
+            'retention deleted what Redis still needs, or the topic was recreated',
+        );
         return undefined;
       }
       this.seek(topic, partition, s.next);
@@ -130,9 +140,14 @@ export class Positions {
       const oldest = this.now() - this.o.retentionMs + this.margin();
       const stale = messages.find((m) => Number(m.offset) <= s.replayUntil! && Number(m.timestamp) < oldest);
       if (stale) {
-        this.refuse(topic, partition, s, `replaying offset ${stale.offset} (from ${new Date(Number(stale.timestamp)).toISOString()}) ` +
-          'would reach past the idempotency flags\' retention: its flag may have expired while its effect survived. ' +
-          'Restore Redis from a newer copy, or rebuild it from the log into an empty Redis with a new TXPIPE_GROUP_ID');
+        this.refuse(
+          topic,
+          partition,
+          s,
+          `replaying offset ${stale.offset} (from ${new Date(Number(stale.timestamp)).toISOString()}) ` +
+            "would reach past the idempotency flags' retention: its flag may have expired while its effect survived. " +
+            'Restore Redis from a newer copy, or rebuild it from the log into an empty Redis with a new TXPIPE_GROUP_ID',
+        );
         return undefined;
       }
     }
@@ -157,14 +172,21 @@ export class Positions {
       return true;
     }
     // Redis holds another position: it lost writes (behind), or another member applied this partition too.
-    this.o.log.warn('watermark moved under this batch', { topic: a.topic, partition: a.partition, expected: a.expected ?? null, found: r.current ?? null });
+    this.o.log.warn('watermark moved under this batch', {
+      topic: a.topic,
+      partition: a.partition,
+      expected: a.expected ?? null,
+      found: r.current ?? null,
+    });
     this.reverify('watermark moved under a batch');
     return false;
   }
 
   /** The partitions this member owns now. */
   owned(): Array<{ topic: string; partition: number }> {
-    return Object.entries(this.assignment).flatMap(([topic, partitions]) => partitions.map((partition) => ({ topic, partition })));
+    return Object.entries(this.assignment).flatMap(([topic, partitions]) =>
+      partitions.map((partition) => ({ topic, partition })),
+    );
   }
 
   private state(topic: string, partition: number): PartitionState {
@@ -187,7 +209,11 @@ export class Positions {
           await this.verifyAll();
           return;
         } catch (e) {
-          if (attempt === 1 || attempt % 10 === 0) this.o.log.warn('cannot verify partition positions yet; batches wait', { why, error: (e as Error).message });
+          if (attempt === 1 || attempt % 10 === 0)
+            this.o.log.warn('cannot verify partition positions yet; batches wait', {
+              why,
+              error: (e as Error).message,
+            });
           await sleep(Math.min(100 * 2 ** attempt, 2000));
         }
       }
@@ -213,7 +239,8 @@ export class Positions {
     const changed = this.identity !== undefined && this.identity.runId !== identity.runId;
     this.identity = identity;
     if (identity.maxmemoryPolicy !== 'noeviction') {
-      this.problem = `Redis maxmemory-policy is ${identity.maxmemoryPolicy}: it may evict idempotency flags and status records ` +
+      this.problem =
+        `Redis maxmemory-policy is ${identity.maxmemoryPolicy}: it may evict idempotency flags and status records ` +
         '(a transaction applied twice). Set maxmemory-policy noeviction.';
       this.o.log.error(this.problem);
       throw new Error(this.problem);
@@ -233,8 +260,12 @@ export class Positions {
       this.o.admin.fetchOffsets({ groupId: this.o.groupId, topics }),
       Promise.all(topics.map(async (topic) => [topic, await this.o.admin.fetchTopicOffsets(topic)] as const)),
     ]);
-    const committedAt = new Map(committed.flatMap((t) => t.partitions.map((p) => [fieldOf(t.topic, p.partition), Number(p.offset)] as const)));
-    const logStart = new Map(starts.flatMap(([topic, ps]) => ps.map((p) => [fieldOf(topic, p.partition), Number(p.low)] as const)));
+    const committedAt = new Map(
+      committed.flatMap((t) => t.partitions.map((p) => [fieldOf(t.topic, p.partition), Number(p.offset)] as const)),
+    );
+    const logStart = new Map(
+      starts.flatMap(([topic, ps]) => ps.map((p) => [fieldOf(topic, p.partition), Number(p.low)] as const)),
+    );
     owned.forEach(({ topic, partition }, i) => {
       const field = fieldOf(topic, partition);
       const s = this.state(topic, partition);
@@ -246,7 +277,14 @@ export class Positions {
    * Decides where a partition resumes from its watermark (undefined: none) against the highest offset
    * known applied (this member's own writes, the group's commit), and seeks there when it differs.
    */
-  private place(topic: string, partition: number, s: PartitionState, watermark: number | undefined, committed: number, logStart: number): void {
+  private place(
+    topic: string,
+    partition: number,
+    s: PartitionState,
+    watermark: number | undefined,
+    committed: number,
+    logStart: number,
+  ): void {
     const known = Math.max(s.watermark ?? -1, s.replayUntil ?? -1, committed - 1);
     s.watermark = watermark;
     s.misses = 0;
@@ -263,7 +301,11 @@ export class Positions {
       rewinds.inc({ topic });
       rewoundMessages.inc({ topic }, known - s.next + 1);
       this.o.log.error('Redis lost writes the processor had applied: replaying them from the log', {
-        topic, partition, watermark: watermark ?? null, appliedUpTo: known, resumeAt: s.next,
+        topic,
+        partition,
+        watermark: watermark ?? null,
+        appliedUpTo: known,
+        resumeAt: s.next,
       });
     }
     if (s.next !== undefined) this.seek(topic, partition, s.next);
@@ -273,7 +315,12 @@ export class Positions {
     try {
       this.o.consumer.seek({ topic, partition, offset: String(offset) });
     } catch (e) {
-      this.o.log.warn('seek failed; the next batch seeks again', { topic, partition, offset, error: (e as Error).message });
+      this.o.log.warn('seek failed; the next batch seeks again', {
+        topic,
+        partition,
+        offset,
+        error: (e as Error).message,
+      });
     }
   }
 
@@ -285,7 +332,11 @@ export class Positions {
     if (s.refused) return;
     s.refused = reason;
     this.countRefused();
-    this.o.log.error('partition refused: nothing more is applied there until an operator acts', { topic, partition, reason });
+    this.o.log.error('partition refused: nothing more is applied there until an operator acts', {
+      topic,
+      partition,
+      reason,
+    });
     this.o.consumer.pause([{ topic, partitions: [partition] }]);
   }
 

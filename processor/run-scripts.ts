@@ -48,9 +48,13 @@ export async function withRetry<T>(hooks: RetryHooks, round: () => Promise<T>): 
 export function runScripts(redis: RedisClient, calls: ScriptCall[], hooks: RetryHooks) {
   return withRetry(hooks, async () => {
     const started = performance.now();
-    const replies = await sharedPipeline(redis, (pipeline) => {
-      for (const c of calls) callScript(pipeline, c.script, c.keys, c.args);
-    }, calls.length);
+    const replies = await sharedPipeline(
+      redis,
+      (pipeline) => {
+        for (const c of calls) callScript(pipeline, c.script, c.keys, c.args);
+      },
+      calls.length,
+    );
     const transient = replies.find(([err]) => err && !isScriptError(err));
     if (transient) throw transient[0];
     // A pipeline has no per-command timing: each call is charged an even share of the round.
@@ -63,7 +67,12 @@ export function runScripts(redis: RedisClient, calls: ScriptCall[], hooks: Retry
 }
 
 /** Plain Redis writes (status records) under the same retry policy; false when abandoned. */
-export async function runWrites(redis: RedisClient, fill: (p: ChainableCommander) => void, hooks: RetryHooks, size?: number) {
+export async function runWrites(
+  redis: RedisClient,
+  fill: (p: ChainableCommander) => void,
+  hooks: RetryHooks,
+  size?: number,
+) {
   const done = await withRetry(hooks, async () => {
     const failed = (await sharedPipeline(redis, fill, size)).find(([err]) => err);
     if (failed) throw failed[0];

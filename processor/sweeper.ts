@@ -33,7 +33,13 @@ import { limits } from '../common/limits.ts';
 const member = (entity: string, hold: string) => `${entity} ${hold}`;
 
 /** Queues the index change of one step (on the status-record pipeline). */
-export function writeExpiring(p: ChainableCommander, topic: string, partition: number, entity: string, change: ExpiringChange): void {
+export function writeExpiring(
+  p: ChainableCommander,
+  topic: string,
+  partition: number,
+  entity: string,
+  change: ExpiringChange,
+): void {
   const key = expiringKey(topic, partition);
   if ('opened' in change) p.zadd(key, change.expiresAt, member(entity, change.opened));
   else p.zrem(key, member(entity, change.settled));
@@ -99,16 +105,31 @@ export class Sweeper {
     for (const domain of domains) {
       const topic = this.o.topics[domain];
       const mine = owned.filter((p) => p.topic === topic);
-      for (const { partition } of mine) sent += await this.sweepIndex(domain, topic, expiringKey(topic, partition), now);
+      for (const { partition } of mine)
+        sent += await this.sweepIndex(domain, topic, expiringKey(topic, partition), now);
       // The one index per topic that earlier versions kept, drained by the owner of the topic's partition 0.
-      if (mine.some((p) => p.partition === 0)) sent += await this.sweepIndex(domain, topic, legacyExpiringKey(topic), now, { legacy: true });
+      if (mine.some((p) => p.partition === 0))
+        sent += await this.sweepIndex(domain, topic, legacyExpiringKey(topic), now, { legacy: true });
     }
     if (sent) this.o.log.info('published expire commands', { count: sent });
     return sent;
   }
 
-  private async sweepIndex(domain: Domain, topic: string, key: string, now: number, o: { legacy?: boolean } = {}): Promise<number> {
-    const due = await this.o.redis.zrangebyscore(key, '-inf', now, 'LIMIT', 0, this.o.maxPerSweep ?? limits.maxExpiresPerSweep);
+  private async sweepIndex(
+    domain: Domain,
+    topic: string,
+    key: string,
+    now: number,
+    o: { legacy?: boolean } = {},
+  ): Promise<number> {
+    const due = await this.o.redis.zrangebyscore(
+      key,
+      '-inf',
+      now,
+      'LIMIT',
+      0,
+      this.o.maxPerSweep ?? limits.maxExpiresPerSweep,
+    );
     if (!due.length) return 0;
     const messages: KafkaRecord[] = due.map((m) => {
       const [entity, id] = m.split(' ') as [string, string];

@@ -20,7 +20,8 @@ export interface RedisIdentity {
   maxmemoryPolicy: string;
 }
 
-const parseOffset = (v: string | null | undefined) => (v === null || v === undefined || v === '' ? undefined : Number(v));
+const parseOffset = (v: string | null | undefined) =>
+  v === null || v === undefined || v === '' ? undefined : Number(v);
 
 /** The lowest of the nodes' offsets; undefined when any node has none (it lost all, or never had it). */
 const lowest = (values: Array<number | undefined>) =>
@@ -41,19 +42,26 @@ export class Watermarks {
    * down to the lowest, so the next batch's compare-and-set finds one value everywhere. Lowering only
    * replays more, which the flags absorb.
    */
-  async read(partitions: Array<{ topic: string; partition: number }>, opts: { level?: boolean } = {}): Promise<Array<number | undefined>> {
+  async read(
+    partitions: Array<{ topic: string; partition: number }>,
+    opts: { level?: boolean } = {},
+  ): Promise<Array<number | undefined>> {
     if (!partitions.length) return [];
     const fields = partitions.map((p) => watermarkField(p.topic, p.partition));
     const keys = this.keys();
-    const perNode = await Promise.all(keys.map(async (key) => (await this.redis.hmget(key, ...fields)).map(parseOffset)));
+    const perNode = await Promise.all(
+      keys.map(async (key) => (await this.redis.hmget(key, ...fields)).map(parseOffset)),
+    );
     const marks = fields.map((_, i) => lowest(perNode.map((values) => values[i])));
     if (opts.level && keys.length > 1) {
       const fixes: Array<Promise<unknown>> = [];
-      keys.forEach((key, n) => fields.forEach((field, i) => {
-        const mark = marks[i];
-        if (perNode[n]![i] === mark) return;
-        fixes.push(mark === undefined ? this.redis.hdel(key, field) : this.redis.hset(key, field, String(mark)));
-      }));
+      keys.forEach((key, n) =>
+        fields.forEach((field, i) => {
+          const mark = marks[i];
+          if (perNode[n]![i] === mark) return;
+          fixes.push(mark === undefined ? this.redis.hdel(key, field) : this.redis.hset(key, field, String(mark)));
+        }),
+      );
       await Promise.all(fixes);
     }
     return marks;
@@ -67,23 +75,35 @@ export class Watermarks {
   async advance(topic: string, partition: number, expected: number | undefined, to: number): Promise<Advance> {
     const field = watermarkField(topic, partition);
     const keys = this.keys();
-    const replies = (await sharedPipeline(this.redis, (p) => {
-      for (const key of keys) callScript(p, 'watermark.advance', [key], [field, expected ?? '', to]);
-    }, keys.length)) as Array<[Error | null, [number, string]]>;
+    const replies = (await sharedPipeline(
+      this.redis,
+      (p) => {
+        for (const key of keys) callScript(p, 'watermark.advance', [key], [field, expected ?? '', to]);
+      },
+      keys.length,
+    )) as Array<[Error | null, [number, string]]>;
     const failed = replies.find(([err]) => err);
     if (failed) throw failed[0];
     if (replies.every(([, [moved]]) => moved === 1)) return { moved: true };
-    return { moved: false, current: lowest(replies.map(([, [moved, current]]) => (moved === 1 ? to : parseOffset(current)))) };
+    return {
+      moved: false,
+      current: lowest(replies.map(([, [moved, current]]) => (moved === 1 ? to : parseOffset(current)))),
+    };
   }
 
   async identity(): Promise<RedisIdentity> {
     const field = (text: string, name: string) => new RegExp(`^${name}:(.*)$`, 'm').exec(text)?.[1]?.trim() ?? '';
     const nodes = masters(this.redis);
     if (!nodes.length) throw new Error('Redis Cluster slots not known yet');
-    const infos = await Promise.all(nodes.map(async ({ node }) => [await node.info('server'), await node.info('memory')] as const));
+    const infos = await Promise.all(
+      nodes.map(async ({ node }) => [await node.info('server'), await node.info('memory')] as const),
+    );
     const policies = infos.map(([, memory]) => field(memory, 'maxmemory_policy'));
     return {
-      runId: infos.map(([server]) => field(server, 'run_id')).sort().join(','),
+      runId: infos
+        .map(([server]) => field(server, 'run_id'))
+        .sort()
+        .join(','),
       maxmemoryPolicy: policies.find((p) => p !== 'noeviction') ?? 'noeviction',
     };
   }

@@ -11,7 +11,12 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 export { sleep };
 
 /** Polls until `fn` returns a value other than undefined/false, or fails with the last value seen. */
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 100): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs = 60_000,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -22,7 +27,10 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
     } catch (e) {
       last = e;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`,
+      );
     await sleep(everyMs);
   }
 }
@@ -69,14 +77,20 @@ export class Service {
     const child = spawnOwned(command!, args, { cwd: appDir, env: this.env, stdio });
     this.child = child;
     if (typeof stdio[1] === 'number') fs.closeSync(stdio[1]);
-    const keep = (b: Buffer) => { this.output = (this.output + b.toString()).slice(-20_000); };
+    const keep = (b: Buffer) => {
+      this.output = (this.output + b.toString()).slice(-20_000);
+    };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
-    const state = await waitFor(`${this.name} ready at ${this.readyUrl}`, async () => {
-      if (exited(child)) return 'exited';
-      const r = await fetch(this.readyUrl, { signal: AbortSignal.timeout(1000) }).catch(() => undefined);
-      return r?.ok && 'ready';
-    }, timeoutMs).catch((e: Error) => {
+    const state = await waitFor(
+      `${this.name} ready at ${this.readyUrl}`,
+      async () => {
+        if (exited(child)) return 'exited';
+        const r = await fetch(this.readyUrl, { signal: AbortSignal.timeout(1000) }).catch(() => undefined);
+        return r?.ok && 'ready';
+      },
+      timeoutMs,
+    ).catch((e: Error) => {
       throw new Error(`${e.message}; ${this.outputTail(500)}`, { cause: e });
     });
     if (state === 'exited') throw new Error(`${this.name} exited: ${this.outputTail(2000)}`);

@@ -8,13 +8,35 @@ const parse = (argv: string[], env: NodeJS.ProcessEnv = {}) => parseStartArgs(ar
 
 describe('npm start flags', () => {
   it('defaults, and the environment moves the launched ports', () => {
-    expect(parse([])).toEqual({ help: false, quiet: false, prometheus: false, kafkaPort: 9092, redisPort: 6379, cluster: false, ingests: 1, processors: 1 });
-    expect(parse([], { TXPIPE_KAFKA_PORT: '19092', TXPIPE_REDIS_PORT: '16379' })).toMatchObject({ kafkaPort: 19092, redisPort: 16379 });
+    expect(parse([])).toEqual({
+      help: false,
+      quiet: false,
+      prometheus: false,
+      kafkaPort: 9092,
+      redisPort: 6379,
+      cluster: false,
+      ingests: 1,
+      processors: 1,
+    });
+    expect(parse([], { TXPIPE_KAFKA_PORT: '19092', TXPIPE_REDIS_PORT: '16379' })).toMatchObject({
+      kafkaPort: 19092,
+      redisPort: 16379,
+    });
   });
 
   it('flags, with the value after a space or an =, over the environment', () => {
-    expect(parse(['--kafka-port', '29092', '--redis-port=26379', '--quiet', '--prometheus'], { TXPIPE_KAFKA_PORT: '19092' }))
-      .toEqual({ help: false, quiet: true, prometheus: true, kafkaPort: 29092, redisPort: 26379, cluster: false, ingests: 1, processors: 1 });
+    expect(
+      parse(['--kafka-port', '29092', '--redis-port=26379', '--quiet', '--prometheus'], { TXPIPE_KAFKA_PORT: '19092' }),
+    ).toEqual({
+      help: false,
+      quiet: true,
+      prometheus: true,
+      kafkaPort: 29092,
+      redisPort: 26379,
+      cluster: false,
+      ingests: 1,
+      processors: 1,
+    });
     expect(parse(['-h']).help).toBe(true);
     expect(parse(['--help']).help).toBe(true);
   });
@@ -28,7 +50,7 @@ describe('npm start flags', () => {
   it.each([
     [['--clusters'], "unknown flag '--clusters'"],
     [['--processors', '0'], "--processors needs a number from 1 to 8, got '0'"],
-    [['--cluster', '--kafka-port', '7000', '--redis-port', '7005'], 'Redis ports 7005-7010 overlap Kafka\'s 7000-7005'],
+    [['--cluster', '--kafka-port', '7000', '--redis-port', '7005'], "Redis ports 7005-7010 overlap Kafka's 7000-7005"],
     [['start'], "unknown argument 'start'"],
     [['--kafka-port'], '--kafka-port needs a port number, got nothing'],
     [['--redis-port', 'abc'], "--redis-port needs a port number, got 'abc'"],
@@ -58,13 +80,24 @@ describe('the launcher', () => {
   /** Runs `npm start` with these flags (own Kafka and Redis addresses, so nothing is launched whatever happens). */
   async function start(args: string[]) {
     const env = {
-      ...process.env, TXPIPE_KAFKA_BROKERS: '127.0.0.1:1', TXPIPE_REDIS_URL: 'redis://127.0.0.1:1',
-      TXPIPE_INGEST_PORT: String(await freePort()), TXPIPE_PROCESSOR_PORT: String(await freePort()),
+      ...process.env,
+      TXPIPE_KAFKA_BROKERS: '127.0.0.1:1',
+      TXPIPE_REDIS_URL: 'redis://127.0.0.1:1',
+      TXPIPE_INGEST_PORT: String(await freePort()),
+      TXPIPE_PROCESSOR_PORT: String(await freePort()),
     };
-    const child = spawn(process.execPath, ['--import', 'tsx', 'stack/start.ts', ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'stack/start.ts', ...args], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
-    child.stdout.on('data', (b) => { out += b; });
-    child.stderr.on('data', (b) => { out += b; });
+    child.stdout.on('data', (b) => {
+      out += b;
+    });
+    child.stderr.on('data', (b) => {
+      out += b;
+    });
     const timer = setTimeout(() => child.kill('SIGTERM'), 8000);
     const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
     clearTimeout(timer);

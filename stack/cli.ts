@@ -53,7 +53,8 @@ function count(value: string | undefined, flag: string): number {
 }
 
 function port(value: string | undefined, flag: string): number {
-  if (value === undefined || !/^\d+$/.test(value)) throw new UsageError(`${flag} needs a port number, got ${value === undefined ? 'nothing' : `'${value}'`}`);
+  if (value === undefined || !/^\d+$/.test(value))
+    throw new UsageError(`${flag} needs a port number, got ${value === undefined ? 'nothing' : `'${value}'`}`);
   const n = Number(value);
   if (n < 1 || n > 65535) throw new UsageError(`${flag} ${value} is not a port (1-65535)`);
   return n;
@@ -67,33 +68,64 @@ export function parseStartArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const o: StartOptions = { help: false, quiet: false, prometheus: false, ...stack, cluster: false, ingests: 0, processors: 0 };
+  const o: StartOptions = {
+    help: false,
+    quiet: false,
+    prometheus: false,
+    ...stack,
+    cluster: false,
+    ingests: 0,
+    processors: 0,
+  };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
     const value = () => inline ?? argv[++i];
     switch (flag) {
-      case '-h': case '--help': o.help = true; break;
-      case '--quiet': o.quiet = true; break;
-      case '--prometheus': o.prometheus = true; break;
-      case '--cluster': o.cluster = true; break;
-      case '--ingests': o.ingests = count(value(), flag); break;
-      case '--processors': o.processors = count(value(), flag); break;
-      case '--kafka-port': o.kafkaPort = port(value(), flag); break;
-      case '--redis-port': o.redisPort = port(value(), flag); break;
-      default: throw new UsageError(`unknown ${flag.startsWith('-') ? 'flag' : 'argument'} '${argv[i]}'`);
+      case '-h':
+      case '--help':
+        o.help = true;
+        break;
+      case '--quiet':
+        o.quiet = true;
+        break;
+      case '--prometheus':
+        o.prometheus = true;
+        break;
+      case '--cluster':
+        o.cluster = true;
+        break;
+      case '--ingests':
+        o.ingests = count(value(), flag);
+        break;
+      case '--processors':
+        o.processors = count(value(), flag);
+        break;
+      case '--kafka-port':
+        o.kafkaPort = port(value(), flag);
+        break;
+      case '--redis-port':
+        o.redisPort = port(value(), flag);
+        break;
+      default:
+        throw new UsageError(`unknown ${flag.startsWith('-') ? 'flag' : 'argument'} '${argv[i]}'`);
     }
-    if (inline !== undefined && !['--kafka-port', '--redis-port', '--ingests', '--processors'].includes(flag)) throw new UsageError(`${flag} takes no value`);
+    if (inline !== undefined && !['--kafka-port', '--redis-port', '--ingests', '--processors'].includes(flag))
+      throw new UsageError(`${flag} takes no value`);
   }
   o.ingests ||= o.cluster ? 2 : 1;
   o.processors ||= o.cluster ? 2 : 1;
   const kafkaPorts = o.cluster ? clusterPorts.kafka : 2;
   const redisPorts = o.cluster ? clusterPorts.redis : 1;
-  if (o.kafkaPort + kafkaPorts - 1 > 65535) throw new UsageError(`the Kafka port must leave room for the ${kafkaPorts - 1} ports after it`);
-  if (o.redisPort + redisPorts - 1 > 65535) throw new UsageError(`the Redis port must leave room for the ${redisPorts - 1} ports after it`);
+  if (o.kafkaPort + kafkaPorts - 1 > 65535)
+    throw new UsageError(`the Kafka port must leave room for the ${kafkaPorts - 1} ports after it`);
+  if (o.redisPort + redisPorts - 1 > 65535)
+    throw new UsageError(`the Redis port must leave room for the ${redisPorts - 1} ports after it`);
   if (o.redisPort < o.kafkaPort + kafkaPorts && o.kafkaPort < o.redisPort + redisPorts) {
-    throw new UsageError(o.cluster
-      ? `Redis ports ${o.redisPort}-${o.redisPort + redisPorts - 1} overlap Kafka's ${o.kafkaPort}-${o.kafkaPort + kafkaPorts - 1}`
-      : `Redis port ${o.redisPort} is taken by Kafka (${o.kafkaPort}, controller ${o.kafkaPort + 1})`);
+    throw new UsageError(
+      o.cluster
+        ? `Redis ports ${o.redisPort}-${o.redisPort + redisPorts - 1} overlap Kafka's ${o.kafkaPort}-${o.kafkaPort + kafkaPorts - 1}`
+        : `Redis port ${o.redisPort} is taken by Kafka (${o.kafkaPort}, controller ${o.kafkaPort + 1})`,
+    );
   }
   return o;
 }

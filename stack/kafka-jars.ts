@@ -37,7 +37,14 @@ export async function ensureKafkaJars(log: (s: string) => void = () => {}): Prom
   fs.mkdirSync(libsDir, { recursive: true });
   log(`fetching Kafka broker jars with Maven into ${path.relative(repoRoot, libsDir)} (first run only, ~15 s)`);
   const t0 = Date.now();
-  const args = ['-B', '-f', pom, 'dependency:copy-dependencies', `-DoutputDirectory=${libsDir}`, '-DincludeScope=runtime'];
+  const args = [
+    '-B',
+    '-f',
+    pom,
+    'dependency:copy-dependencies',
+    `-DoutputDirectory=${libsDir}`,
+    '-DincludeScope=runtime',
+  ];
   let output = '';
   let downloads = 0;
   const code = await new Promise<number | null>((resolve, reject) => {
@@ -49,12 +56,19 @@ export async function ensureKafkaJars(log: (s: string) => void = () => {}): Prom
     };
     mvn.stdout.on('data', onData);
     mvn.stderr.on('data', onData);
-    const ticker = setInterval(() => log(`  ... ${Math.round((Date.now() - t0) / 1000)} s, ${downloads} files downloaded`), 5000);
+    const ticker = setInterval(
+      () => log(`  ... ${Math.round((Date.now() - t0) / 1000)} s, ${downloads} files downloaded`),
+      5000,
+    );
     mvn.once('error', (e) => (clearInterval(ticker), reject(e)));
     mvn.once('close', (c) => (clearInterval(ticker), resolve(c)));
   });
   if (code !== 0) {
-    const lines = output.split('\n').filter((l) => /ERROR|FAIL/.test(l)).slice(-15).join('\n');
+    const lines = output
+      .split('\n')
+      .filter((l) => /ERROR|FAIL/.test(l))
+      .slice(-15)
+      .join('\n');
     throw new Error(`mvn dependency:copy-dependencies failed (exit ${code}):\n${lines || output.slice(-3000)}`);
   }
   if (!fs.readdirSync(libsDir).some((f) => /^kafka_2\.13-.*\.jar$/.test(f))) {

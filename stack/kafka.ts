@@ -54,7 +54,13 @@ export interface StartKafkaOptions {
 
 const log4jConfig = path.join(repoRoot, 'kafka', 'log4j2.yaml');
 
-function serverProperties(dataDir: string, port: number, cport: number, proxied?: ProxiedListener, cluster?: KafkaClusterMember): string {
+function serverProperties(
+  dataDir: string,
+  port: number,
+  cport: number,
+  proxied?: ProxiedListener,
+  cluster?: KafkaClusterMember,
+): string {
   const nodeId = cluster?.nodeId ?? 1;
   const replication = cluster?.replication ?? 1;
   const minInsync = cluster?.minInsync ?? 1;
@@ -148,7 +154,9 @@ export async function startKafka(opts: StartKafkaOptions): Promise<KafkaServer> 
   const libs = await ensureKafkaJars(log);
   // The jars may be cached from a machine state where java was present; say so plainly, not "exit null".
   if (!commandExists('java', ['-version'])) {
-    throw new Error('java not found: the local Kafka broker needs Java 17+ (Debian/Ubuntu: apt-get install openjdk-17-jre-headless), or set TXPIPE_KAFKA_BROKERS');
+    throw new Error(
+      'java not found: the local Kafka broker needs Java 17+ (Debian/Ubuntu: apt-get install openjdk-17-jre-headless), or set TXPIPE_KAFKA_BROKERS',
+    );
   }
   const port = opts.port ?? (await freePort());
   const cport = opts.controllerPort ?? (await freePort());
@@ -162,13 +170,22 @@ export async function startKafka(opts: StartKafkaOptions): Promise<KafkaServer> 
   const props = path.join(dataDir, 'server.properties');
   fs.writeFileSync(props, serverProperties(dataDir, port, cport, opts.proxied, opts.cluster));
   const cp = `${libs}/*`;
-  const javaArgs = ['-Xms256m', `-Xmx${opts.heap ?? '768m'}`, '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${log4jConfig}`];
+  const javaArgs = [
+    '-Xms256m',
+    `-Xmx${opts.heap ?? '768m'}`,
+    '-Djava.awt.headless=true',
+    `-Dlog4j2.configurationFile=${log4jConfig}`,
+  ];
   // The broker's JVM as Kafka's own start scripts run it (KAFKA_JVM_PERFORMANCE_OPTS): G1 aiming at 20 ms
   // pauses (its default aim is 200 ms, which a produce waiting for its acknowledgement pays for), and the
   // GC log beside the broker's log. Only for the broker, not for the one-shot storage format.
   const brokerArgs = [
-    '-server', '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-XX:InitiatingHeapOccupancyPercent=35',
-    '-XX:+ExplicitGCInvokesConcurrent', '-XX:MaxInlineLevel=15',
+    '-server',
+    '-XX:+UseG1GC',
+    '-XX:MaxGCPauseMillis=20',
+    '-XX:InitiatingHeapOccupancyPercent=35',
+    '-XX:+ExplicitGCInvokesConcurrent',
+    '-XX:MaxInlineLevel=15',
     `-Xlog:gc:file=${path.join(path.dirname(logFile), 'kafka-gc.log')}:time,uptime:filecount=2,filesize=10M`,
   ];
 
@@ -176,7 +193,17 @@ export async function startKafka(opts: StartKafkaOptions): Promise<KafkaServer> 
     log(`formatting Kafka storage in ${dataDir}`);
     const fmt = spawnSync(
       'java',
-      [...javaArgs, '-cp', cp, 'kafka.tools.StorageTool', 'format', '-t', opts.cluster?.clusterId ?? clusterId(), '-c', props],
+      [
+        ...javaArgs,
+        '-cp',
+        cp,
+        'kafka.tools.StorageTool',
+        'format',
+        '-t',
+        opts.cluster?.clusterId ?? clusterId(),
+        '-c',
+        props,
+      ],
       { encoding: 'utf8' },
     );
     if (fmt.status !== 0) {
@@ -184,7 +211,9 @@ export async function startKafka(opts: StartKafkaOptions): Promise<KafkaServer> 
     }
   }
 
-  log(`starting Kafka${opts.cluster ? ` node ${opts.cluster.nodeId}` : ''} on 127.0.0.1:${port} (controller ${cport}), log ${logFile}`);
+  log(
+    `starting Kafka${opts.cluster ? ` node ${opts.cluster.nodeId}` : ''} on 127.0.0.1:${port} (controller ${cport}), log ${logFile}`,
+  );
   const t0 = Date.now();
   fs.appendFileSync(logFile, `\n==== broker start ${new Date().toISOString()} port ${port} ====\n`);
   const child = spawnOwned('java', [...javaArgs, ...brokerArgs, '-cp', cp, 'kafka.Kafka', props], {
@@ -209,7 +238,9 @@ export async function startKafka(opts: StartKafkaOptions): Promise<KafkaServer> 
   }
   log(`Kafka ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   let stopping = false;
-  child.once('exit', (code, sig) => { if (!stopping) opts.onExit?.(code ?? sig); });
+  child.once('exit', (code, sig) => {
+    if (!stopping) opts.onExit?.(code ?? sig);
+  });
   const kill = async () => {
     stopping = true;
     if (exited(child)) return;
@@ -217,7 +248,14 @@ export async function startKafka(opts: StartKafkaOptions): Promise<KafkaServer> 
     child.kill('SIGKILL');
     await gone;
   };
-  return { brokers, stop: async () => { stopping = true; await stop(); }, kill };
+  return {
+    brokers,
+    stop: async () => {
+      stopping = true;
+      await stop();
+    },
+    kill,
+  };
 }
 
 export interface KafkaCluster {
@@ -243,7 +281,11 @@ export interface StartKafkaClusterOptions {
 export async function startKafkaCluster(opts: StartKafkaClusterOptions): Promise<KafkaCluster> {
   const ports: Array<{ port: number; cport: number }> = [];
   for (let i = 0; i < opts.size; i++) {
-    ports.push(opts.basePort ? { port: opts.basePort + 2 * i, cport: opts.basePort + 2 * i + 1 } : { port: await freePort(), cport: await freePort() });
+    ports.push(
+      opts.basePort
+        ? { port: opts.basePort + 2 * i, cport: opts.basePort + 2 * i + 1 }
+        : { port: await freePort(), cport: await freePort() },
+    );
   }
   const voters = ports.map((p, i) => `${i + 1}@127.0.0.1:${p.cport}`).join(',');
   const idFile = path.join(opts.dataDir, 'cluster-id');
@@ -260,7 +302,11 @@ export async function startKafkaCluster(opts: StartKafkaClusterOptions): Promise
       server: undefined,
       start: async () => {
         node.server = await startKafka({
-          dataDir: path.join(opts.dataDir, `node-${nodeId}`), port: p.port, controllerPort: p.cport, heap: '512m', log: opts.log,
+          dataDir: path.join(opts.dataDir, `node-${nodeId}`),
+          port: p.port,
+          controllerPort: p.cport,
+          heap: '512m',
+          log: opts.log,
           cluster: { nodeId, voters, clusterId: id, replication, minInsync: Math.max(1, replication - 1) },
           onExit: (code) => opts.onExit?.(nodeId, code),
         });
@@ -271,7 +317,9 @@ export async function startKafkaCluster(opts: StartKafkaClusterOptions): Promise
   // Together: no node is ready before a majority of the quorum runs.
   const started = await Promise.allSettled(nodes.map((n) => n.start()));
   const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-  const stop = async () => { await Promise.all(nodes.flatMap((n) => (n.server ? [n.server.stop()] : []))); };
+  const stop = async () => {
+    await Promise.all(nodes.flatMap((n) => (n.server ? [n.server.stop()] : [])));
+  };
   if (failed) {
     await stop();
     throw failed.reason;

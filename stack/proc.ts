@@ -7,8 +7,7 @@ const children = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
 // setpriv asks the kernel to SIGTERM the child when we die, even by SIGKILL (no orphaned brokers).
-const hasSetpriv =
-  process.platform === 'linux' && spawnSync('setpriv', ['--help'], { stdio: 'ignore' }).status === 0;
+const hasSetpriv = process.platform === 'linux' && spawnSync('setpriv', ['--help'], { stdio: 'ignore' }).status === 0;
 
 /**
  * Spawns a long-running server that must not outlive this process.
@@ -53,7 +52,11 @@ export async function stopChild(child: ChildProcess, graceMs: number): Promise<v
 export function tail(file: string, lines = 30): string {
   try {
     const text = fs.readFileSync(file, 'utf8');
-    return text.split('\n').slice(-lines - 1).join('\n').trimEnd();
+    return text
+      .split('\n')
+      .slice(-lines - 1)
+      .join('\n')
+      .trimEnd();
   } catch {
     return '';
   }
@@ -89,10 +92,13 @@ export async function waitChildReady(child: ChildProcess, w: ReadyWait): Promise
   child.once('error', (e) => (spawnError = e));
   const deadline = Date.now() + w.timeoutMs;
   for (;;) {
-    const problem = spawnError ? `could not run ${w.what}: ${spawnError.message}`
-      : exited(child) ? `${w.what} exited (code ${child.exitCode ?? child.signalCode}) while starting`
-      : Date.now() > deadline ? `${w.what} not ready within ${w.timeoutMs / 1000} s`
-      : null;
+    const problem = spawnError
+      ? `could not run ${w.what}: ${spawnError.message}`
+      : exited(child)
+        ? `${w.what} exited (code ${child.exitCode ?? child.signalCode}) while starting`
+        : Date.now() > deadline
+          ? `${w.what} not ready within ${w.timeoutMs / 1000} s`
+          : null;
     if (problem) {
       await w.stop();
       throw new Error(`${problem}\n--- tail of ${w.logFile} ---\n${tail(w.logFile, 20)}`);
@@ -108,4 +114,9 @@ export async function waitChildReady(child: ChildProcess, w: ReadyWait): Promise
  * (~48 KB per ingest request), and a larger young generation is scavenged less often, which cuts both
  * services' CPU per request (BENCHMARKS.md); 32 MB is the compromise with memory.
  */
-export const serviceNodeArgs = (name: string): string[] => ['--max-semi-space-size=32', '--import', 'tsx', path.join(name, 'main.ts')];
+export const serviceNodeArgs = (name: string): string[] => [
+  '--max-semi-space-size=32',
+  '--import',
+  'tsx',
+  path.join(name, 'main.ts'),
+];

@@ -21,12 +21,19 @@ export interface ScrapeTargets {
 
 /** A Prometheus configuration (JSON, which is YAML) scraping both services and loading the alert rules. */
 export function prometheusConfig(targets: ScrapeTargets, scrapeInterval = '5s'): string {
-  const job = (job_name: string, target: string | string[]) => ({ job_name, static_configs: [{ targets: [target].flat() }] });
-  return JSON.stringify({
-    global: { scrape_interval: scrapeInterval, evaluation_interval: scrapeInterval },
-    rule_files: [alertRulesFile],
-    scrape_configs: [job(scrapeJobs.ingest, targets.ingest), job(scrapeJobs.processor, targets.processor)],
-  }, null, 2);
+  const job = (job_name: string, target: string | string[]) => ({
+    job_name,
+    static_configs: [{ targets: [target].flat() }],
+  });
+  return JSON.stringify(
+    {
+      global: { scrape_interval: scrapeInterval, evaluation_interval: scrapeInterval },
+      rule_files: [alertRulesFile],
+      scrape_configs: [job(scrapeJobs.ingest, targets.ingest), job(scrapeJobs.processor, targets.processor)],
+    },
+    null,
+    2,
+  );
 }
 
 export interface StartPrometheusOptions {
@@ -55,21 +62,37 @@ export async function startPrometheus(opts: StartPrometheusOptions): Promise<Pro
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   fs.writeFileSync(configFile, prometheusConfig(opts.targets, opts.scrapeInterval));
   const url = `http://127.0.0.1:${port}`;
-  const child = spawnOwned('prometheus', [
-    `--config.file=${configFile}`,
-    `--storage.tsdb.path=${path.join(dir, 'data')}`,
-    `--web.listen-address=127.0.0.1:${port}`,
-  ], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnOwned(
+    'prometheus',
+    [
+      `--config.file=${configFile}`,
+      `--storage.tsdb.path=${path.join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+    ],
+    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   logTo(child, logFile);
   const stop = () => stopChild(child, 10_000);
   await waitChildReady(child, {
     what: `prometheus on port ${port}`,
     logFile,
     timeoutMs: 30_000,
-    probe: () => fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false),
+    probe: () =>
+      fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) }).then(
+        (r) => r.ok,
+        () => false,
+      ),
     stop,
   });
   let stopping = false;
-  child.once('exit', (code, sig) => { if (!stopping) opts.onExit?.(code ?? sig); });
-  return { url, stop: async () => { stopping = true; await stop(); } };
+  child.once('exit', (code, sig) => {
+    if (!stopping) opts.onExit?.(code ?? sig);
+  });
+  return {
+    url,
+    stop: async () => {
+      stopping = true;
+      await stop();
+    },
+  };
 }

@@ -48,7 +48,11 @@ export async function startRedisCluster(opts: StartRedisClusterOptions): Promise
   // explicitly, from the free ports too, or 10000 above a fixed base as Redis would.
   const ports: Array<{ port: number; bus: number }> = [];
   for (let i = 0; i < count; i++) {
-    ports.push(opts.basePort ? { port: opts.basePort + i, bus: opts.basePort + i + 10_000 } : { port: await freePort(), bus: await freePort() });
+    ports.push(
+      opts.basePort
+        ? { port: opts.basePort + i, bus: opts.basePort + i + 10_000 }
+        : { port: await freePort(), bus: await freePort() },
+    );
   }
   const members: RedisClusterNode[] = ports.map(({ port, bus }) => {
     const member: RedisClusterNode = {
@@ -58,12 +62,23 @@ export async function startRedisCluster(opts: StartRedisClusterOptions): Promise
       start: async () => {
         const dir = path.join(opts.dir, String(port));
         member.server = await startRedis({
-          dir, port, logFile: path.join(dir, 'redis.log'),
+          dir,
+          port,
+          logFile: path.join(dir, 'redis.log'),
           onExit: (code) => opts.onExit?.(member.address, code),
-          args: ['--cluster-enabled', 'yes', '--cluster-port', String(bus), '--cluster-config-file', path.join(dir, 'nodes.conf'),
-            '--cluster-node-timeout', String(opts.nodeTimeoutMs ?? 3000),
+          args: [
+            '--cluster-enabled',
+            'yes',
+            '--cluster-port',
+            String(bus),
+            '--cluster-config-file',
+            path.join(dir, 'nodes.conf'),
+            '--cluster-node-timeout',
+            String(opts.nodeTimeoutMs ?? 3000),
             // A replica takes over whatever its lag: the processor's watermarks find and replay what it lacks.
-            '--cluster-replica-validity-factor', '0'],
+            '--cluster-replica-validity-factor',
+            '0',
+          ],
         });
       },
     };
@@ -71,7 +86,9 @@ export async function startRedisCluster(opts: StartRedisClusterOptions): Promise
   });
   fs.mkdirSync(opts.dir, { recursive: true });
   await Promise.all(members.map((m) => m.start()));
-  const stop = async () => { await Promise.all(members.flatMap((m) => (m.server ? [m.server.stop()] : []))); };
+  const stop = async () => {
+    await Promise.all(members.flatMap((m) => (m.server ? [m.server.stop()] : [])));
+  };
   const cluster: RedisCluster = {
     nodes: members.map((m) => m.address),
     members,
@@ -87,7 +104,8 @@ export async function startRedisCluster(opts: StartRedisClusterOptions): Promise
       for (;;) {
         const states = await Promise.all(members.filter((m) => m.server).map((m) => clusterState(m.port)));
         if (states.every((s) => s === 'ok')) return;
-        if (Date.now() > deadline) throw new Error(`Redis Cluster not healthy after ${timeoutMs / 1000} s: ${states.join(', ')}`);
+        if (Date.now() > deadline)
+          throw new Error(`Redis Cluster not healthy after ${timeoutMs / 1000} s: ${states.join(', ')}`);
         await sleep(200);
       }
     },
@@ -97,9 +115,20 @@ export async function startRedisCluster(opts: StartRedisClusterOptions): Promise
     // Already formed (a restart of the stack on its data): the nodes find each other from nodes.conf.
     if ((await clusterState(members[0]!.port)) !== 'ok' && !(await knowsOthers(members[0]!.port))) {
       log(`creating a Redis Cluster of ${opts.masters ?? 3} masters and ${opts.replicasPerMaster ?? 1} replica each`);
-      const created = spawnSync('redis-cli', ['--cluster', 'create', ...cluster.nodes,
-        '--cluster-replicas', String(opts.replicasPerMaster ?? 1), '--cluster-yes'], { encoding: 'utf8' });
-      if (created.status !== 0) throw new Error(`redis-cli --cluster create failed:\n${(created.stdout + created.stderr).slice(-2000)}`);
+      const created = spawnSync(
+        'redis-cli',
+        [
+          '--cluster',
+          'create',
+          ...cluster.nodes,
+          '--cluster-replicas',
+          String(opts.replicasPerMaster ?? 1),
+          '--cluster-yes',
+        ],
+        { encoding: 'utf8' },
+      );
+      if (created.status !== 0)
+        throw new Error(`redis-cli --cluster create failed:\n${(created.stdout + created.stderr).slice(-2000)}`);
     }
     await cluster.waitHealthy();
     await waitReplicasInSync(members);
@@ -112,7 +141,11 @@ export async function startRedisCluster(opts: StartRedisClusterOptions): Promise
 }
 
 async function withNode<T>(port: number, fn: (client: Redis) => Promise<T>, fallback: T): Promise<T> {
-  const client = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const client = new Redis(port, '127.0.0.1', {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   client.on('error', () => undefined);
   try {
     await client.connect();
@@ -125,7 +158,11 @@ async function withNode<T>(port: number, fn: (client: Redis) => Promise<T>, fall
 }
 
 const clusterState = (port: number) =>
-  withNode(port, async (c) => /cluster_state:(\w+)/.exec((await c.cluster('INFO')) as string)?.[1] ?? 'unknown', 'down');
+  withNode(
+    port,
+    async (c) => /cluster_state:(\w+)/.exec((await c.cluster('INFO')) as string)?.[1] ?? 'unknown',
+    'down',
+  );
 
 const knowsOthers = (port: number) =>
   withNode(port, async (c) => ((await c.cluster('NODES')) as string).trim().split('\n').length > 1, false);
@@ -134,10 +171,18 @@ const knowsOthers = (port: number) =>
 async function waitReplicasInSync(members: RedisClusterNode[], timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const links = await Promise.all(members.map((m) => withNode(m.port, async (c) => {
-      const info = await c.info('replication');
-      return !/role:slave/.test(info) || /master_link_status:up/.test(info);
-    }, false)));
+    const links = await Promise.all(
+      members.map((m) =>
+        withNode(
+          m.port,
+          async (c) => {
+            const info = await c.info('replication');
+            return !/role:slave/.test(info) || /master_link_status:up/.test(info);
+          },
+          false,
+        ),
+      ),
+    );
     if (links.every(Boolean)) return;
     if (Date.now() > deadline) throw new Error('Redis Cluster replicas not in sync after 30 s');
     await sleep(200);
@@ -146,9 +191,12 @@ async function waitReplicasInSync(members: RedisClusterNode[], timeoutMs = 30_00
 
 /** The masters in a CLUSTER NODES reply (`<id> <ip:port@cport> <flags> ...`) that are not failing. */
 export function mastersOf(nodes: string): string[] {
-  return nodes.trim().split('\n').flatMap((line) => {
-    const [, address, flags] = line.split(' ');
-    const set = new Set(flags?.split(','));
-    return set.has('master') && !set.has('fail') && !set.has('fail?') ? [address!.split('@')[0]!] : [];
-  });
+  return nodes
+    .trim()
+    .split('\n')
+    .flatMap((line) => {
+      const [, address, flags] = line.split(' ');
+      const set = new Set(flags?.split(','));
+      return set.has('master') && !set.has('fail') && !set.has('fail?') ? [address!.split('@')[0]!] : [];
+    });
 }

@@ -47,14 +47,39 @@ export async function startRedis(opts: StartRedisOptions): Promise<RedisServer> 
   fs.mkdirSync(dir, { recursive: true });
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   // --save '' turns RDB snapshots off: the AOF is the durability story (design: AOF, everysec).
-  const args = ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--appendonly', 'yes',
-    '--appendfsync', 'everysec', '--save', '', '--protected-mode', 'yes', '--daemonize', 'no', ...(opts.args ?? [])];
+  const args = [
+    '--bind',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--dir',
+    dir,
+    '--appendonly',
+    'yes',
+    '--appendfsync',
+    'everysec',
+    '--save',
+    '',
+    '--protected-mode',
+    'yes',
+    '--daemonize',
+    'no',
+    ...(opts.args ?? []),
+  ];
   const child = spawnOwned('redis-server', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   logTo(child, logFile);
   const stop = () => stopChild(child, 10_000);
-  await waitChildReady(child, { what: `redis-server on port ${port}`, logFile, timeoutMs: 20_000, probe: () => ping('127.0.0.1', port), stop });
+  await waitChildReady(child, {
+    what: `redis-server on port ${port}`,
+    logFile,
+    timeoutMs: 20_000,
+    probe: () => ping('127.0.0.1', port),
+    stop,
+  });
   let stopping = false;
-  child.once('exit', (code, sig) => { if (!stopping) opts.onExit?.(code ?? sig); });
+  child.once('exit', (code, sig) => {
+    if (!stopping) opts.onExit?.(code ?? sig);
+  });
   const kill = async () => {
     stopping = true;
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -62,7 +87,15 @@ export async function startRedis(opts: StartRedisOptions): Promise<RedisServer> 
     child.kill('SIGKILL');
     await gone;
   };
-  return { url: `redis://127.0.0.1:${port}`, dir, stop: async () => { stopping = true; await stop(); }, kill };
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    dir,
+    stop: async () => {
+      stopping = true;
+      await stop();
+    },
+    kill,
+  };
 }
 
 /** A copy of the server's AOF as it is now (written every event loop turn, so a prefix of what follows). */

@@ -100,15 +100,25 @@ async function local(opts: ProvideOptions): Promise<Services> {
   // The proxy first: the broker advertises its listen port on the proxied listener.
   const toxiproxy = await startToxiproxy({ logFile: path.join(dir, 'toxiproxy.log') });
   const proxied = { port: await freePort(), advertisedPort: await freePort() };
-  const proxy = await proxyTcp(toxiproxy.url, kafkaProxyName, `127.0.0.1:${proxied.port}`, proxied.advertisedPort)
-    .catch(async (e: Error) => { await toxiproxy.stop(); throw e; });
+  const proxy = await proxyTcp(
+    toxiproxy.url,
+    kafkaProxyName,
+    `127.0.0.1:${proxied.port}`,
+    proxied.advertisedPort,
+  ).catch(async (e: Error) => {
+    await toxiproxy.stop();
+    throw e;
+  });
   const [k, r] = await Promise.allSettled([
     startKafka({ dataDir: path.join(dir, 'kafka'), logFile: path.join(dir, 'kafka.log'), proxied, log: opts.log }),
     startRedis({ dir: path.join(dir, 'redis'), logFile: path.join(dir, 'redis.log') }),
   ]);
   if (k.status === 'rejected' || r.status === 'rejected') {
     // Stop the one that did start; keep the temp dir so its logs can be read.
-    await Promise.all([...[k, r].map((x) => (x.status === 'fulfilled' ? x.value.stop() : undefined)), toxiproxy.stop()]);
+    await Promise.all([
+      ...[k, r].map((x) => (x.status === 'fulfilled' ? x.value.stop() : undefined)),
+      toxiproxy.stop(),
+    ]);
     throw k.status === 'rejected' ? k.reason : (r as PromiseRejectedResult).reason;
   }
   const kafka = k.value;
@@ -135,8 +145,19 @@ export async function provideClusterServices(opts: ProvideOptions = {}): Promise
   const { TXPIPE_KAFKA_BROKERS: brokers, TXPIPE_REDIS_CLUSTER: nodes } = process.env;
   if (brokers && nodes) {
     log('cluster services: using TXPIPE_KAFKA_BROKERS and TXPIPE_REDIS_CLUSTER');
-    const split = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
-    return { kafkaBrokers: split(brokers), redisUrl: '', redisCluster: split(nodes), replication: 3, source: 'env', stop: async () => {} };
+    const split = (s: string) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
+    return {
+      kafkaBrokers: split(brokers),
+      redisUrl: '',
+      redisCluster: split(nodes),
+      replication: 3,
+      source: 'env',
+      stop: async () => {},
+    };
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'txpipe-cluster-'));
   const [k, r] = await Promise.allSettled([
@@ -165,7 +186,10 @@ export async function provideServices(opts: ProvideOptions = {}): Promise<Servic
   const { TXPIPE_KAFKA_BROKERS: brokers, TXPIPE_REDIS_URL: redisUrl } = process.env;
   if (brokers && redisUrl) {
     log('services: using TXPIPE_KAFKA_BROKERS and TXPIPE_REDIS_URL');
-    const kafkaBrokers = brokers.split(',').map((s) => s.trim()).filter(Boolean);
+    const kafkaBrokers = brokers
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     return { kafkaBrokers, redisUrl, source: 'env', stop: async () => {} };
   }
   const tc = await dockerAvailable();

@@ -31,7 +31,11 @@ if (options.help) {
 const { quiet, prometheus: withPrometheus, kafkaPort, redisPort, cluster } = options;
 // A stack on other ports keeps its data and logs apart, so two can run side by side from one checkout.
 const defaultPorts = kafkaPort === 9092 && redisPort === 6379;
-const stackDir = path.join(repoRoot, '.stack', ...(cluster ? [`cluster-${kafkaPort}-${redisPort}`] : defaultPorts ? [] : [`${kafkaPort}-${redisPort}`]));
+const stackDir = path.join(
+  repoRoot,
+  '.stack',
+  ...(cluster ? [`cluster-${kafkaPort}-${redisPort}`] : defaultPorts ? [] : [`${kafkaPort}-${redisPort}`]),
+);
 const logDir = path.join(stackDir, 'logs');
 const say = (s: string) => console.log(`[stack] ${s}`);
 
@@ -50,10 +54,12 @@ async function stopAll(): Promise<void> {
   for (const kind of order) {
     // Parts of one kind stop together.
     const parts = [...stoppers].filter(([part]) => part === kind || part.startsWith(`${kind}-`));
-    await Promise.all(parts.map(async ([part, stop]) => {
-      await stop().catch((e: Error) => say(`${part}: ${e.message}`));
-      say(`${part} stopped`);
-    }));
+    await Promise.all(
+      parts.map(async ([part, stop]) => {
+        await stop().catch((e: Error) => say(`${part}: ${e.message}`));
+        say(`${part} stopped`);
+      }),
+    );
   }
 }
 
@@ -81,7 +87,9 @@ process.on('SIGTERM', onSignal);
 
 async function requireFree(port: number, what: string, envVar: string): Promise<void> {
   if (!(await portIsFree(port))) {
-    throw new Error(`port ${port} (${what}) is already in use: stop what listens there, or set ${envVar} to use another`);
+    throw new Error(
+      `port ${port} (${what}) is already in use: stop what listens there, or set ${envVar} to use another`,
+    );
   }
 }
 
@@ -139,7 +147,9 @@ async function waitReady(name: string, child: ChildProcess, url: string, timeout
     await sleep(300);
   }
   const logFile = path.join(logDir, `${name}.log`);
-  throw new Error(`${name} not ready at ${url} after ${timeoutMs / 1000} s (${last}); tail of ${logFile}:\n${tail(logFile, 30)}`);
+  throw new Error(
+    `${name} not ready at ${url} after ${timeoutMs / 1000} s (${last}); tail of ${logFile}:\n${tail(logFile, 30)}`,
+  );
 }
 
 /**
@@ -164,7 +174,9 @@ async function main(): Promise<void> {
   const cfg = loadConfig();
   fs.mkdirSync(logDir, { recursive: true });
   const useEnvKafka = Boolean(process.env.TXPIPE_KAFKA_BROKERS);
-  const useEnvRedis = Boolean(cluster ? process.env.TXPIPE_REDIS_CLUSTER : process.env.TXPIPE_REDIS_URL || process.env.TXPIPE_REDIS_CLUSTER);
+  const useEnvRedis = Boolean(
+    cluster ? process.env.TXPIPE_REDIS_CLUSTER : process.env.TXPIPE_REDIS_URL || process.env.TXPIPE_REDIS_CLUSTER,
+  );
   const onExit = (part: string, file: string) => (code: number | string | null) =>
     void fail(`${part} exited unexpectedly (${code}); tail of ${file}:\n${tail(file, 30)}`);
   const ingestPorts = Array.from({ length: options.ingests }, (_, i) => cfg.ingest.port + i);
@@ -180,14 +192,16 @@ async function main(): Promise<void> {
     for (let i = 0; i < (cluster ? clusterPorts.redis : 1); i++) {
       await requireFree(redisPort + i, 'Redis', 'TXPIPE_REDIS_PORT (or --redis-port)');
       // A cluster node's bus, as Redis places it.
-      if (cluster) await requireFree(redisPort + i + 10_000, 'Redis Cluster bus', 'TXPIPE_REDIS_PORT (or --redis-port)');
+      if (cluster)
+        await requireFree(redisPort + i + 10_000, 'Redis Cluster bus', 'TXPIPE_REDIS_PORT (or --redis-port)');
     }
   }
   for (const port of ingestPorts) await requireFree(port, 'ingest-api', 'TXPIPE_INGEST_PORT');
   for (const port of processorPorts) await requireFree(port, 'processor metrics', 'TXPIPE_PROCESSOR_PORT');
   if (withPrometheus) {
     if (!commandExists('prometheus')) throw new Error(prometheusMissing);
-    if (!(await portIsFree(9090))) throw new Error('port 9090 (Prometheus) is already in use: stop what listens there, or drop --prometheus');
+    if (!(await portIsFree(9090)))
+      throw new Error('port 9090 (Prometheus) is already in use: stop what listens there, or drop --prometheus');
   }
 
   let kafkaBrokers = cfg.kafkaBrokers;
@@ -199,7 +213,10 @@ async function main(): Promise<void> {
     if (useEnvKafka) return say(`Kafka: using TXPIPE_KAFKA_BROKERS=${kafkaBrokers.join(',')}`);
     if (cluster) {
       const k = await startKafkaCluster({
-        dataDir: path.join(stackDir, 'kafka'), size: 3, basePort: kafkaPort, log: say,
+        dataDir: path.join(stackDir, 'kafka'),
+        size: 3,
+        basePort: kafkaPort,
+        log: say,
         onExit: (nodeId, code) => say(`Kafka node ${nodeId} exited (${code}); the cluster goes on without it`),
       });
       stoppers.set('kafka', k.stop);
@@ -207,24 +224,40 @@ async function main(): Promise<void> {
       return;
     }
     const k = await startKafka({
-      dataDir: path.join(stackDir, 'kafka'), port: kafkaPort, controllerPort: kafkaPort + 1, logFile: kafkaLog, log: say,
+      dataDir: path.join(stackDir, 'kafka'),
+      port: kafkaPort,
+      controllerPort: kafkaPort + 1,
+      logFile: kafkaLog,
+      log: say,
       onExit: onExit('kafka', kafkaLog),
     });
     stoppers.set('kafka', k.stop);
     kafkaBrokers = k.brokers;
   };
   const startRedisPart = async () => {
-    if (useEnvRedis) return say(redisCluster ? `Redis: using TXPIPE_REDIS_CLUSTER=${redisCluster.join(',')}` : `Redis: using TXPIPE_REDIS_URL=${masked(redisUrl)}`);
+    if (useEnvRedis)
+      return say(
+        redisCluster
+          ? `Redis: using TXPIPE_REDIS_CLUSTER=${redisCluster.join(',')}`
+          : `Redis: using TXPIPE_REDIS_URL=${masked(redisUrl)}`,
+      );
     if (cluster) {
       const r = await startRedisCluster({
-        dir: path.join(stackDir, 'redis'), basePort: redisPort, log: say,
+        dir: path.join(stackDir, 'redis'),
+        basePort: redisPort,
+        log: say,
         onExit: (address, code) => say(`Redis node ${address} exited (${code}); its replica takes over`),
       });
       stoppers.set('redis', r.stop);
       redisCluster = r.nodes;
       return;
     }
-    const r = await startRedis({ dir: path.join(stackDir, 'redis'), port: redisPort, logFile: redisLog, onExit: onExit('redis', redisLog) });
+    const r = await startRedis({
+      dir: path.join(stackDir, 'redis'),
+      port: redisPort,
+      logFile: redisLog,
+      onExit: onExit('redis', redisLog),
+    });
     stoppers.set('redis', r.stop);
     redisUrl = r.url;
     say(`Redis ready at ${r.url}`);
@@ -245,18 +278,24 @@ async function main(): Promise<void> {
   };
   const apps = [
     ...processorPorts.map((port, i) => ({
-      kind: 'processor' as const, name: (processorPorts.length > 1 ? `processor-${i + 1}` : 'processor') as Part,
-      url: `http://${probeHost(cfg.processor.host)}:${port}`, env: { ...env, TXPIPE_PROCESSOR_PORT: String(port) },
+      kind: 'processor' as const,
+      name: (processorPorts.length > 1 ? `processor-${i + 1}` : 'processor') as Part,
+      url: `http://${probeHost(cfg.processor.host)}:${port}`,
+      env: { ...env, TXPIPE_PROCESSOR_PORT: String(port) },
     })),
     ...ingestPorts.map((port, i) => ({
-      kind: 'ingest-api' as const, name: (ingestPorts.length > 1 ? `ingest-api-${i + 1}` : 'ingest-api') as Part,
-      url: `http://${probeHost(cfg.ingest.host)}:${port}`, env: { ...env, TXPIPE_INGEST_PORT: String(port) },
+      kind: 'ingest-api' as const,
+      name: (ingestPorts.length > 1 ? `ingest-api-${i + 1}` : 'ingest-api') as Part,
+      url: `http://${probeHost(cfg.ingest.host)}:${port}`,
+      env: { ...env, TXPIPE_INGEST_PORT: String(port) },
     })),
   ];
-  await Promise.all(apps.map((app) => {
-    say(`starting ${app.name}`);
-    return waitReady(app.name, startApp(app.kind, app.name, app.env), `${app.url}/readyz`);
-  }));
+  await Promise.all(
+    apps.map((app) => {
+      say(`starting ${app.name}`);
+      return waitReady(app.name, startApp(app.kind, app.name, app.env), `${app.url}/readyz`);
+    }),
+  );
 
   let prometheusUrl: string | undefined;
   if (withPrometheus) {
@@ -276,17 +315,28 @@ async function main(): Promise<void> {
   }
 
   const rows: [string, string][] = [
-    ['Kafka', `${kafkaBrokers.join(',')}${useEnvKafka ? ' (from env)' : cluster ? ' (3 KRaft nodes, replication 3, min.insync.replicas 2)' : ''}`],
-    ['Redis', redisCluster
-      ? `cluster ${redisCluster.join(',')}${useEnvRedis ? ' (from env)' : ' (3 masters, 3 replicas)'}`
-      : `${masked(redisUrl)}${useEnvRedis ? ' (from env)' : ''}`],
+    [
+      'Kafka',
+      `${kafkaBrokers.join(',')}${useEnvKafka ? ' (from env)' : cluster ? ' (3 KRaft nodes, replication 3, min.insync.replicas 2)' : ''}`,
+    ],
+    [
+      'Redis',
+      redisCluster
+        ? `cluster ${redisCluster.join(',')}${useEnvRedis ? ' (from env)' : ' (3 masters, 3 replicas)'}`
+        : `${masked(redisUrl)}${useEnvRedis ? ' (from env)' : ''}`,
+    ],
     ...apps.map((app) => [app.name, app.kind === 'ingest-api' ? app.url : `${app.url}/metrics`] as [string, string]),
-    ...(prometheusUrl ? [['Prometheus', `${prometheusUrl} (alerts: ${prometheusUrl}/alerts)`] as [string, string]] : []),
+    ...(prometheusUrl
+      ? [['Prometheus', `${prometheusUrl} (alerts: ${prometheusUrl}/alerts)`] as [string, string]]
+      : []),
     ['logs', logDir],
   ];
   console.log('\ntxpipe is up');
   for (const [k, v] of rows) console.log(`  ${k.padEnd(13)} ${v}`);
-  if (devKey) console.log(`\nthe development key (every type, every read):\n  export TXPIPE_KEY=${devKey}\nthen: curl -H "authorization: Bearer $TXPIPE_KEY" ...`);
+  if (devKey)
+    console.log(
+      `\nthe development key (every type, every read):\n  export TXPIPE_KEY=${devKey}\nthen: curl -H "authorization: Bearer $TXPIPE_KEY" ...`,
+    );
   else console.log('\nTXPIPE_AUTH=off: no API key is asked for (trusted networks only)');
   console.log('Ctrl-C to stop\n');
 }

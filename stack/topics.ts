@@ -7,7 +7,12 @@ import { sleep } from './proc.ts';
  * `replicationFactor` copies of each partition (the brokers' count, at most 3); with more than one, a write
  * needs all but one of them in sync (min.insync.replicas), so acks=all never means a single copy.
  */
-export async function ensureTopics(brokers: string[], prefix: string, partitions: number, replicationFactor = 1): Promise<void> {
+export async function ensureTopics(
+  brokers: string[],
+  prefix: string,
+  partitions: number,
+  replicationFactor = 1,
+): Promise<void> {
   const names = Object.values(topics(prefix));
   const admin = new Kafka({ clientId: 'txpipe-stack-topics', brokers, logLevel: logLevel.WARN }).admin();
   await admin.connect();
@@ -19,7 +24,9 @@ export async function ensureTopics(brokers: string[], prefix: string, partitions
       await admin.createTopics({
         waitForLeaders: true,
         topics: missing.map((topic) => ({
-          topic, numPartitions: partitions, replicationFactor,
+          topic,
+          numPartitions: partitions,
+          replicationFactor,
           configEntries: [
             { name: 'min.insync.replicas', value: String(Math.max(1, replicationFactor - 1)) },
             { name: 'unclean.leader.election.enable', value: 'false' },

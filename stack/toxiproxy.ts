@@ -42,8 +42,18 @@ export async function startToxiproxy(opts: StartToxiproxyOptions): Promise<Toxip
   const child = spawnOwned(bin, ['-host', '127.0.0.1', '-port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
   logTo(child, opts.logFile);
   const stop = () => stopChild(child, 5_000);
-  const probe = () => fetch(`${url}/version`).then((r) => r.ok, () => false);
-  await waitChildReady(child, { what: `toxiproxy-server on port ${port}`, logFile: opts.logFile, timeoutMs: 10_000, probe, stop });
+  const probe = () =>
+    fetch(`${url}/version`).then(
+      (r) => r.ok,
+      () => false,
+    );
+  await waitChildReady(child, {
+    what: `toxiproxy-server on port ${port}`,
+    logFile: opts.logFile,
+    timeoutMs: 10_000,
+    probe,
+    stop,
+  });
   return { url, stop };
 }
 
@@ -55,10 +65,18 @@ const loopback = /^127\.0\.0\.1:\d+$/;
  * ("127.0.0.1:<port>"); clients that connect to `proxy.listen` reach `upstream` through it. An existing
  * proxy of that name is replaced.
  */
-export async function proxyTcp(toxiproxyUrl: string, name: string, upstream: string, listenPort?: number): Promise<Proxy> {
+export async function proxyTcp(
+  toxiproxyUrl: string,
+  name: string,
+  upstream: string,
+  listenPort?: number,
+): Promise<Proxy> {
   if (!loopback.test(upstream)) throw new Error(`proxyTcp: upstream ${upstream} is not a 127.0.0.1 address`);
   const toxiproxy = new Toxiproxy(toxiproxyUrl);
-  await toxiproxy.get(name).then((p) => p.remove(), () => undefined);
+  await toxiproxy.get(name).then(
+    (p) => p.remove(),
+    () => undefined,
+  );
   const listen = `127.0.0.1:${listenPort ?? (await freePort())}`;
   return toxiproxy.createProxy({ name, listen, upstream });
 }

@@ -26,39 +26,51 @@ beforeAll(async () => {
     processorWrapper: ['faketime', '-f', `+${skewSeconds}s`],
   });
 });
-afterAll(async () => { await p?.stop(); });
-
-it.skipIf(!hasFaketime && !process.env.CI)('a hold, reservation and seat hold expire at their ttl by Redis\'s clock, not a fast processor\'s', async () => {
-  const account = uid('acct');
-  const sku = uid('sku');
-  const event = uid('ev');
-  for (const body of [
-    { type: 'wallet.open', account },
-    { type: 'wallet.credit', account, amount: 100 },
-    { type: 'stock.set', sku, quantity: 10 },
-    { type: 'seats.define', event, seats: ['A1', 'A2'] },
-  ]) expect((await apply(p, body)).code).toBe('ok');
-
-  const ttl = 4000;
-  const opened = Date.now();
-  const holds = [
-    await apply(p, { type: 'wallet.hold', account, amount: 40, ttl }),
-    await apply(p, { type: 'stock.reserve', sku, customer: 'c1', quantity: 2, ttl }),
-    await apply(p, { type: 'seats.hold', event, seats: ['A1'], holder: 'h1', ttl }),
-  ];
-  for (const h of holds) expect(h.code).toBe('ok');
-  // Well before the ttl by the real clock, though long past it by the processor's: still pending.
-  await sleep(Math.max(0, opened + ttl / 2 - Date.now()));
-  expect((await p.get(`/v1/accounts/${account}`)).body).toMatchObject({ held: 40, available: 60 });
-  expect((await p.get(`/v1/stock/${sku}`)).body).toMatchObject({ reserved: 2 });
-  expect((await p.get(`/v1/events/${event}/holds/${holds[2]!.id}`)).body).toMatchObject({ state: 'pending' });
-
-  // And they do expire once the ttl has passed.
-  await waitFor('the holds to expire', async () => {
-    const [a, s, h] = await Promise.all([
-      p.get(`/v1/accounts/${account}`), p.get(`/v1/stock/${sku}`), p.get(`/v1/events/${event}/holds/${holds[2]!.id}`),
-    ]);
-    return a.body.held === 0 && s.body.reserved === 0 && h.body.state === 'expired';
-  }, 30_000);
-  expect(Date.now() - opened).toBeGreaterThanOrEqual(ttl - 500);
+afterAll(async () => {
+  await p?.stop();
 });
+
+it.skipIf(!hasFaketime && !process.env.CI)(
+  "a hold, reservation and seat hold expire at their ttl by Redis's clock, not a fast processor's",
+  async () => {
+    const account = uid('acct');
+    const sku = uid('sku');
+    const event = uid('ev');
+    for (const body of [
+      { type: 'wallet.open', account },
+      { type: 'wallet.credit', account, amount: 100 },
+      { type: 'stock.set', sku, quantity: 10 },
+      { type: 'seats.define', event, seats: ['A1', 'A2'] },
+    ])
+      expect((await apply(p, body)).code).toBe('ok');
+
+    const ttl = 4000;
+    const opened = Date.now();
+    const holds = [
+      await apply(p, { type: 'wallet.hold', account, amount: 40, ttl }),
+      await apply(p, { type: 'stock.reserve', sku, customer: 'c1', quantity: 2, ttl }),
+      await apply(p, { type: 'seats.hold', event, seats: ['A1'], holder: 'h1', ttl }),
+    ];
+    for (const h of holds) expect(h.code).toBe('ok');
+    // Well before the ttl by the real clock, though long past it by the processor's: still pending.
+    await sleep(Math.max(0, opened + ttl / 2 - Date.now()));
+    expect((await p.get(`/v1/accounts/${account}`)).body).toMatchObject({ held: 40, available: 60 });
+    expect((await p.get(`/v1/stock/${sku}`)).body).toMatchObject({ reserved: 2 });
+    expect((await p.get(`/v1/events/${event}/holds/${holds[2]!.id}`)).body).toMatchObject({ state: 'pending' });
+
+    // And they do expire once the ttl has passed.
+    await waitFor(
+      'the holds to expire',
+      async () => {
+        const [a, s, h] = await Promise.all([
+          p.get(`/v1/accounts/${account}`),
+          p.get(`/v1/stock/${sku}`),
+          p.get(`/v1/events/${event}/holds/${holds[2]!.id}`),
+        ]);
+        return a.body.held === 0 && s.body.reserved === 0 && h.body.state === 'expired';
+      },
+      30_000,
+    );
+    expect(Date.now() - opened).toBeGreaterThanOrEqual(ttl - 500);
+  },
+);

@@ -6,8 +6,17 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startPipeline, uid, waitForOutcomes, type Pipeline } from './harness.ts';
 
-const executable = ['chromium', 'chromium-browser'].map((bin) => spawnSync('sh', ['-c', `command -v ${bin}`]).stdout?.toString().trim()).find(Boolean);
-if (!executable) console.warn('chromium is not installed (apt-get install chromium; .ci/run installs it): test/console.test.ts skipped');
+const executable = ['chromium', 'chromium-browser']
+  .map((bin) =>
+    spawnSync('sh', ['-c', `command -v ${bin}`])
+      .stdout?.toString()
+      .trim(),
+  )
+  .find(Boolean);
+if (!executable)
+  console.warn(
+    'chromium is not installed (apt-get install chromium; .ci/run installs it): test/console.test.ts skipped',
+  );
 
 const outputDir = new URL('../.test-output/console/', import.meta.url).pathname;
 
@@ -16,7 +25,10 @@ let browser: Browser;
 beforeAll(async () => {
   if (!executable) return;
   p = await startPipeline();
-  browser = await chromium.launch({ executablePath: executable, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  browser = await chromium.launch({
+    executablePath: executable,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+  });
 });
 afterAll(async () => {
   await browser?.close();

@@ -6,8 +6,12 @@ import { statusKey } from '../common/keys.ts';
 
 let p: Pipeline;
 // Small fetches: the backlog drains as many sequential batches, so a kill lands in the middle of it.
-beforeAll(async () => { p = await startPipeline({ env: { TXPIPE_FETCH_MAX_BYTES: '8192' } }); });
-afterAll(async () => { await p?.stop(); });
+beforeAll(async () => {
+  p = await startPipeline({ env: { TXPIPE_FETCH_MAX_BYTES: '8192' } });
+});
+afterAll(async () => {
+  await p?.stop();
+});
 
 const TOTAL = 10_000;
 const ACCOUNTS = 20;
@@ -17,7 +21,10 @@ it('SIGKILL mid-run: count and sum of balances match what was accepted', async (
   const accounts = Array.from({ length: ACCOUNTS }, () => uid('crash'));
   const setup = [];
   for (const account of accounts) {
-    setup.push((await p.post({ type: 'wallet.open', account })).body.id, (await p.post({ type: 'wallet.credit', account, amount: START })).body.id);
+    setup.push(
+      (await p.post({ type: 'wallet.open', account })).body.id,
+      (await p.post({ type: 'wallet.credit', account, amount: START })).body.id,
+    );
   }
   await waitForOutcomes(p, setup);
 
@@ -47,7 +54,12 @@ it('SIGKILL mid-run: count and sum of balances match what was accepted', async (
       // Kill 2 as soon as the restarted processor has applied some of that backlog: batches are in flight.
       // (Its message counter is no sign of that: redelivered messages meeting their flags count there too.)
       await p.processor.start();
-      await waitFor('the processor to get going', async () => (await countOutcomes(accepted)).done > firstKill, 60_000, 5);
+      await waitFor(
+        'the processor to get going',
+        async () => (await countOutcomes(accepted)).done > firstKill,
+        60_000,
+        5,
+      );
       await p.processor.stop('SIGKILL');
       secondKill = (await countOutcomes(accepted)).done;
       expect(secondKill, 'killed with work outstanding').toBeLessThan(accepted.length);

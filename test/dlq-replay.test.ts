@@ -11,9 +11,15 @@ let p: Pipeline;
 let env: NodeJS.ProcessEnv;
 beforeAll(async () => {
   p = await startPipeline({ partitions: 1 });
-  env = { TXPIPE_REDIS_URL: services().redisUrl, TXPIPE_TOPIC_PREFIX: p.prefix, TXPIPE_KAFKA_BROKERS: services().kafkaBrokers.join(',') };
+  env = {
+    TXPIPE_REDIS_URL: services().redisUrl,
+    TXPIPE_TOPIC_PREFIX: p.prefix,
+    TXPIPE_KAFKA_BROKERS: services().kafkaBrokers.join(','),
+  };
 });
-afterAll(async () => { await p?.stop(); });
+afterAll(async () => {
+  await p?.stop();
+});
 
 async function dlq(...argv: string[]): Promise<{ code: number; out: string }> {
   const lines: string[] = [];
@@ -33,9 +39,16 @@ it('a dead letter is listed and shown, replayed once fixed, refused a second tim
 
   await waitFor('the dead letter', async () => (await dlq('list')).out.includes('wallet.credit'));
   const listed = await dlq('list');
-  expect(listed.out).toMatch(new RegExp(`^0:0 +wallet.credit +from ${p.topics.wallet}/0@0 +script error: .*WRONGTYPE`, 'm'));
+  expect(listed.out).toMatch(
+    new RegExp(`^0:0 +wallet.credit +from ${p.topics.wallet}/0@0 +script error: .*WRONGTYPE`, 'm'),
+  );
   const shown = JSON.parse((await dlq('show', '0')).out);
-  expect(shown).toMatchObject({ address: '0:0', key: account, type: 'wallet.credit', origin: { topic: p.topics.wallet, partition: 0, offset: '0' } });
+  expect(shown).toMatchObject({
+    address: '0:0',
+    key: account,
+    type: 'wallet.credit',
+    origin: { topic: p.topics.wallet, partition: 0, offset: '0' },
+  });
   expect(JSON.parse(shown.value)).toMatchObject({ id, account, amount: 5 });
 
   // The cause fixed: the account exists as it should.
@@ -54,7 +67,7 @@ it('a dead letter is listed and shown, replayed once fixed, refused a second tim
   expect((await dlq('list')).out).toMatch(/\[replayed by /);
 
   expect((await dlq('replay', '--from', '0', '--to', '0', '--force')).code).toBe(0);
-  const results = await waitFor('the forced replay\'s outcome', async () => {
+  const results = await waitFor("the forced replay's outcome", async () => {
     const r = await resultsOf(id);
     return r.length >= 2 && r;
   });

@@ -3,8 +3,12 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { readTopic, startPipeline, uid, waitFor, waitForOutcomes, type Pipeline } from './harness.ts';
 
 let p: Pipeline;
-beforeAll(async () => { p = await startPipeline({ partitions: 1 }); });
-afterAll(async () => { await p?.stop(); });
+beforeAll(async () => {
+  p = await startPipeline({ partitions: 1 });
+});
+afterAll(async () => {
+  await p?.stop();
+});
 
 it('garbage and schema-invalid messages land in the DLQ and the valid message behind them is applied', async () => {
   const account = uid('dlq');
@@ -20,7 +24,8 @@ it('garbage and schema-invalid messages land in the DLQ and the valid message be
   const credit = uid('credit');
   // One partition: the valid messages sit behind the bad ones in the same log.
   await producer.send({
-    topic: p.topics.wallet, acks: -1,
+    topic: p.topics.wallet,
+    acks: -1,
     messages: [
       ...bad.map((value) => ({ key: account, value })),
       { key: account, value: JSON.stringify({ id: open, type: 'wallet.open', account }) },

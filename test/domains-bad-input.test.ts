@@ -7,7 +7,9 @@ import { readTopic, startPipeline, uid, type Pipeline } from './harness.ts';
 import { apply, postBatch } from './domains.ts';
 
 let p: Pipeline;
-const account = uid('acct'), event = uid('event'), sku = uid('sku');
+const account = uid('acct'),
+  event = uid('event'),
+  sku = uid('sku');
 /** Every id that may reach Kafka: the setup's and the valid batch items'. */
 const published = new Set<string>();
 
@@ -24,7 +26,9 @@ beforeAll(async () => {
     published.add(o.id);
   }
 });
-afterAll(async () => { await p?.stop(); });
+afterAll(async () => {
+  await p?.stop();
+});
 
 type Case = [name: string, body: Record<string, unknown>, status: number, code: string, field: string];
 /**
@@ -33,15 +37,51 @@ type Case = [name: string, body: Record<string, unknown>, status: number, code: 
  */
 const hour = 3_600_000;
 const cases: Case[] = [
-  ['wallet.transfer to itself', { type: 'wallet.transfer', from: account, to: account, amount: 5 }, 400, 'self_transfer', 'to'],
-  ['wallet.capture of an unknown hold', { type: 'wallet.capture', account, hold: uid('nohold') }, 422, 'unknown_hold', 'hold'],
-  ['stock.confirm of an unknown reservation', { type: 'stock.confirm', sku, reservation: uid('nores') }, 422, 'unknown_reservation', 'reservation'],
-  ['seats.define with a duplicate seat', { type: 'seats.define', event, seats: ['A1', 'A2', 'A1'] }, 400, 'duplicate_seat', 'seats.2'],
-  ['seats.hold of an unknown seat', { type: 'seats.hold', event, seats: ['A1', 'Z9'], holder: 'h', ttl: hour }, 422, 'unknown_seat', 'seats.1'],
-  ['seats.confirm of an unknown hold', { type: 'seats.confirm', event, hold: uid('nohold') }, 422, 'unknown_hold', 'hold'],
+  [
+    'wallet.transfer to itself',
+    { type: 'wallet.transfer', from: account, to: account, amount: 5 },
+    400,
+    'self_transfer',
+    'to',
+  ],
+  [
+    'wallet.capture of an unknown hold',
+    { type: 'wallet.capture', account, hold: uid('nohold') },
+    422,
+    'unknown_hold',
+    'hold',
+  ],
+  [
+    'stock.confirm of an unknown reservation',
+    { type: 'stock.confirm', sku, reservation: uid('nores') },
+    422,
+    'unknown_reservation',
+    'reservation',
+  ],
+  [
+    'seats.define with a duplicate seat',
+    { type: 'seats.define', event, seats: ['A1', 'A2', 'A1'] },
+    400,
+    'duplicate_seat',
+    'seats.2',
+  ],
+  [
+    'seats.hold of an unknown seat',
+    { type: 'seats.hold', event, seats: ['A1', 'Z9'], holder: 'h', ttl: hour },
+    422,
+    'unknown_seat',
+    'seats.1',
+  ],
+  [
+    'seats.confirm of an unknown hold',
+    { type: 'seats.confirm', event, hold: uid('nohold') },
+    422,
+    'unknown_hold',
+    'hold',
+  ],
 ];
 
-describe('bad input, the domains\' codes', () => {
+describe("bad input, the domains' codes", () => {
   it('checks a reference of every domain', () => {
     const checked = new Set(cases.filter((c) => c[2] === 422).map((c) => String(c[1].type).split('.')[0]));
     expect(domains.filter((d) => !checked.has(d))).toEqual([]);
@@ -69,11 +109,21 @@ describe('POST /v1/transactions/batch', () => {
       'not an object',
       { id: uid('bad'), type: 'seats.expire', event },
       // Over maxSeatsPerEvent: only a batch (maxBatchBytes) can carry that many seat ids; one POST is 413 first.
-      { id: uid('bad'), type: 'seats.define', event, seats: Array.from({ length: limits.maxSeatsPerEvent + 1 }, (_, i) => `${i}`) },
+      {
+        id: uid('bad'),
+        type: 'seats.define',
+        event,
+        seats: Array.from({ length: limits.maxSeatsPerEvent + 1 }, (_, i) => `${i}`),
+      },
     ];
     const r = await postBatch(p, items);
     expect(r.status).toBe(200);
-    const results = r.body.results as Array<{ index: number; status: string; id?: string; error?: { status: number; code: string; field?: string } }>;
+    const results = r.body.results as Array<{
+      index: number;
+      status: string;
+      id?: string;
+      error?: { status: number; code: string; field?: string };
+    }>;
     expect(results.map((x) => [x.index, x.status, x.error?.status, x.error?.code, x.error?.field])).toEqual([
       [0, 'accepted', undefined, undefined, undefined],
       [1, 'refused', 400, 'self_transfer', 'transactions.1.to'],
@@ -86,21 +136,41 @@ describe('POST /v1/transactions/batch', () => {
       [8, 'refused', 400, 'out_of_range', 'transactions.8.seats'],
     ]);
     for (const x of results) if (x.status === 'accepted') published.add(x.id!);
-    expect(results.filter((x) => x.status === 'accepted').map((x) => x.id)).toEqual([(items[0] as { id: string }).id, hold, (items[3] as { id: string }).id]);
+    expect(results.filter((x) => x.status === 'accepted').map((x) => x.id)).toEqual([
+      (items[0] as { id: string }).id,
+      hold,
+      (items[3] as { id: string }).id,
+    ]);
   });
 
   it('refuses the batch as a whole when it is too large, empty or malformed', async () => {
     const credit = { type: 'wallet.credit', account, amount: 1 };
-    const tooMany = await postBatch(p, Array.from({ length: limits.maxBatchItems + 1 }, () => credit));
+    const tooMany = await postBatch(
+      p,
+      Array.from({ length: limits.maxBatchItems + 1 }, () => credit),
+    );
     expect(tooMany).toMatchObject({ status: 413, body: { code: 'payload_too_large', field: 'transactions' } });
     const memo = 'x'.repeat(2000);
-    const tooBig = await postBatch(p, Array.from({ length: Math.ceil(limits.maxBatchBytes / 2000) + 1 }, () => ({ ...credit, memo })));
+    const tooBig = await postBatch(
+      p,
+      Array.from({ length: Math.ceil(limits.maxBatchBytes / 2000) + 1 }, () => ({ ...credit, memo })),
+    );
     expect(tooBig).toMatchObject({ status: 413, body: { code: 'payload_too_large' } });
-    expect(await postBatch(p, [])).toMatchObject({ status: 400, body: { code: 'out_of_range', field: 'transactions' } });
-    expect(await postBatch(p, [credit], { 'Idempotency-Key': 'k1' })).toMatchObject({ status: 400, body: { field: 'Idempotency-Key' } });
+    expect(await postBatch(p, [])).toMatchObject({
+      status: 400,
+      body: { code: 'out_of_range', field: 'transactions' },
+    });
+    expect(await postBatch(p, [credit], { 'Idempotency-Key': 'k1' })).toMatchObject({
+      status: 400,
+      body: { field: 'Idempotency-Key' },
+    });
     // The rest of parseBatch's refusals: ingest-api/parse.spec.ts.
-    const raw = (body: string) => fetch(`${p.ingestUrl}/v1/transactions/batch`, { method: 'POST', headers: { ...p.auth, 'content-type': 'application/json' }, body })
-      .then(async (r) => ({ status: r.status, body: await r.json() }));
+    const raw = (body: string) =>
+      fetch(`${p.ingestUrl}/v1/transactions/batch`, {
+        method: 'POST',
+        headers: { ...p.auth, 'content-type': 'application/json' },
+        body,
+      }).then(async (r) => ({ status: r.status, body: await r.json() }));
     expect(await raw('[]')).toMatchObject({ status: 400, body: { code: 'not_an_object' } });
   });
 });

@@ -11,7 +11,11 @@ export interface Outcome {
 }
 
 const toOutcome = (id: string, h: Record<string, string>): Outcome => ({
-  id, type: h.type!, status: h.status as Outcome['status'], code: h.code!, result: JSON.parse(h.result ?? '{}'),
+  id,
+  type: h.type!,
+  status: h.status as Outcome['status'],
+  code: h.code!,
+  result: JSON.parse(h.result ?? '{}'),
 });
 
 /** Posts every body (concurrently), expects 202 for each, and returns their outcomes in order. */

@@ -6,8 +6,12 @@ import { limits } from '../common/limits.ts';
 import { startPipeline, uid, type Pipeline } from './harness.ts';
 
 let p: Pipeline;
-beforeAll(async () => { p = await startPipeline({ processor: false }); });
-afterAll(async () => { await p?.stop(); });
+beforeAll(async () => {
+  p = await startPipeline({ processor: false });
+});
+afterAll(async () => {
+  await p?.stop();
+});
 
 const address = () => new URL(p.ingestUrl);
 
@@ -15,8 +19,26 @@ describe('headers of every answer', () => {
   it('request id echoed (or made), nosniff, no-store, no X-Powered-By, no CORS: the hot path and Express alike', async () => {
     const account = uid('acct');
     const answers = [
-      await fetch(`${p.ingestUrl}/v1/transactions`, { method: 'POST', headers: { ...p.auth, 'content-type': 'application/json', 'x-request-id': 'req-1', origin: 'https://evil.example' }, body: JSON.stringify({ type: 'wallet.open', account }) }),
-      await fetch(`${p.ingestUrl}/v1/transactions?via=express`, { method: 'POST', headers: { ...p.auth, 'content-type': 'application/json', 'x-request-id': 'req-1', origin: 'https://evil.example' }, body: '{' }),
+      await fetch(`${p.ingestUrl}/v1/transactions`, {
+        method: 'POST',
+        headers: {
+          ...p.auth,
+          'content-type': 'application/json',
+          'x-request-id': 'req-1',
+          origin: 'https://evil.example',
+        },
+        body: JSON.stringify({ type: 'wallet.open', account }),
+      }),
+      await fetch(`${p.ingestUrl}/v1/transactions?via=express`, {
+        method: 'POST',
+        headers: {
+          ...p.auth,
+          'content-type': 'application/json',
+          'x-request-id': 'req-1',
+          origin: 'https://evil.example',
+        },
+        body: '{',
+      }),
       await fetch(`${p.ingestUrl}/v1/accounts/${account}`, { headers: { ...p.auth, 'x-request-id': 'req-1' } }),
       await fetch(`${p.ingestUrl}/v1/accounts/${account}`, { headers: { 'x-request-id': 'req-1' } }),
     ];
@@ -30,12 +52,17 @@ describe('headers of every answer', () => {
     }
     const made = await fetch(`${p.ingestUrl}/healthz`, { headers: { 'x-request-id': 'not plain; <script>' } });
     expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
-    const preflight = await fetch(`${p.ingestUrl}/v1/transactions`, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+    const preflight = await fetch(`${p.ingestUrl}/v1/transactions`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    });
     expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
   });
 
   it('headers over the bound -> 431, and the connection closed', async () => {
-    const r = await fetch(`${p.ingestUrl}/v1/accounts/a`, { headers: { ...p.auth, 'x-big': 'x'.repeat(limits.maxHeaderBytes) } });
+    const r = await fetch(`${p.ingestUrl}/v1/accounts/a`, {
+      headers: { ...p.auth, 'x-big': 'x'.repeat(limits.maxHeaderBytes) },
+    });
     expect(r.status).toBe(431);
   });
 });
@@ -49,8 +76,13 @@ describe('slowloris', () => {
       const s = net.connect({ host: hostname, port: Number(port) });
       s.on('error', () => undefined);
       s.on('connect', () => s.write('GET /v1/accounts/a HTTP/1.1\r\nHost: x\r\nX-Slow: '));
-      const drip = setInterval(() => { if (!s.destroyed) s.write('a'); }, 1000);
-      s.on('close', () => { clearInterval(drip); closedAfter.push(Date.now() - opened); });
+      const drip = setInterval(() => {
+        if (!s.destroyed) s.write('a');
+      }, 1000);
+      s.on('close', () => {
+        clearInterval(drip);
+        closedAfter.push(Date.now() - opened);
+      });
       return s;
     });
 
@@ -60,14 +92,19 @@ describe('slowloris', () => {
     const deadline = opened + limits.headersTimeoutMs + 3000;
     while (Date.now() < deadline && closedAfter.length < sockets.length) {
       const t = performance.now();
-      const r = await fetch(`${p.ingestUrl}/v1/transactions`, { method: 'POST', headers: { ...p.auth, 'content-type': 'application/json' }, body: JSON.stringify({ type: 'wallet.open', account: uid('a') }) });
+      const r = await fetch(`${p.ingestUrl}/v1/transactions`, {
+        method: 'POST',
+        headers: { ...p.auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'wallet.open', account: uid('a') }),
+      });
       statuses.push(r.status);
       await r.body?.cancel();
       latencies.push(performance.now() - t);
       await new Promise((r) => setTimeout(r, 50));
     }
     const bound = limits.headersTimeoutMs + limits.edgeCheckIntervalMs + 1500;
-    while (closedAfter.length < sockets.length && Date.now() - opened < bound + 1000) await new Promise((r) => setTimeout(r, 100));
+    while (closedAfter.length < sockets.length && Date.now() - opened < bound + 1000)
+      await new Promise((r) => setTimeout(r, 100));
     const [closedByServer, last] = [closedAfter.length, Math.max(...closedAfter)];
     for (const s of sockets) s.destroy();
 

@@ -18,10 +18,18 @@ export default async function setup(project: TestProject) {
   // The `cluster` project runs its files on the cluster topology; every other on one node of each.
   const cluster = project.name === 'cluster';
   const services = await (cluster ? provideClusterServices : provideServices)({ partitions: 6, log });
-  log(`services from ${services.source} in ${Date.now() - t0} ms: kafka ${services.kafkaBrokers.join(',')}, redis ${services.redisCluster?.join(',') ?? services.redisUrl}`);
+  log(
+    `services from ${services.source} in ${Date.now() - t0} ms: kafka ${services.kafkaBrokers.join(',')}, redis ${services.redisCluster?.join(',') ?? services.redisUrl}`,
+  );
   const { kafkaBrokers, redisUrl, redisCluster, replication, source, faults } = services;
   if (faults) log(`faults: toxiproxy ${faults.toxiproxyUrl}, kafka proxied at ${faults.kafkaProxied.join(',')}`);
-  project.provide('services', { kafkaBrokers, redisUrl, source, ...(faults && { faults }), ...(redisCluster && { redisCluster, replication }) });
+  project.provide('services', {
+    kafkaBrokers,
+    redisUrl,
+    source,
+    ...(faults && { faults }),
+    ...(redisCluster && { redisCluster, replication }),
+  });
   return async () => {
     await services.stop();
   };

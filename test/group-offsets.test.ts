@@ -66,7 +66,10 @@ it('refuses to start against a Redis that may evict keys', async () => {
     const port = await freePort();
     const env = { ...p.processor.env, TXPIPE_REDIS_URL: redis.url, TXPIPE_PROCESSOR_PORT: String(port) };
     const processor = new Service('processor', env, `http://127.0.0.1:${port}/readyz`);
-    const started = processor.start().then(() => 'ready', (e: Error) => e.message);
+    const started = processor.start().then(
+      () => 'ready',
+      (e: Error) => e.message,
+    );
     await expect(started).resolves.toMatch(/exited[\s\S]*maxmemory-policy is allkeys-lru[\s\S]*noeviction/);
     await processor.stop();
   } finally {

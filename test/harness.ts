@@ -80,15 +80,34 @@ export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipelin
   // Authentication stays on, as deployed: the pipeline's own keys file with one key for the tests.
   const key = testKey(env);
   const ingestUrl = `http://127.0.0.1:${ingestPort}`;
-  const ingest = new Service('ingest-api', { ...env, ...opts.ingestEnv }, `${ingestUrl}/${opts.ready === false ? 'healthz' : 'readyz'}`);
-  const processor = new Service('processor', { ...env, ...opts.processorEnv }, `http://127.0.0.1:${processorPort}/readyz`, { wrapper: opts.processorWrapper });
+  const ingest = new Service(
+    'ingest-api',
+    { ...env, ...opts.ingestEnv },
+    `${ingestUrl}/${opts.ready === false ? 'healthz' : 'readyz'}`,
+  );
+  const processor = new Service(
+    'processor',
+    { ...env, ...opts.processorEnv },
+    `http://127.0.0.1:${processorPort}/readyz`,
+    { wrapper: opts.processorWrapper },
+  );
   await Promise.all([ingest.start(), opts.processor === false ? undefined : processor.start()]);
 
   const redis = redisCluster ? testCluster(redisCluster) : new Redis(env.TXPIPE_REDIS_URL!, { lazyConnect: false });
   redis.on('error', () => undefined); // tests that stop Redis expect reconnect attempts
   const kafka = new Kafka({ brokers: kafkaBrokers, clientId: `test-${prefix}`, logLevel: logLevel.NOTHING });
   return {
-    prefix, partitions, topics: topicNames(prefix), ingestUrl, redis, kafka, ingest, processor, auth: key.headers, keysFile: env.TXPIPE_KEYS_FILE!, namespace: key.namespace,
+    prefix,
+    partitions,
+    topics: topicNames(prefix),
+    ingestUrl,
+    redis,
+    kafka,
+    ingest,
+    processor,
+    auth: key.headers,
+    keysFile: env.TXPIPE_KEYS_FILE!,
+    namespace: key.namespace,
     async post(body, headers = {}) {
       const r = await fetch(`${ingestUrl}/v1/transactions`, {
         method: 'POST',
@@ -117,17 +136,25 @@ export async function readTopic(kafka: Kafka, topic: string): Promise<KafkaMessa
 }
 
 /** Waits for the outcome of every id (status applied or rejected), in parallel batches. */
-export async function waitForOutcomes(p: Pipeline, ids: string[], timeoutMs = 120_000): Promise<Map<string, Record<string, string>>> {
+export async function waitForOutcomes(
+  p: Pipeline,
+  ids: string[],
+  timeoutMs = 120_000,
+): Promise<Map<string, Record<string, string>>> {
   const out = new Map<string, Record<string, string>>();
-  await waitFor(`${ids.length} outcomes`, async () => {
-    const missing = ids.filter((id) => !out.has(id));
-    const pipe = pipeline(p.redis);
-    for (const id of missing) pipe.hgetall(statusKey(scopedId(p.namespace, id)));
-    const replies = (await pipe.exec()) ?? [];
-    replies.forEach(([, h], i) => {
-      if (h && (h as Record<string, string>).status) out.set(missing[i]!, h as Record<string, string>);
-    });
-    return out.size === ids.length;
-  }, timeoutMs);
+  await waitFor(
+    `${ids.length} outcomes`,
+    async () => {
+      const missing = ids.filter((id) => !out.has(id));
+      const pipe = pipeline(p.redis);
+      for (const id of missing) pipe.hgetall(statusKey(scopedId(p.namespace, id)));
+      const replies = (await pipe.exec()) ?? [];
+      replies.forEach(([, h], i) => {
+        if (h && (h as Record<string, string>).status) out.set(missing[i]!, h as Record<string, string>);
+      });
+      return out.size === ids.length;
+    },
+    timeoutMs,
+  );
   return out;
 }

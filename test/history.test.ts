@@ -7,10 +7,22 @@ import { callScript, defineScripts } from '../lua/scripts.ts';
 import { readTopic, startPipeline, uid, waitForOutcomes, type Pipeline } from './harness.ts';
 
 let p: Pipeline;
-beforeAll(async () => { p = await startPipeline(); });
-afterAll(async () => { await p?.stop(); });
+beforeAll(async () => {
+  p = await startPipeline();
+});
+afterAll(async () => {
+  await p?.stop();
+});
 
-type Entry = { entry: string; id: string; type: string; at: number; amount: number; balance: number; available: number };
+type Entry = {
+  entry: string;
+  id: string;
+  type: string;
+  at: number;
+  amount: number;
+  balance: number;
+  available: number;
+};
 
 /** Every entry, page by page (`limit` each), newest first. */
 async function allEntries(path: string, limit: number): Promise<{ entries: any[]; pages: number }> {
@@ -46,9 +58,12 @@ async function post(body: Record<string, unknown>) {
 }
 
 describe('history', () => {
-  it('an account\'s entries: every change, newest first, paged; the balance is their sum from the window\'s start', async () => {
+  it("an account's entries: every change, newest first, paged; the balance is their sum from the window's start", async () => {
     const [alice, bob] = [uid('alice'), uid('bob')];
-    const ids = [await post({ type: 'wallet.open', account: alice }), await post({ type: 'wallet.open', account: bob })];
+    const ids = [
+      await post({ type: 'wallet.open', account: alice }),
+      await post({ type: 'wallet.open', account: bob }),
+    ];
     await waitForOutcomes(p, ids);
     const hold = uid('hold');
     const steps = [
@@ -74,22 +89,32 @@ describe('history', () => {
     expect(pages).toBe(4);
     // open, credit, debit, hold, capture, the transfer's debit and its settle; the rejected debit left none.
     expect(entries.map((e) => [e.type, e.amount])).toEqual([
-      ['wallet.transfer.settle', 0], ['wallet.transfer', -100], ['wallet.capture', -150], ['wallet.hold', 0],
-      ['wallet.debit', -300], ['wallet.credit', 1000], ['wallet.open', 0],
+      ['wallet.transfer.settle', 0],
+      ['wallet.transfer', -100],
+      ['wallet.capture', -150],
+      ['wallet.hold', 0],
+      ['wallet.debit', -300],
+      ['wallet.credit', 1000],
+      ['wallet.open', 0],
     ]);
     expect(entries[0]).toMatchObject({ id: stepIds[4], balance: 450, available: 450 });
     expect(entries[3]).toMatchObject({ id: hold, balance: 700, available: 500 });
     expectBalanced(entries, account.balance);
     const bobs = (await p.get(`/v1/accounts/${bob}/entries`)).body.entries;
-    expect(bobs.map((e: Entry) => [e.type, e.amount, e.balance])).toEqual([['wallet.transfer.credit', 100, 100], ['wallet.open', 0, 0]]);
+    expect(bobs.map((e: Entry) => [e.type, e.amount, e.balance])).toEqual([
+      ['wallet.transfer.credit', 100, 100],
+      ['wallet.open', 0, 0],
+    ]);
     expectBalanced(bobs, 100);
 
     // Entry ids come from the log: the message's time and offset, not Redis's clock.
-    const credit = (await readTopic(p.kafka, p.topics.wallet)).find((m) => JSON.parse(m.value!.toString()).id === stepIds[0]);
+    const credit = (await readTopic(p.kafka, p.topics.wallet)).find(
+      (m) => JSON.parse(m.value!.toString()).id === stepIds[0],
+    );
     expect(entries[5].entry).toBe(`${credit!.timestamp}-${credit!.offset}`);
   });
 
-  it('a sku\'s and an event\'s entries', async () => {
+  it("a sku's and an event's entries", async () => {
     const [sku, event, reservation, seatHold] = [uid('sku'), uid('gig'), uid('res'), uid('sh')];
     const ids = [
       await post({ type: 'stock.set', sku, quantity: 10 }),
@@ -113,7 +138,9 @@ describe('history', () => {
     ]);
     const seats = (await p.get(`/v1/events/${event}/entries`)).body.entries;
     expect(seats.map((e: any) => [e.type, e.change, e.seats])).toEqual([
-      ['seats.confirm', 'sold', ['A1', 'A2']], ['seats.hold', 'held', ['A1', 'A2']], ['seats.define', 'defined', 3],
+      ['seats.confirm', 'sold', ['A1', 'A2']],
+      ['seats.hold', 'held', ['A1', 'A2']],
+      ['seats.define', 'defined', 3],
     ]);
   });
 
@@ -121,8 +148,14 @@ describe('history', () => {
     expect((await p.get(`/v1/accounts/${uid('none')}/entries`)).status).toBe(404);
     expect((await p.get(`/v1/stock/${uid('none')}/entries`)).status).toBe(404);
     expect((await p.get('/v1/events/x/entries?limit=0')).body).toMatchObject({ code: 'out_of_range', field: 'limit' });
-    expect((await p.get('/v1/events/x/entries?limit=501')).body).toMatchObject({ code: 'out_of_range', field: 'limit' });
-    expect((await p.get('/v1/events/x/entries?cursor=abc')).body).toMatchObject({ code: 'invalid_value', field: 'cursor' });
+    expect((await p.get('/v1/events/x/entries?limit=501')).body).toMatchObject({
+      code: 'out_of_range',
+      field: 'limit',
+    });
+    expect((await p.get('/v1/events/x/entries?cursor=abc')).body).toMatchObject({
+      code: 'invalid_value',
+      field: 'cursor',
+    });
   });
 
   it('entries older than the retention are trimmed by message time, and the invariant holds over the window', async () => {
@@ -134,8 +167,12 @@ describe('history', () => {
       const retention = 2000;
       const t0 = 1_700_000_000_000;
       const run = (id: string, type: string, offset: number, now: number, script: string, args: (string | number)[]) =>
-        callScript(redis, script, [flagKey('wallet', account, id), entityKey('wallet', account), entriesKey('wallet', account)],
-          [`d-${id}`, retention, now, `${offset} ${id} ${type}`, ...args]);
+        callScript(
+          redis,
+          script,
+          [flagKey('wallet', account, id), entityKey('wallet', account), entriesKey('wallet', account)],
+          [`d-${id}`, retention, now, `${offset} ${id} ${type}`, ...args],
+        );
       await run('o', 'wallet.open', 1, t0, 'wallet.open', [0]);
       await run('c1', 'wallet.credit', 2, t0 + 100, 'wallet.credit', [500]);
       await run('c2', 'wallet.credit', 5, t0 + 1000, 'wallet.credit', [70]);

@@ -6,11 +6,16 @@ import { startPipeline, uid, waitFor, type Pipeline } from './harness.ts';
 import { apply, applyAll } from './domains.ts';
 
 let p: Pipeline;
-beforeAll(async () => { p = await startPipeline({ env: { TXPIPE_SWEEP_INTERVAL_MS: '200' } }); });
-afterAll(async () => { await p?.stop(); });
+beforeAll(async () => {
+  p = await startPipeline({ env: { TXPIPE_SWEEP_INTERVAL_MS: '200' } });
+});
+afterAll(async () => {
+  await p?.stop();
+});
 
 const account = async (p: Pipeline, name: string) => (await p.get(`/v1/accounts/${name}`)).body;
-const holdOf = async (p: Pipeline, name: string, hold: string) => (await p.get(`/v1/accounts/${name}/holds/${hold}`)).body;
+const holdOf = async (p: Pipeline, name: string, hold: string) =>
+  (await p.get(`/v1/accounts/${name}/holds/${hold}`)).body;
 
 async function funded(amount: number) {
   const a = uid('acct');
@@ -20,7 +25,8 @@ async function funded(amount: number) {
 }
 
 const hold = (a: string, amount: number, ttl = 60_000) => apply(p, { type: 'wallet.hold', account: a, amount, ttl });
-const capture = (a: string, h: string, amount?: number) => apply(p, { type: 'wallet.capture', account: a, hold: h, ...(amount && { amount }) });
+const capture = (a: string, h: string, amount?: number) =>
+  apply(p, { type: 'wallet.capture', account: a, hold: h, ...(amount && { amount }) });
 const voidHold = (a: string, h: string) => apply(p, { type: 'wallet.void', account: a, hold: h });
 
 describe('wallet holds', () => {
@@ -38,7 +44,10 @@ describe('wallet holds', () => {
 
   it('capture after void, void after capture, a second capture, capture above the held amount: each its own code', async () => {
     const a = await funded(1000);
-    const [h1, h2, h3] = await applyAll(p, [1, 2, 3].map((n) => ({ type: 'wallet.hold', account: a, amount: 100 * n, ttl: 60_000 })));
+    const [h1, h2, h3] = await applyAll(
+      p,
+      [1, 2, 3].map((n) => ({ type: 'wallet.hold', account: a, amount: 100 * n, ttl: 60_000 })),
+    );
     expect([h1!.code, h2!.code, h3!.code]).toEqual(['ok', 'ok', 'ok']);
 
     expect(await voidHold(a, h1!.id)).toMatchObject({ code: 'ok', result: { balance: 1000, available: 500 } });
@@ -61,10 +70,14 @@ describe('wallet holds', () => {
     const h = await hold(a, 400, 1000);
     expect(h.code).toBe('ok');
     expect((await account(p, a)).available).toBe(600);
-    const expired = await waitFor('the sweeper to expire the hold', async () => {
-      const s = await holdOf(p, a, h.id);
-      return s.state === 'expired' && s;
-    }, 15_000);
+    const expired = await waitFor(
+      'the sweeper to expire the hold',
+      async () => {
+        const s = await holdOf(p, a, h.id);
+        return s.state === 'expired' && s;
+      },
+      15_000,
+    );
     expect(expired).toMatchObject({ amount: 400 });
     expect(await account(p, a)).toMatchObject({ balance: 1000, held: 0, available: 1000 });
     expect(await capture(a, h.id)).toMatchObject({ status: 'rejected', code: 'hold_expired' });
@@ -82,13 +95,23 @@ describe('wallet holds', () => {
     const id = uid('late');
     await producer.send({
       topic: p.topics.wallet,
-      messages: [{ key: a, value: JSON.stringify({ id, type: 'wallet.capture', account: a, hold: h.id }), timestamp: String(expiresAt) }],
+      messages: [
+        {
+          key: a,
+          value: JSON.stringify({ id, type: 'wallet.capture', account: a, hold: h.id }),
+          timestamp: String(expiresAt),
+        },
+      ],
     });
     await producer.disconnect();
-    const status = await waitFor('the late capture', async () => {
-      const s = await p.get(`/v1/transactions/${id}`);
-      return s.body.status === 'rejected' && s.body;
-    }, 30_000);
+    const status = await waitFor(
+      'the late capture',
+      async () => {
+        const s = await p.get(`/v1/transactions/${id}`);
+        return s.body.status === 'rejected' && s.body;
+      },
+      30_000,
+    );
     expect(status).toMatchObject({ code: 'hold_expired', result: { balance: 1000, available: 1000 } });
     expect(await holdOf(p, a, h.id)).toMatchObject({ state: 'expired' });
   });
@@ -96,9 +119,15 @@ describe('wallet holds', () => {
   it('wallet.close: refused with a hold open or funds left; once closed, no credit, debit or hold applies', async () => {
     const a = await funded(100);
     const h = await hold(a, 100);
-    expect(await apply(p, { type: 'wallet.close', account: a })).toMatchObject({ status: 'rejected', code: 'holds_pending' });
+    expect(await apply(p, { type: 'wallet.close', account: a })).toMatchObject({
+      status: 'rejected',
+      code: 'holds_pending',
+    });
     expect((await voidHold(a, h.id)).code).toBe('ok');
-    expect(await apply(p, { type: 'wallet.close', account: a })).toMatchObject({ status: 'rejected', code: 'balance_not_zero' });
+    expect(await apply(p, { type: 'wallet.close', account: a })).toMatchObject({
+      status: 'rejected',
+      code: 'balance_not_zero',
+    });
     expect((await apply(p, { type: 'wallet.debit', account: a, amount: 100 })).code).toBe('ok');
     expect(await apply(p, { type: 'wallet.close', account: a })).toMatchObject({ status: 'applied', code: 'ok' });
     const after = await applyAll(p, [

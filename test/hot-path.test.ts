@@ -8,8 +8,12 @@ import { takesHotPath, withHotPath, type TransactionDeps } from '../ingest-api/h
 import { startPipeline, uid, type Pipeline } from './harness.ts';
 
 let p: Pipeline;
-beforeAll(async () => { p = await startPipeline({ processor: false }); });
-afterAll(async () => { await p?.stop(); });
+beforeAll(async () => {
+  p = await startPipeline({ processor: false });
+});
+afterAll(async () => {
+  await p?.stop();
+});
 
 interface Answer {
   status: number;
@@ -17,27 +21,44 @@ interface Answer {
   headers: Record<string, string | null>;
 }
 
-async function send(via: 'hot' | 'express', body: string | Uint8Array, headers: Record<string, string>): Promise<Answer> {
+async function send(
+  via: 'hot' | 'express',
+  body: string | Uint8Array,
+  headers: Record<string, string>,
+): Promise<Answer> {
   const url = `${p.ingestUrl}/v1/transactions${via === 'express' ? '?via=express' : ''}`;
   const r = await fetch(url, { method: 'POST', headers: { ...p.auth, ...headers }, body: body as unknown as BodyInit });
   const text = await r.text();
   let parsed: unknown = text;
   try {
     parsed = JSON.parse(text);
-  } catch { /* compared as text */ }
-  const pick = ['content-type', 'retry-after', 'idempotent-replayed', 'x-powered-by', 'etag', 'www-authenticate', 'cache-control', 'x-content-type-options'];
+  } catch {
+    /* compared as text */
+  }
+  const pick = [
+    'content-type',
+    'retry-after',
+    'idempotent-replayed',
+    'x-powered-by',
+    'etag',
+    'www-authenticate',
+    'cache-control',
+    'x-content-type-options',
+  ];
   return { status: r.status, body: parsed, headers: Object.fromEntries(pick.map((h) => [h, r.headers.get(h)])) };
 }
 
 /** Ids differ between the two requests (generated, or a fresh one each); everything else must not. */
 const normalize = (a: Answer) => {
   const body = a.body as { id?: string } | null;
-  if (a.status === 202 && body && typeof body === 'object' && typeof body.id === 'string') return { ...a, body: { ...body, id: '<id>' } };
+  if (a.status === 202 && body && typeof body === 'object' && typeof body.id === 'string')
+    return { ...a, body: { ...body, id: '<id>' } };
   return a;
 };
 
 const json = { 'content-type': 'application/json' };
-const debit = (fields: Record<string, unknown> = {}) => JSON.stringify({ type: 'wallet.debit', account: 'acct-1', amount: 5, ...fields });
+const debit = (fields: Record<string, unknown> = {}) =>
+  JSON.stringify({ type: 'wallet.debit', account: 'acct-1', amount: 5, ...fields });
 
 type Case = [name: string, body: () => string | Uint8Array, headers?: () => Record<string, string>];
 const cases: Case[] = [
@@ -63,14 +84,24 @@ const cases: Case[] = [
   ['amount 1e3', () => '{"type":"wallet.debit","account":"a","amount":1e3}'],
   ['amount 1.0000000000000001', () => '{"type":"wallet.debit","account":"a","amount":1.0000000000000001}'],
   ['amount twice', () => '{"type":"wallet.debit","account":"a","amount":1,"amount":7}'],
-  ['a repeated key nested in an unknown field', () => '{"type":"wallet.debit","account":"a","amount":1,"x":{"y":1,"y":2}}'],
+  [
+    'a repeated key nested in an unknown field',
+    () => '{"type":"wallet.debit","account":"a","amount":1,"x":{"y":1,"y":2}}',
+  ],
   ['a UTF-16 byte order mark', () => new Uint8Array([0xff, 0xfe, ...Buffer.from(debit(), 'utf16le')])],
   ['UTF-16 without a byte order mark', () => new Uint8Array(Buffer.from(debit(), 'utf16le'))],
   ['bytes that are not UTF-8', () => new Uint8Array([0x7b, 0xc3, 0x28, 0x7d])],
   ['no key', () => debit(), () => ({ ...json, authorization: '' })],
   ['a malformed Authorization header', () => debit(), () => ({ ...json, authorization: 'Basic dXNlcjpwYXNz' })],
-  ['an unknown key', () => debit(), () => ({ ...json, authorization: 'Bearer txp_000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' })],
-  ['seats.hold on an event not defined', () => JSON.stringify({ type: 'seats.hold', event: uid('ev'), seats: ['a1'], holder: 'h', ttl: 60_000 })],
+  [
+    'an unknown key',
+    () => debit(),
+    () => ({ ...json, authorization: 'Bearer txp_000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }),
+  ],
+  [
+    'seats.hold on an event not defined',
+    () => JSON.stringify({ type: 'seats.hold', event: uid('ev'), seats: ['a1'], holder: 'h', ttl: 60_000 }),
+  ],
 ];
 
 describe('hot path vs Express', () => {
@@ -78,14 +109,20 @@ describe('hot path vs Express', () => {
     const req = (url: string, headers: Record<string, string>, method = 'POST') => ({ method, url, headers });
     const ok = { 'content-type': 'application/json', 'content-length': '10' };
     expect(takesHotPath(req('/v1/transactions', ok))).toBe(true);
-    expect(takesHotPath(req('/v1/transactions', { ...ok, 'content-type': 'Application/JSON; charset=UTF-8' }))).toBe(true);
+    expect(takesHotPath(req('/v1/transactions', { ...ok, 'content-type': 'Application/JSON; charset=UTF-8' }))).toBe(
+      true,
+    );
     expect(takesHotPath(req('/v1/transactions?via=express', ok))).toBe(false);
     expect(takesHotPath(req('/v1/transactions/', ok))).toBe(false);
     expect(takesHotPath(req('/v1/transactions', ok, 'PUT'))).toBe(false);
-    expect(takesHotPath(req('/v1/transactions', { ...ok, 'content-type': 'application/json; charset=latin1' }))).toBe(false);
+    expect(takesHotPath(req('/v1/transactions', { ...ok, 'content-type': 'application/json; charset=latin1' }))).toBe(
+      false,
+    );
     expect(takesHotPath(req('/v1/transactions', { ...ok, 'content-type': 'text/plain' }))).toBe(false);
     expect(takesHotPath(req('/v1/transactions', { ...ok, 'content-encoding': 'gzip' }))).toBe(false);
-    expect(takesHotPath(req('/v1/transactions', { 'content-type': 'application/json', 'transfer-encoding': 'chunked' }))).toBe(false);
+    expect(
+      takesHotPath(req('/v1/transactions', { 'content-type': 'application/json', 'transfer-encoding': 'chunked' })),
+    ).toBe(false);
     expect(takesHotPath(req('/v1/transactions', { ...ok, 'content-length': String(64 * 1024 + 1) }))).toBe(false);
   });
 
@@ -102,14 +139,24 @@ describe('hot path vs Express', () => {
       const first = await send(via, debit(), h);
       const again = await send(via, debit(), h);
       const other = await send(via, debit({ amount: 6 }), h);
-      expect(first).toMatchObject({ status: 202, body: { id: key, status: 'accepted' }, headers: { 'idempotent-replayed': null } });
-      expect(again).toMatchObject({ status: 202, body: { id: key, status: 'accepted' }, headers: { 'idempotent-replayed': 'true' } });
+      expect(first).toMatchObject({
+        status: 202,
+        body: { id: key, status: 'accepted' },
+        headers: { 'idempotent-replayed': null },
+      });
+      expect(again).toMatchObject({
+        status: 202,
+        body: { id: key, status: 'accepted' },
+        headers: { 'idempotent-replayed': 'true' },
+      });
       expect(other).toMatchObject({ status: 422, body: { code: 'idempotency_key_mismatch', field: 'id' } });
     }
     // A key accepted on one path is a replay on the other: one store, one semantics.
     const key = uid('k-cross');
     expect((await send('hot', debit(), { ...json, 'idempotency-key': key })).status).toBe(202);
-    expect((await send('express', debit(), { ...json, 'idempotency-key': key })).headers['idempotent-replayed']).toBe('true');
+    expect((await send('express', debit(), { ...json, 'idempotency-key': key })).headers['idempotent-replayed']).toBe(
+      'true',
+    );
   });
 
   it('request metrics count hot-path answers under the route, like Express', async () => {
@@ -147,7 +194,8 @@ describe('admission', () => {
     const server = createServer(withHotPath({} as TransactionDeps, app, 2)).listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const post = (path: string) => fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const post = (path: string) =>
+      fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     try {
       const first = [post('/v1/transactions?a'), post('/v1/transactions/batch?b')];
       while (held.length < 2) await new Promise((r) => setTimeout(r, 10));

@@ -11,11 +11,20 @@ import { readTopic, services, sleep, startPipeline, uid, waitFor, waitForOutcome
 import { statusKey } from '../common/keys.ts';
 
 const faults = services().faults;
-if (!faults) console.warn('kafka-faults.test.ts skipped: toxiproxy runs on the local stack only (services from env or testcontainers)');
+if (!faults)
+  console.warn(
+    'kafka-faults.test.ts skipped: toxiproxy runs on the local stack only (services from env or testcontainers)',
+  );
 
 /** Responses from the broker never arrive; each connection is closed after `closeAfterMs` (the client reconnects into the same). */
 async function swallowResponses(proxy: Proxy, closeAfterMs = 500) {
-  return proxy.addToxic({ name: 'swallow-responses', type: 'timeout', stream: 'downstream', toxicity: 1, attributes: { timeout: closeAfterMs } });
+  return proxy.addToxic({
+    name: 'swallow-responses',
+    type: 'timeout',
+    stream: 'downstream',
+    toxicity: 1,
+    attributes: { timeout: closeAfterMs },
+  });
 }
 
 /** Calls fn(i) for i < count, one every `everyMs` (bounded concurrency by pacing), and waits for all. */
@@ -32,7 +41,10 @@ async function paced<T>(count: number, everyMs: number, fn: (i: number) => Promi
 function watchReadiness(url: string) {
   const seen: number[] = [];
   const timer = setInterval(() => {
-    void fetch(`${url}/readyz`).then((r) => seen.push(r.status), () => seen.push(0));
+    void fetch(`${url}/readyz`).then(
+      (r) => seen.push(r.status),
+      () => seen.push(0),
+    );
   }, 200);
   return { seen, stop: () => clearInterval(timer) };
 }
@@ -45,7 +57,10 @@ async function openAccounts(p: Pipeline, n: number, label: string): Promise<stri
   const accounts = Array.from({ length: n }, () => uid(label));
   const opened = await Promise.all(accounts.map((account) => p.post({ type: 'wallet.open', account })));
   expect(opened.map((r) => r.status)).toEqual(accounts.map(() => 202));
-  await waitForOutcomes(p, opened.map((r) => r.body.id as string));
+  await waitForOutcomes(
+    p,
+    opened.map((r) => r.body.id as string),
+  );
   return accounts;
 }
 
@@ -53,10 +68,16 @@ describe.runIf(faults)('Kafka responses swallowed, then healed', () => {
   let pipeline: Pipeline | undefined;
   let proxy: Proxy;
   afterEach(async () => {
-    await proxy?.getToxic('swallow-responses').then((t) => t.remove(), () => undefined);
+    await proxy?.getToxic('swallow-responses').then(
+      (t) => t.remove(),
+      () => undefined,
+    );
     await pipeline?.stop();
     pipeline = undefined;
-    await getProxy(faults!.toxiproxyUrl, 'redis-processor').then((p) => p.remove(), () => undefined);
+    await getProxy(faults!.toxiproxyUrl, 'redis-processor').then(
+      (p) => p.remove(),
+      () => undefined,
+    );
   });
 
   it('between ingest-api and Kafka: every 202 is on the topic, every 503 retried with its id applies once, new requests succeed after', async () => {
@@ -76,7 +97,11 @@ describe.runIf(faults)('Kafka responses swallowed, then healed', () => {
     })();
     const answers = await paced(300, 66, async (i) => ({ i, ...(await p.post(credit(i))) }));
     await fault;
-    await waitFor('ingest-api ready again after healing', async () => (await fetch(`${p.ingestUrl}/readyz`)).ok, 30_000);
+    await waitFor(
+      'ingest-api ready again after healing',
+      async () => (await fetch(`${p.ingestUrl}/readyz`)).ok,
+      30_000,
+    );
     readiness.stop();
 
     const accepted = answers.filter((a) => a.status === 202);
@@ -95,14 +120,23 @@ describe.runIf(faults)('Kafka responses swallowed, then healed', () => {
 
     // Every 503 names the transaction and says whether it may be in the log; a retry with that id is safe.
     for (const a of unavailable) {
-      expect(a.body).toMatchObject({ code: expect.stringMatching(/^(kafka_unavailable|overloaded)$/), id: expect.any(String), published: expect.stringMatching(/^(no|unknown)$/) });
+      expect(a.body).toMatchObject({
+        code: expect.stringMatching(/^(kafka_unavailable|overloaded)$/),
+        id: expect.any(String),
+        published: expect.stringMatching(/^(no|unknown)$/),
+      });
     }
     let retries = 0;
     for (const a of unavailable) {
-      await waitFor(`retry of ${a.body.id} accepted`, async () => {
-        retries++;
-        return (await p.post({ ...credit(a.i), id: a.body.id })).status === 202;
-      }, 30_000, 250);
+      await waitFor(
+        `retry of ${a.body.id} accepted`,
+        async () => {
+          retries++;
+          return (await p.post({ ...credit(a.i), id: a.body.id })).status === 202;
+        },
+        30_000,
+        250,
+      );
     }
 
     const allIds = [...answers.map((a) => (a.body.id ?? '') as string), ...fresh.map((r) => r.body.id as string)];
@@ -111,12 +145,15 @@ describe.runIf(faults)('Kafka responses swallowed, then healed', () => {
     // Exactly once: each balance is the sum of its credits (a credit applied twice or lost shows here).
     const expected = new Map(accounts.map((a) => [a, 0]));
     for (let i = 0; i < 330; i++) expected.set(credit(i).account, expected.get(credit(i).account)! + credit(i).amount);
-    for (const account of accounts) expect((await p.get(`/v1/accounts/${account}`)).body.balance).toBe(expected.get(account));
+    for (const account of accounts)
+      expect((await p.get(`/v1/accounts/${account}`)).body.balance).toBe(expected.get(account));
 
     const notReady = readiness.seen.filter((s) => s !== 200).length;
-    console.log(`ingest fault: ${accepted.length} answered 202, ${unavailable.length} answered 503 ` +
-      `(${unavailable.filter((a) => a.body.published === 'unknown').length} unknown, ${unavailable.filter((a) => a.body.published === 'no').length} not published), ` +
-      `${retries} retries until all accepted, ${outcomes.size} applied; /readyz not ready ${notReady} of ${readiness.seen.length} polls`);
+    console.log(
+      `ingest fault: ${accepted.length} answered 202, ${unavailable.length} answered 503 ` +
+        `(${unavailable.filter((a) => a.body.published === 'unknown').length} unknown, ${unavailable.filter((a) => a.body.published === 'no').length} not published), ` +
+        `${retries} retries until all accepted, ${outcomes.size} applied; /readyz not ready ${notReady} of ${readiness.seen.length} polls`,
+    );
     // Honest readiness: not ready while the producer could not be trusted, ready again after.
     expect(notReady).toBeGreaterThan(0);
   });
@@ -126,30 +163,56 @@ describe.runIf(faults)('Kafka responses swallowed, then healed', () => {
     // The processor's Redis answers 200 ms late: it spends its rounds waiting on Redis with a batch in hand,
     // so when Kafka stops answering, it is about to publish (not only to fetch).
     const slowRedis = await proxyTcp(faults!.toxiproxyUrl, 'redis-processor', new URL(services().redisUrl).host);
-    await slowRedis.addToxic({ name: 'latency', type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 200, jitter: 0 } });
-    const p = (pipeline = await startPipeline({ processorEnv: {
-      TXPIPE_KAFKA_BROKERS: faults!.kafkaProxied.join(','), TXPIPE_REDIS_URL: `redis://${slowRedis.listen}`,
-    } }));
+    await slowRedis.addToxic({
+      name: 'latency',
+      type: 'latency',
+      stream: 'downstream',
+      toxicity: 1,
+      attributes: { latency: 200, jitter: 0 },
+    });
+    const p = (pipeline = await startPipeline({
+      processorEnv: {
+        TXPIPE_KAFKA_BROKERS: faults!.kafkaProxied.join(','),
+        TXPIPE_REDIS_URL: `redis://${slowRedis.listen}`,
+      },
+    }));
     const accounts = await openAccounts(p, 12, 'acct');
-    const funded = await Promise.all(accounts.map((account) => p.post({ type: 'wallet.credit', account, amount: 10_000 })));
-    await waitForOutcomes(p, funded.map((r) => r.body.id as string));
+    const funded = await Promise.all(
+      accounts.map((account) => p.post({ type: 'wallet.credit', account, amount: 10_000 })),
+    );
+    await waitForOutcomes(
+      p,
+      funded.map((r) => r.body.id as string),
+    );
 
     // 300 transfers wait in the log (ingest talks to Kafka directly), then the processor starts on them.
     await p.processor.stop();
-    const transfers = await paced(300, 2, (i) => p.post({
-      type: 'wallet.transfer', from: accounts[i % 12]!, to: accounts[(i * 5 + 1) % 12]!, amount: 1 + (i % 50),
-    }));
+    const transfers = await paced(300, 2, (i) =>
+      p.post({
+        type: 'wallet.transfer',
+        from: accounts[i % 12]!,
+        to: accounts[(i * 5 + 1) % 12]!,
+        amount: 1 + (i % 50),
+      }),
+    );
     expect(transfers.map((r) => r.status)).toEqual(transfers.map(() => 202));
     const ids = transfers.map((r) => r.body.id as string);
     await p.processor.start();
     let replaced = 0;
-    p.processor.child!.stderr!.on('data', (b: Buffer) => { replaced += b.toString().split('replacing the producer').length - 1; });
+    p.processor.child!.stderr!.on('data', (b: Buffer) => {
+      replaced += b.toString().split('replacing the producer').length - 1;
+    });
     // The processor has debited some (a transfer's step or outcome is recorded by the processor only).
-    await waitFor('the processor under way', async () => {
-      const pipe = p.redis.pipeline();
-      for (const id of ids) pipe.hmget(statusKey(id), 'step', 'status');
-      return ((await pipe.exec()) ?? []).some(([, v]) => (v as Array<string | null>).some(Boolean));
-    }, 30_000, 20);
+    await waitFor(
+      'the processor under way',
+      async () => {
+        const pipe = p.redis.pipeline();
+        for (const id of ids) pipe.hmget(statusKey(id), 'step', 'status');
+        return ((await pipe.exec()) ?? []).some(([, v]) => (v as Array<string | null>).some(Boolean));
+      },
+      30_000,
+      20,
+    );
     // Longer than kafkajs's own retries take to give up inside the processor (its reconnects retry too).
     // Credits keep arriving throughout and for 3 s after: the processor's next publishes mix them with its retries.
     const toxic = await swallowResponses(proxy);
@@ -158,7 +221,11 @@ describe.runIf(faults)('Kafka responses swallowed, then healed', () => {
       const until = Date.now() + 33_000;
       const posts: Array<Promise<unknown>> = [];
       for (let i = 0; Date.now() < until; i++, credits++) {
-        posts.push(p.post({ type: 'wallet.credit', account: accounts[i % 12]!, amount: 1 }).then((r) => expect(r.status).toBe(202)));
+        posts.push(
+          p
+            .post({ type: 'wallet.credit', account: accounts[i % 12]!, amount: 1 })
+            .then((r) => expect(r.status).toBe(202)),
+        );
         await sleep(100);
       }
       await Promise.all(posts);
@@ -171,7 +238,11 @@ describe.runIf(faults)('Kafka responses swallowed, then healed', () => {
     expect([...outcomes.values()].filter((o) => o.status !== 'applied' && o.status !== 'rejected')).toEqual([]);
     // Healed: every account's partition moves again (its last credit applies), and money is conserved.
     const after = await Promise.all(accounts.map((account) => p.post({ type: 'wallet.credit', account, amount: 1 })));
-    await waitForOutcomes(p, after.map((r) => r.body.id as string), 30_000);
+    await waitForOutcomes(
+      p,
+      after.map((r) => r.body.id as string),
+      30_000,
+    );
     const wallets = await Promise.all(accounts.map(async (a) => (await p.get(`/v1/accounts/${a}`)).body));
     expect(wallets.reduce((n, w) => n + w.balance, 0)).toBe(12 * 10_000 + credits + 12);
     expect(wallets.filter((w) => w.outgoing !== 0 || w.balance < 0)).toEqual([]);
@@ -181,8 +252,10 @@ describe.runIf(faults)('Kafka responses swallowed, then healed', () => {
     // The fault did meet a publish, not only fetches (the sender logs each producer it replaces).
     expect(replaced).toBeGreaterThan(0);
     const count = (status: string) => [...outcomes.values()].filter((o) => o.status === status).length;
-    console.log(`processor fault: ${transfers.length} transfers accepted, ${count('applied')} applied, ${count('rejected')} rejected; ` +
-      `producer replaced ${replaced} times after a failed publish; all ${ids.length} outcomes on the results topic; money conserved`);
+    console.log(
+      `processor fault: ${transfers.length} transfers accepted, ${count('applied')} applied, ${count('rejected')} rejected; ` +
+        `producer replaced ${replaced} times after a failed publish; all ${ids.length} outcomes on the results topic; money conserved`,
+    );
   });
 });
 
@@ -214,9 +287,18 @@ describe('produce calls bounded by bytes', () => {
     for (let round = 0; round < 3; round++) {
       const batch = batchAtByteLimit(uid('gig'));
       let answered = false;
-      const postBatch = fetch(`${p.ingestUrl}/v1/transactions/batch`, { method: 'POST', headers: { ...p.auth, 'content-type': 'application/json' }, body: batch.body })
-        .then(async (r) => ({ status: r.status, body: await r.json() as { results: Array<{ status: string; error?: { code: string } }> } }))
-        .finally(() => { answered = true; });
+      const postBatch = fetch(`${p.ingestUrl}/v1/transactions/batch`, {
+        method: 'POST',
+        headers: { ...p.auth, 'content-type': 'application/json' },
+        body: batch.body,
+      })
+        .then(async (r) => ({
+          status: r.status,
+          body: (await r.json()) as { results: Array<{ status: string; error?: { code: string } }> },
+        }))
+        .finally(() => {
+          answered = true;
+        });
       const posts: Array<Promise<{ status: number; body: any }>> = [];
       for (let i = 0; i < 300 && !answered; i++) {
         posts.push(p.post({ type: 'wallet.open', account: uid('acct') }));
@@ -228,18 +310,38 @@ describe('produce calls bounded by bytes', () => {
       expect(batchAnswer.body.results.filter((r) => r.status !== 'accepted')).toEqual([]);
     }
     expect(singles.filter((r) => r.status !== 202).map((r) => r.body)).toEqual([]);
-    await waitForOutcomes(p, singles.map((r) => r.body.id as string), 60_000);
-    console.log(`byte limit: 3 batches at the byte limit for one event each, beside ${singles.length} single posts, all accepted`);
+    await waitForOutcomes(
+      p,
+      singles.map((r) => r.body.id as string),
+      60_000,
+    );
+    console.log(
+      `byte limit: 3 batches at the byte limit for one event each, beside ${singles.length} single posts, all accepted`,
+    );
   });
 
   it('refuses up front (413) a transaction whose record can never fit the broker, and accepts the rest of its batch', async () => {
     const p = (pipeline = await startPipeline({ processor: false }));
     const event = uid('arena');
-    const seats = Array.from({ length: limits.maxSeatsPerEvent }, (_, j) => `${String(j).padStart(5, '0')}-${'s'.repeat(95)}`);
-    const body = JSON.stringify({ transactions: [{ type: 'seats.define', event, seats }, { type: 'wallet.open', account: uid('acct') }] });
+    const seats = Array.from(
+      { length: limits.maxSeatsPerEvent },
+      (_, j) => `${String(j).padStart(5, '0')}-${'s'.repeat(95)}`,
+    );
+    const body = JSON.stringify({
+      transactions: [
+        { type: 'seats.define', event, seats },
+        { type: 'wallet.open', account: uid('acct') },
+      ],
+    });
     expect(Buffer.byteLength(body)).toBeLessThanOrEqual(limits.maxBatchBytes);
-    const r = await fetch(`${p.ingestUrl}/v1/transactions/batch`, { method: 'POST', headers: { ...p.auth, 'content-type': 'application/json' }, body });
-    const { results } = await r.json() as { results: Array<{ status: string; error?: { status: number; code: string } }> };
+    const r = await fetch(`${p.ingestUrl}/v1/transactions/batch`, {
+      method: 'POST',
+      headers: { ...p.auth, 'content-type': 'application/json' },
+      body,
+    });
+    const { results } = (await r.json()) as {
+      results: Array<{ status: string; error?: { status: number; code: string } }>;
+    };
     expect(results[0]).toMatchObject({ status: 'refused', error: { status: 413, code: 'transaction_too_large' } });
     expect(results[1]).toMatchObject({ status: 'accepted' });
   });

@@ -16,7 +16,10 @@ function fakes(fail: (batch: ProducerBatch, producer: number) => Error | undefin
       connect: async () => undefined,
       disconnect: async () => undefined,
       sendBatch: async (batch: ProducerBatch) => {
-        calls.push({ producer: id, values: batch.topicMessages!.flatMap((t) => t.messages.map((m) => String(m.value))) });
+        calls.push({
+          producer: id,
+          values: batch.topicMessages!.flatMap((t) => t.messages.map((m) => String(m.value))),
+        });
         const e = fail(batch, id);
         if (e) throw e;
         return [];
@@ -35,7 +38,11 @@ describe('KafkaSender', () => {
     const sender = new KafkaSender({ create: f.create, log });
     await sender.connect();
     const big = 'x'.repeat(200 * 1024);
-    await Promise.all([sender.send([record('a')]), sender.send([record('b')]), sender.send([record(big), record(big), record(big)].flat())]);
+    await Promise.all([
+      sender.send([record('a')]),
+      sender.send([record('b')]),
+      sender.send([record(big), record(big), record(big)].flat()),
+    ]);
     expect(f.calls.map((c) => c.values.length)).toEqual([4, 1]);
     expect(f.calls.every((c) => c.values.join('').length <= limits.maxProduceBytes)).toBe(true);
     expect(sender.pending).toBe(0);
@@ -54,14 +61,23 @@ describe('KafkaSender', () => {
     await new Promise((r) => setTimeout(r, 20));
     expect(sender.connected).toBe(true);
     await sender.send([record('c')]);
-    expect(f.calls.map((c) => [c.producer, c.values])).toEqual([[1, ['a']], [2, ['c']]]);
+    expect(f.calls.map((c) => [c.producer, c.values])).toEqual([
+      [1, ['a']],
+      [2, ['c']],
+    ]);
   });
 
   it('a merged call that fails is sent again per caller: one bad caller fails alone', async () => {
-    const f = fakes((b) => (b.topicMessages!.some((t) => t.messages.some((m) => m.value === 'bad')) ? new Error('refused') : undefined));
+    const f = fakes((b) =>
+      b.topicMessages!.some((t) => t.messages.some((m) => m.value === 'bad')) ? new Error('refused') : undefined,
+    );
     const sender = new KafkaSender({ create: f.create, log });
     await sender.connect();
-    const results = await Promise.allSettled([sender.send([record('a')]), sender.send([record('bad')]), sender.send([record('c')])]);
+    const results = await Promise.allSettled([
+      sender.send([record('a')]),
+      sender.send([record('bad')]),
+      sender.send([record('c')]),
+    ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(f.calls.map((c) => c.values)).toEqual([['a', 'bad', 'c'], ['a'], ['bad'], ['c']]);
     expect(f.made()).toBe(3);
@@ -70,7 +86,11 @@ describe('KafkaSender', () => {
 
   it('a caller split across calls whose later call fails is failed whole, and the queue count stays right', async () => {
     const big = 'x'.repeat(300 * 1024);
-    const f = fakes((b, producer) => (producer === 1 && b.topicMessages!.some((t) => t.messages.some((m) => m.value === `${big}2`)) ? new Error('no answer') : undefined));
+    const f = fakes((b, producer) =>
+      producer === 1 && b.topicMessages!.some((t) => t.messages.some((m) => m.value === `${big}2`))
+        ? new Error('no answer')
+        : undefined,
+    );
     const sender = new KafkaSender({ create: f.create, log });
     await sender.connect();
     const split = sender.send([record(`${big}1`), record(`${big}2`), record(`${big}3`)]);
@@ -78,7 +98,11 @@ describe('KafkaSender', () => {
     expect(sender.pending).toBe(0);
     await new Promise((r) => setTimeout(r, 20));
     await sender.send([record('after')]);
-    expect(f.calls.map((c) => [c.producer, c.values.length])).toEqual([[1, 1], [1, 1], [2, 1]]);
+    expect(f.calls.map((c) => [c.producer, c.values.length])).toEqual([
+      [1, 1],
+      [1, 1],
+      [2, 1],
+    ]);
   });
 
   it('refuses a record no call can carry, before sending anything', async () => {

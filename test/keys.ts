@@ -25,8 +25,21 @@ const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 export function testKey(env: NodeJS.ProcessEnv): TestKey {
   env.TXPIPE_KEYS_FILE ??= path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'txpipe-keys-')), 'keys.json');
   const namespaced = process.env.TXPIPE_TEST_NAMESPACED === '1';
-  const { key, record } = createKey(env.TXPIPE_KEYS_FILE, { name: 'test', scope: '*', read: 'all', rate: 1_000_000, burst: 1_000_000, namespaced });
-  return { key, id: record.id, producer: record.producer, namespace: namespaced ? record.producer : undefined, headers: bearer(key) };
+  const { key, record } = createKey(env.TXPIPE_KEYS_FILE, {
+    name: 'test',
+    scope: '*',
+    read: 'all',
+    rate: 1_000_000,
+    burst: 1_000_000,
+    namespaced,
+  });
+  return {
+    key,
+    id: record.id,
+    producer: record.producer,
+    namespace: namespaced ? record.producer : undefined,
+    headers: bearer(key),
+  };
 }
 
 /** Another key in the same file (ingest-api picks it up within a second: wait for it with keyLive). */

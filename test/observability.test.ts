@@ -42,13 +42,12 @@ function dashboardExpressions(dash: any): string[] {
 
 /** Grafana's variables replaced by values Prometheus accepts: intervals by 1m, the rest (regex matchers) by `.*`. */
 const resolveVariables = (expr: string) =>
-  expr
-    .replace(/\$\{?__(rate_interval|interval|range)\}?/g, '1m')
-    .replace(/\$\{\w+(:\w+)?\}|\$\w+/g, '.*');
+  expr.replace(/\$\{?__(rate_interval|interval|range)\}?/g, '1m').replace(/\$\{\w+(:\w+)?\}|\$\w+/g, '.*');
 
 describe('rules, configs and docs', () => {
   it('promtool: the rules check clean, their unit tests pass, both Prometheus configs are valid', () => {
-    const promtool = (...args: string[]) => execFileSync('promtool', args, { cwd: path.join(root, 'prometheus'), encoding: 'utf8', stdio: 'pipe' });
+    const promtool = (...args: string[]) =>
+      execFileSync('promtool', args, { cwd: path.join(root, 'prometheus'), encoding: 'utf8', stdio: 'pipe' });
     expect(promtool('check', 'rules', 'alerts.yml')).toMatch(/SUCCESS: 7 rules found/);
     expect(promtool('test', 'rules', 'alerts.test.yml')).toMatch(/SUCCESS/);
     expect(promtool('check', 'config', 'prometheus.yml')).toMatch(/valid prometheus config/);
@@ -57,18 +56,23 @@ describe('rules, configs and docs', () => {
   it('docker-compose.yml mounts files that exist, and Prometheus scrapes the compose services on their ports', () => {
     const compose = parseYaml(read('docker-compose.yml'), { merge: true });
     const s = compose.services;
-    expect(Object.keys(s)).toEqual(expect.arrayContaining(['kafka', 'redis', 'ingest-api', 'processor', 'prometheus', 'grafana']));
+    expect(Object.keys(s)).toEqual(
+      expect.arrayContaining(['kafka', 'redis', 'ingest-api', 'processor', 'prometheus', 'grafana']),
+    );
     expect(s.kafka.image).toBe('apache/kafka:4.1.1');
     expect(s.redis.command).toEqual(expect.arrayContaining(['--appendonly', 'yes']));
     for (const svc of Object.values<any>(s)) {
       for (const v of svc.volumes ?? []) {
         const host = String(v).split(':')[0]!;
-        if (host.startsWith('.')) expect(fs.existsSync(path.join(root, host)), `${host} mounted but missing`).toBe(true);
+        if (host.startsWith('.'))
+          expect(fs.existsSync(path.join(root, host)), `${host} mounted but missing`).toBe(true);
       }
     }
     expect(fs.existsSync(path.join(root, 'Dockerfile'))).toBe(true);
     const prom = parseYaml(read('prometheus/prometheus.yml'));
-    const targets = Object.fromEntries(prom.scrape_configs.map((j: any) => [j.job_name, j.static_configs[0].targets[0]]));
+    const targets = Object.fromEntries(
+      prom.scrape_configs.map((j: any) => [j.job_name, j.static_configs[0].targets[0]]),
+    );
     expect(targets).toEqual({
       [scrapeJobs.ingest]: `ingest-api:${s['ingest-api'].environment.TXPIPE_INGEST_PORT}`,
       [scrapeJobs.processor]: `processor:${s.processor.environment.TXPIPE_PROCESSOR_PORT}`,
@@ -81,9 +85,14 @@ describe('rules, configs and docs', () => {
 
   it('the README lists every metric with its type and labels', () => {
     const readme = read('README.md');
-    const section = readme.slice(readme.indexOf('<!-- section: observability -->'), readme.indexOf('<!-- end: observability -->'));
+    const section = readme.slice(
+      readme.indexOf('<!-- section: observability -->'),
+      readme.indexOf('<!-- end: observability -->'),
+    );
     const labels = (l: string[]) => (l.length ? l.map((n) => `\`${n}\``).join(', ') : '—');
-    const expected = definitions().map((d) => `| \`${d.name}\` | ${d.service} | ${d.type} | ${labels(d.labels)} | ${d.help} |`);
+    const expected = definitions().map(
+      (d) => `| \`${d.name}\` | ${d.service} | ${d.type} | ${labels(d.labels)} | ${d.help} |`,
+    );
     const rows = section.split('\n').filter((l) => l.startsWith('| `txpipe_'));
     expect(rows, `README observability table should be:\n${expected.join('\n')}`).toEqual(expected);
   });
@@ -95,7 +104,11 @@ describe('against a real Prometheus', () => {
   let dir: string;
   const query = async (q: string) => {
     const r = await fetch(`${prom.url}/api/v1/query?query=${encodeURIComponent(q)}`);
-    const body = (await r.json()) as { status: string; error?: string; data?: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
+    const body = (await r.json()) as {
+      status: string;
+      error?: string;
+      data?: { result: Array<{ metric: Record<string, string>; value: [number, string] }> };
+    };
     if (body.status !== 'success') throw new Error(`${q}: ${body.error}`);
     return body.data!.result;
   };
@@ -105,7 +118,11 @@ describe('against a real Prometheus', () => {
     p = await startPipeline();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'txpipe-prometheus-'));
     const processorHost = new URL(p.processor.readyUrl).host;
-    prom = await startPrometheus({ dir, scrapeInterval: '1s', targets: { ingest: new URL(p.ingestUrl).host, processor: processorHost } });
+    prom = await startPrometheus({
+      dir,
+      scrapeInterval: '1s',
+      targets: { ingest: new URL(p.ingestUrl).host, processor: processorHost },
+    });
     // The first scrapes must see the counters at zero, or increase() (the DLQ alert) misses the first event.
     await waitFor('both targets scraped', async () => (await query('up{job=~"txpipe-.*"} == 1')).length === 2, 30_000);
   });
@@ -124,7 +141,11 @@ describe('against a real Prometheus', () => {
     expect((await p.post({ type: 'wallet.credit', account, amount: -5 })).status).toBe(400);
     expect((await p.post({ type: 'wallet.nope', account, amount: 5 })).status).toBe(400);
     expect((await p.post('{"type": "wallet.credit",')).status).toBe(400);
-    const text = await fetch(`${p.ingestUrl}/v1/transactions`, { method: 'POST', headers: { ...p.auth, 'content-type': 'text/plain' }, body: 'x' });
+    const text = await fetch(`${p.ingestUrl}/v1/transactions`, {
+      method: 'POST',
+      headers: { ...p.auth, 'content-type': 'text/plain' },
+      body: 'x',
+    });
     expect(text.status).toBe(415);
     expect((await p.get(`/v1/no-such-route/${account}`)).status).toBe(404);
 
@@ -155,24 +176,45 @@ describe('against a real Prometheus', () => {
     await producer.disconnect();
 
     // Prometheus sees the dead letter (two more scrapes give rate() its points), and the alert fires.
-    await waitFor('the dead letter in Prometheus', async () =>
-      (await query('sum(increase(txpipe_processor_messages_total{code="dlq", domain="wallet"}[1m])) > 0')).length === 1, 30_000);
-    await waitFor('TxpipeDeadLetters firing', async () => {
-      const r = await fetch(`${prom.url}/api/v1/alerts`).then((res) => res.json()) as { data: { alerts: Array<{ labels: Record<string, string>; state: string }> } };
-      return r.data.alerts.some((a) => a.labels.alertname === 'TxpipeDeadLetters' && a.labels.domain === 'wallet' && a.state === 'firing');
-    }, 30_000);
+    await waitFor(
+      'the dead letter in Prometheus',
+      async () =>
+        (await query('sum(increase(txpipe_processor_messages_total{code="dlq", domain="wallet"}[1m])) > 0')).length ===
+        1,
+      30_000,
+    );
+    await waitFor(
+      'TxpipeDeadLetters firing',
+      async () => {
+        const r = (await fetch(`${prom.url}/api/v1/alerts`).then((res) => res.json())) as {
+          data: { alerts: Array<{ labels: Record<string, string>; state: string }> };
+        };
+        return r.data.alerts.some(
+          (a) => a.labels.alertname === 'TxpipeDeadLetters' && a.labels.domain === 'wallet' && a.state === 'firing',
+        );
+      },
+      30_000,
+    );
 
-    await waitFor('the sweeper expiration in Prometheus', async () =>
-      (await query('sum(txpipe_processor_sweeper_expirations_total{type="wallet.expire"}) >= 1')).length === 1, 30_000);
+    await waitFor(
+      'the sweeper expiration in Prometheus',
+      async () =>
+        (await query('sum(txpipe_processor_sweeper_expirations_total{type="wallet.expire"}) >= 1')).length === 1,
+      30_000,
+    );
 
     const expressions = dashboardExpressions(dashboard).map(resolveVariables);
     expect(expressions.length).toBeGreaterThan(20);
     let empty: string[] = [];
-    await waitFor('every dashboard expression to return series', async () => {
-      const results = await Promise.all(expressions.map(async (e) => ({ e, n: (await query(e)).length })));
-      empty = results.filter((r) => r.n === 0).map((r) => r.e);
-      return empty.length === 0;
-    }, 20_000).catch(() => undefined);
+    await waitFor(
+      'every dashboard expression to return series',
+      async () => {
+        const results = await Promise.all(expressions.map(async (e) => ({ e, n: (await query(e)).length })));
+        empty = results.filter((r) => r.n === 0).map((r) => r.e);
+        return empty.length === 0;
+      },
+      20_000,
+    ).catch(() => undefined);
     expect(empty, `dashboard expressions without series:\n${empty.join('\n')}`).toEqual([]);
 
     // Real numbers behind the main panels, not just series.
@@ -183,19 +225,42 @@ describe('against a real Prometheus', () => {
     expect(await value('sum(txpipe_ingest_requests_total{route="unmatched", status="404"})')).toBe(1);
     expect(await value('sum(txpipe_ingest_rejected_total{code="unsupported_media_type"})')).toBe(1);
     // Lag is measured from Kafka every few seconds: all caught up and committed, it reads zero.
-    await waitFor('consumer lag back to 0', async () => (await value('sum(txpipe_processor_consumer_lag_messages)')) === 0, 20_000);
+    await waitFor(
+      'consumer lag back to 0',
+      async () => (await value('sum(txpipe_processor_consumer_lag_messages)')) === 0,
+      20_000,
+    );
   });
 
   it('/metrics carries no per-transaction or per-account label, only bounded label names', async () => {
     const allowed = new Set([
       // txpipe's
-      'service', 'route', 'status', 'code', 'reason', 'type', 'domain', 'script', 'topic', 'partition', 'le',
+      'service',
+      'route',
+      'status',
+      'code',
+      'reason',
+      'type',
+      'domain',
+      'script',
+      'topic',
+      'partition',
+      'le',
       // a producer id from the keys file (keys are few), "unknown" without a valid key
-      'producer', 'outcome',
+      'producer',
+      'outcome',
       // prom-client's default process metrics
-      'kind', 'space', 'version', 'major', 'minor', 'patch',
+      'kind',
+      'space',
+      'version',
+      'major',
+      'minor',
+      'patch',
     ]);
-    const texts = await Promise.all([metricsOf(`${p.ingestUrl}/metrics`), metricsOf(p.processor.readyUrl.replace('/readyz', '/metrics'))]);
+    const texts = await Promise.all([
+      metricsOf(`${p.ingestUrl}/metrics`),
+      metricsOf(p.processor.readyUrl.replace('/readyz', '/metrics')),
+    ]);
     expect(used.length).toBeGreaterThan(30);
     const ids = new Set(used);
     const names = new Set<string>();
@@ -220,7 +285,8 @@ describe('against a real Prometheus', () => {
     const groupId = uid('lag-probe');
     const producer = p.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
-    const records = (partition: number, n: number) => Array.from({ length: n }, (_, i) => ({ partition, value: `lag ${i}` }));
+    const records = (partition: number, n: number) =>
+      Array.from({ length: n }, (_, i) => ({ partition, value: `lag ${i}` }));
     await producer.send({ topic, messages: [...records(0, 5), ...records(1, 2)] });
     await producer.disconnect();
     const admin = p.kafka.admin();
@@ -233,7 +299,8 @@ describe('against a real Prometheus', () => {
     const lag = watchLag(p.kafka, groupId, createLogger('lag-test', 'error'), 60_000);
     try {
       lag.assign({ [topic]: [0, 1, 2] });
-      const byPartition = () => consumerLag.get().then((m) => Object.fromEntries(m.values.map((v) => [v.labels.partition, v.value])));
+      const byPartition = () =>
+        consumerLag.get().then((m) => Object.fromEntries(m.values.map((v) => [v.labels.partition, v.value])));
       await waitFor('lag measured', async () => Object.keys(await byPartition()).length === 3, 10_000);
       const low = Object.fromEntries(ends.map((e) => [e.partition, Number(e.low)]));
       expect(await byPartition()).toEqual({ '0': 3, '1': high(1) - low[1]!, '2': high(2) - low[2]! });

@@ -6,7 +6,8 @@ type Json = Record<string, any>;
 /** `/v1/accounts/:id` (Express) -> `/v1/accounts/{id}` (OpenAPI). */
 export const openApiPath = (route: string) => route.replace(/:(\w+)/g, '{$1}');
 
-const pointer = (...parts: string[]) => parts.map((p) => encodeURIComponent(p.replace(/~/g, '~0').replace(/\//g, '~1'))).join('/');
+const pointer = (...parts: string[]) =>
+  parts.map((p) => encodeURIComponent(p.replace(/~/g, '~0').replace(/\//g, '~1'))).join('/');
 
 export function conformance(doc: Json) {
   const ajv = new Ajv2020({ strict: false, allErrors: true });
@@ -20,14 +21,20 @@ export function conformance(doc: Json) {
     const response = op.responses[String(status)];
     if (!response) throw new Error(`${method} ${template} answered ${status}, which the document does not list`);
     const media = (contentType ?? '').split(';')[0]!.trim();
-    if (!response.content?.[media]) throw new Error(`${method} ${template} ${status} answered ${media}, not in the document`);
+    if (!response.content?.[media])
+      throw new Error(`${method} ${template} ${status} answered ${media}, not in the document`);
     if (media !== 'application/json') return;
     const key = `${template} ${method} ${status}`;
     let validate = cache.get(key);
     if (!validate) {
-      validate = ajv.compile({ $ref: `openapi.json#/${pointer('paths', template, method.toLowerCase(), 'responses', String(status), 'content', media, 'schema')}` });
+      validate = ajv.compile({
+        $ref: `openapi.json#/${pointer('paths', template, method.toLowerCase(), 'responses', String(status), 'content', media, 'schema')}`,
+      });
       cache.set(key, validate);
     }
-    if (!validate(body)) throw new Error(`${method} ${template} ${status}: ${ajv.errorsText(validate.errors)}; body ${JSON.stringify(body).slice(0, 500)}`);
+    if (!validate(body))
+      throw new Error(
+        `${method} ${template} ${status}: ${ajv.errorsText(validate.errors)}; body ${JSON.stringify(body).slice(0, 500)}`,
+      );
   };
 }

@@ -13,13 +13,24 @@ beforeAll(async () => {
   doc = await (await fetch(`${p.ingestUrl}/openapi.json`)).json();
   check = conformance(doc);
 });
-afterAll(async () => { await p?.stop(); });
+afterAll(async () => {
+  await p?.stop();
+});
 
 /** A request whose answer must conform; returns the answer. */
-async function call(method: string, template: string, path: string, init: { body?: unknown; raw?: string; headers?: Record<string, string> } = {}) {
+async function call(
+  method: string,
+  template: string,
+  path: string,
+  init: { body?: unknown; raw?: string; headers?: Record<string, string> } = {},
+) {
   const r = await fetch(`${p.ingestUrl}${path}`, {
     method,
-    headers: { ...(method === 'POST' && { 'content-type': 'application/json' }), ...(template.startsWith('/v1/') && p.auth), ...init.headers },
+    headers: {
+      ...(method === 'POST' && { 'content-type': 'application/json' }),
+      ...(template.startsWith('/v1/') && p.auth),
+      ...init.headers,
+    },
     body: init.raw ?? (init.body === undefined ? undefined : JSON.stringify(init.body)),
   });
   const text = await r.text();
@@ -43,7 +54,10 @@ describe('OpenAPI document', () => {
 
   it('real answers, successes and refusals, validate against it', async () => {
     const account = uid('acct');
-    const open = await call('POST', '/v1/transactions', '/v1/transactions', { body: { type: 'wallet.open', account }, headers: { 'Idempotency-Key': uid('open') } });
+    const open = await call('POST', '/v1/transactions', '/v1/transactions', {
+      body: { type: 'wallet.open', account },
+      headers: { 'Idempotency-Key': uid('open') },
+    });
     expect(open.status).toBe(202);
     const hold = uid('hold');
     const [sku, reservation, event, seatHold] = [uid('sku'), uid('res'), uid('gig'), uid('sh')];
@@ -60,37 +74,99 @@ describe('OpenAPI document', () => {
         ],
       },
     });
-    expect(batch.body.results.map((r: { status: string }) => r.status)).toEqual([...Array(6).fill('accepted'), 'refused']);
+    expect(batch.body.results.map((r: { status: string }) => r.status)).toEqual([
+      ...Array(6).fill('accepted'),
+      'refused',
+    ]);
     const pending = await call('GET', '/v1/transactions/{id}', `/v1/transactions/${batch.body.results[0].id}`);
     expect(pending.status).toBe(200);
-    const debit = await call('POST', '/v1/transactions', '/v1/transactions', { body: { type: 'wallet.debit', account, amount: 10_000 } });
-    await waitForOutcomes(p, [open.body.id, ...batch.body.results.slice(0, 6).map((r: { id: string }) => r.id), debit.body.id]);
+    const debit = await call('POST', '/v1/transactions', '/v1/transactions', {
+      body: { type: 'wallet.debit', account, amount: 10_000 },
+    });
+    await waitForOutcomes(p, [
+      open.body.id,
+      ...batch.body.results.slice(0, 6).map((r: { id: string }) => r.id),
+      debit.body.id,
+    ]);
 
-    expect((await call('GET', '/v1/transactions/{id}', `/v1/transactions/${debit.body.id}`)).body).toMatchObject({ status: 'rejected', code: 'insufficient_funds' });
-    expect((await call('GET', '/v1/transactions/{id}', `/v1/transactions/${open.body.id}`)).body).toMatchObject({ status: 'applied' });
+    expect((await call('GET', '/v1/transactions/{id}', `/v1/transactions/${debit.body.id}`)).body).toMatchObject({
+      status: 'rejected',
+      code: 'insufficient_funds',
+    });
+    expect((await call('GET', '/v1/transactions/{id}', `/v1/transactions/${open.body.id}`)).body).toMatchObject({
+      status: 'applied',
+    });
     expect((await call('GET', '/v1/accounts/{id}', `/v1/accounts/${account}`)).status).toBe(200);
-    expect((await call('GET', '/v1/accounts/{id}/holds/{hold}', `/v1/accounts/${account}/holds/${hold}`)).status).toBe(200);
+    expect((await call('GET', '/v1/accounts/{id}/holds/{hold}', `/v1/accounts/${account}/holds/${hold}`)).status).toBe(
+      200,
+    );
     expect((await call('GET', '/v1/stock/{sku}', `/v1/stock/${sku}`)).status).toBe(200);
-    expect((await call('GET', '/v1/stock/{sku}/reservations/{reservation}', `/v1/stock/${sku}/reservations/${reservation}`)).status).toBe(200);
+    expect(
+      (await call('GET', '/v1/stock/{sku}/reservations/{reservation}', `/v1/stock/${sku}/reservations/${reservation}`))
+        .status,
+    ).toBe(200);
     expect((await call('GET', '/v1/events/{event}/seats', `/v1/events/${event}/seats`)).status).toBe(200);
-    expect((await call('GET', '/v1/events/{event}/holds/{hold}', `/v1/events/${event}/holds/${seatHold}`)).status).toBe(200);
-    expect((await call('GET', '/v1/accounts/{id}/entries', `/v1/accounts/${account}/entries?limit=1`)).body.next).not.toBeNull();
+    expect((await call('GET', '/v1/events/{event}/holds/{hold}', `/v1/events/${event}/holds/${seatHold}`)).status).toBe(
+      200,
+    );
+    expect(
+      (await call('GET', '/v1/accounts/{id}/entries', `/v1/accounts/${account}/entries?limit=1`)).body.next,
+    ).not.toBeNull();
     expect((await call('GET', '/v1/stock/{sku}/entries', `/v1/stock/${sku}/entries`)).body.entries).toHaveLength(2);
-    expect((await call('GET', '/v1/events/{event}/entries', `/v1/events/${event}/entries`)).body.entries).toHaveLength(2);
-    const waited = await call('POST', '/v1/transactions', '/v1/transactions?wait=10000', { body: { type: 'wallet.credit', account, amount: 5 } });
+    expect((await call('GET', '/v1/events/{event}/entries', `/v1/events/${event}/entries`)).body.entries).toHaveLength(
+      2,
+    );
+    const waited = await call('POST', '/v1/transactions', '/v1/transactions?wait=10000', {
+      body: { type: 'wallet.credit', account, amount: 5 },
+    });
     expect(waited).toMatchObject({ status: 200, body: { status: 'applied' } });
-    expect((await call('GET', '/v1/transactions/{id}', `/v1/transactions/${waited.body.id}?wait=100`)).body.status).toBe('applied');
+    expect(
+      (await call('GET', '/v1/transactions/{id}', `/v1/transactions/${waited.body.id}?wait=100`)).body.status,
+    ).toBe('applied');
     expect((await call('GET', '/v1/events/{event}/entries', `/v1/events/${event}/entries?limit=0`)).status).toBe(400);
 
     // Refusals: each status with its error body.
     const key = uid('k');
-    await call('POST', '/v1/transactions', '/v1/transactions', { body: { type: 'wallet.credit', account, amount: 1 }, headers: { 'Idempotency-Key': key } });
-    expect((await call('POST', '/v1/transactions', '/v1/transactions', { body: { type: 'wallet.credit', account, amount: 2 }, headers: { 'Idempotency-Key': key } })).status).toBe(422);
-    expect((await call('POST', '/v1/transactions', '/v1/transactions', { body: { type: 'wallet.credit', account } })).status).toBe(400);
-    expect((await call('POST', '/v1/transactions', '/v1/transactions', { raw: '{"type":', headers: {} })).status).toBe(400);
-    expect((await call('POST', '/v1/transactions', '/v1/transactions', { raw: 'x', headers: { 'content-type': 'text/plain' } })).status).toBe(415);
-    expect((await call('POST', '/v1/transactions', '/v1/transactions', { raw: JSON.stringify({ type: 'seats.define', event, seats: ['x'.repeat(70_000)] }) })).status).toBe(413);
-    expect((await call('POST', '/v1/transactions', '/v1/transactions', { body: { type: 'seats.hold', event, seats: ['Z9'], holder: 'h', ttl: 60_000 } })).status).toBe(422);
+    await call('POST', '/v1/transactions', '/v1/transactions', {
+      body: { type: 'wallet.credit', account, amount: 1 },
+      headers: { 'Idempotency-Key': key },
+    });
+    expect(
+      (
+        await call('POST', '/v1/transactions', '/v1/transactions', {
+          body: { type: 'wallet.credit', account, amount: 2 },
+          headers: { 'Idempotency-Key': key },
+        })
+      ).status,
+    ).toBe(422);
+    expect(
+      (await call('POST', '/v1/transactions', '/v1/transactions', { body: { type: 'wallet.credit', account } })).status,
+    ).toBe(400);
+    expect((await call('POST', '/v1/transactions', '/v1/transactions', { raw: '{"type":', headers: {} })).status).toBe(
+      400,
+    );
+    expect(
+      (
+        await call('POST', '/v1/transactions', '/v1/transactions', {
+          raw: 'x',
+          headers: { 'content-type': 'text/plain' },
+        })
+      ).status,
+    ).toBe(415);
+    expect(
+      (
+        await call('POST', '/v1/transactions', '/v1/transactions', {
+          raw: JSON.stringify({ type: 'seats.define', event, seats: ['x'.repeat(70_000)] }),
+        })
+      ).status,
+    ).toBe(413);
+    expect(
+      (
+        await call('POST', '/v1/transactions', '/v1/transactions', {
+          body: { type: 'seats.hold', event, seats: ['Z9'], holder: 'h', ttl: 60_000 },
+        })
+      ).status,
+    ).toBe(422);
     expect((await call('GET', '/v1/transactions/{id}', '/v1/transactions/no-such-tx')).status).toBe(404);
     expect((await call('GET', '/v1/accounts/{id}', '/v1/accounts/bad%7Bid')).status).toBe(400);
     expect((await call('GET', '/v1/stock/{sku}', `/v1/stock/${uid('none')}`)).status).toBe(404);

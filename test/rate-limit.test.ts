@@ -8,7 +8,8 @@ import { freePort } from '../stack/ports.ts';
 import { readTopic, Service, sleep, startPipeline, uid, type Pipeline } from './harness.ts';
 import { addKey, type TestKey } from './keys.ts';
 
-const rate = 20, burst = 20;
+const rate = 20,
+  burst = 20;
 let p: Pipeline;
 let second: Service;
 let secondUrl: string;
@@ -27,12 +28,24 @@ beforeAll(async () => {
   second = new Service('ingest-api', { ...p.ingest.env, TXPIPE_INGEST_PORT: String(port) }, `${secondUrl}/readyz`);
   await second.start();
 });
-afterAll(async () => { await second?.stop(); await p?.stop(); });
+afterAll(async () => {
+  await second?.stop();
+  await p?.stop();
+});
 
-interface Answer { status: number; code?: string; headers: Headers; at: number }
+interface Answer {
+  status: number;
+  code?: string;
+  headers: Headers;
+  at: number;
+}
 
 const post = async (url: string, key: TestKey, body: unknown, route = '/v1/transactions'): Promise<Answer> => {
-  const r = await fetch(`${url}${route}`, { method: 'POST', headers: { 'content-type': 'application/json', ...key.headers }, body: JSON.stringify(body) });
+  const r = await fetch(`${url}${route}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...key.headers },
+    body: JSON.stringify(body),
+  });
   const json = (await r.json().catch(() => ({}))) as { code?: string };
   return { status: r.status, code: json.code, headers: r.headers, at: Date.now() };
 };
@@ -57,7 +70,9 @@ describe('rate limits per key', () => {
     const seconds = 4;
     const started = Date.now();
     const [flooded, steady] = await Promise.all([
-      load(3 * rate, seconds, () => post(p.ingestUrl, flood, { type: 'wallet.open', account: `${marker}-${uid('a')}` })),
+      load(3 * rate, seconds, () =>
+        post(p.ingestUrl, flood, { type: 'wallet.open', account: `${marker}-${uid('a')}` }),
+      ),
       load(rate / 2, seconds, () => post(p.ingestUrl, calm, { type: 'wallet.open', account: uid('calm') })),
     ]);
     const elapsed = (Date.now() - started) / 1000;
@@ -83,7 +98,9 @@ describe('rate limits per key', () => {
     await sleep(1000); // the flood's bucket is another key's; this one starts full
     const seconds = 3;
     const started = Date.now();
-    const answers = await load(3 * rate, seconds, (i) => post(i % 2 ? secondUrl : p.ingestUrl, shared, { type: 'wallet.open', account: uid('shared') }));
+    const answers = await load(3 * rate, seconds, (i) =>
+      post(i % 2 ? secondUrl : p.ingestUrl, shared, { type: 'wallet.open', account: uid('shared') }),
+    );
     const elapsed = (Date.now() - started) / 1000;
     const byInstance = [0, 1].map((k) => answers.filter((_, i) => i % 2 === k));
     expect(count(answers, 202)).toBeLessThanOrEqual(Math.ceil(rate * elapsed + burst));
@@ -92,7 +109,9 @@ describe('rate limits per key', () => {
   });
 
   it('a batch costs its items; a batch larger than the burst is refused, nothing published', async () => {
-    const items = (n: number, marker: string) => ({ transactions: Array.from({ length: n }, () => ({ type: 'wallet.open', account: `${marker}-${uid('b')}` })) });
+    const items = (n: number, marker: string) => ({
+      transactions: Array.from({ length: n }, () => ({ type: 'wallet.open', account: `${marker}-${uid('b')}` })),
+    });
     const marker = uid('batch');
     const first = await post(p.ingestUrl, batches, items(15, marker), '/v1/transactions/batch');
     expect(first.status).toBe(200);
@@ -106,9 +125,16 @@ describe('rate limits per key', () => {
 });
 
 describe('Redis unreachable: the limiter fails as configured', () => {
-  it.each([['open', 202], ['closed', 503]] as const)('%s -> %i', async (mode, status) => {
+  it.each([
+    ['open', 202],
+    ['closed', 503],
+  ] as const)('%s -> %i', async (mode, status) => {
     const dead = `redis://127.0.0.1:${await freePort()}`;
-    const q = await startPipeline({ processor: false, ready: false, ingestEnv: { TXPIPE_REDIS_URL: dead, TXPIPE_RATE_LIMIT_REDIS_DOWN: mode } });
+    const q = await startPipeline({
+      processor: false,
+      ready: false,
+      ingestEnv: { TXPIPE_REDIS_URL: dead, TXPIPE_RATE_LIMIT_REDIS_DOWN: mode },
+    });
     try {
       const key = addKey(q.keysFile, { name: 'limited', scope: 'wallet.*', rate: 1, burst: 1 });
       await sleep(1500); // the keys file is re-read

@@ -7,10 +7,13 @@ import { limits } from '../common/limits.ts';
 import { checks } from '../ops/verify.ts';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-const section = (name: string) => readme.slice(readme.indexOf(`<!-- section: ${name} -->`), readme.indexOf(`<!-- end: ${name} -->`));
+const section = (name: string) =>
+  readme.slice(readme.indexOf(`<!-- section: ${name} -->`), readme.indexOf(`<!-- end: ${name} -->`));
 
 it('the limits table lists every limit with its value', () => {
-  const rows = Object.fromEntries([...section('limits').matchAll(/^\| `(\w+)` \| (\d+) \|$/gm)].map((m) => [m[1], Number(m[2])]));
+  const rows = Object.fromEntries(
+    [...section('limits').matchAll(/^\| `(\w+)` \| (\d+) \|$/gm)].map((m) => [m[1], Number(m[2])]),
+  );
   expect(rows).toEqual({ ...limits });
 });
 
@@ -30,19 +33,26 @@ it('the configuration table names every topic, in order', () => {
 it('the HTTP section lists every error code and every route', () => {
   const http = section('http');
   const errors = readFileSync(new URL('../ingest-api/errors.ts', import.meta.url), 'utf8');
-  const union = errors.slice(errors.indexOf('export type ErrorCode'), errors.indexOf(';', errors.indexOf('export type ErrorCode')));
+  const union = errors.slice(
+    errors.indexOf('export type ErrorCode'),
+    errors.indexOf(';', errors.indexOf('export type ErrorCode')),
+  );
   const codes = [...union.matchAll(/'([a-z_]+)'/g)].map((m) => m[1]!);
   expect(codes.length).toBeGreaterThan(10);
   expect(codes.filter((c) => !http.includes(`\`${c}\``))).toEqual([]);
 
   const app = readFileSync(new URL('../ingest-api/app.ts', import.meta.url), 'utf8');
   const domainRoutes = Object.values(domainRegistry).flatMap((d) => [`GET ${d.routes.entity}`, `GET ${d.routes.hold}`]);
-  const routes = [...app.matchAll(/app\.(get|post)\(\s*'([^']+)'/g)].map((m) => `${m[1]!.toUpperCase()} ${m[2]}`).concat(domainRoutes);
+  const routes = [...app.matchAll(/app\.(get|post)\(\s*'([^']+)'/g)]
+    .map((m) => `${m[1]!.toUpperCase()} ${m[2]}`)
+    .concat(domainRoutes);
   expect(routes.length).toBeGreaterThan(5);
   expect(routes.filter((r) => !http.includes(`\`${r}\``))).toEqual([]);
 });
 
 it('the Operating section lists every check verify makes, as the code words it', () => {
-  const rows = Object.fromEntries([...section('operating').matchAll(/^\| `(\w+)` \| (.+) \|$/gm)].map((m) => [m[1], m[2]]));
+  const rows = Object.fromEntries(
+    [...section('operating').matchAll(/^\| `(\w+)` \| (.+) \|$/gm)].map((m) => [m[1], m[2]]),
+  );
   expect(rows).toEqual({ ...checks });
 });

@@ -36,13 +36,26 @@ it('accepts while Redis is down and applies everything once it returns', async (
   const during = await Promise.all(Array.from({ length: 100 }, credit));
   expect(during.map((r) => r.status)).toEqual(Array(100).fill(202));
   // Reads cannot be answered meanwhile: a 503 to retry, never a 500.
-  for (const path of [`/v1/accounts/${account}`, `/v1/transactions/${during[0]!.body.id}`, '/v1/stock/s1', '/v1/events/e1/seats', `/v1/accounts/${account}/holds/h1`]) {
+  for (const path of [
+    `/v1/accounts/${account}`,
+    `/v1/transactions/${during[0]!.body.id}`,
+    '/v1/stock/s1',
+    '/v1/events/e1/seats',
+    `/v1/accounts/${account}/holds/h1`,
+  ]) {
     const r = await fetch(`${p.ingestUrl}${path}`, { headers: p.auth });
-    expect([path, r.status, r.headers.get('retry-after'), ((await r.json()) as { code: string }).code]).toEqual([path, 503, '1', 'redis_unavailable']);
+    expect([path, r.status, r.headers.get('retry-after'), ((await r.json()) as { code: string }).code]).toEqual([
+      path,
+      503,
+      '1',
+      'redis_unavailable',
+    ]);
   }
   await sleep(2000); // the processor meets the outage and retries
   const retries = await fetch(p.processor.readyUrl.replace('/readyz', '/metrics')).then((r) => r.text());
-  expect(Number(/^txpipe_processor_redis_retries_total(?:\{[^}]*\})? (\d+)/m.exec(retries)?.[1] ?? 0)).toBeGreaterThan(0);
+  expect(Number(/^txpipe_processor_redis_retries_total(?:\{[^}]*\})? (\d+)/m.exec(retries)?.[1] ?? 0)).toBeGreaterThan(
+    0,
+  );
 
   redis = await startRedis({ dir, port });
   const ids = [...before, ...during].map((r) => r.body.id);
@@ -64,9 +77,17 @@ it('while Redis is down a reused id is accepted unchecked, and its dropped paylo
   redis = await startRedis({ dir, port });
 
   // The first payload is applied once; the second is listed on the id as dropped, not silently lost.
-  await waitFor('the conflict recorded', async () => (await p.get(`/v1/transactions/${id}`)).body?.conflicts?.length === 1);
+  await waitFor(
+    'the conflict recorded',
+    async () => (await p.get(`/v1/transactions/${id}`)).body?.conflicts?.length === 1,
+  );
   const status = (await p.get(`/v1/transactions/${id}`)).body;
-  expect(status).toMatchObject({ status: 'applied', code: 'ok', result: { balance: 5 }, conflicts: [{ type: 'wallet.credit' }] });
+  expect(status).toMatchObject({
+    status: 'applied',
+    code: 'ok',
+    result: { balance: 5 },
+    conflicts: [{ type: 'wallet.credit' }],
+  });
   expect((await p.get(`/v1/accounts/${account}`)).body.balance).toBe(5);
   // Checked again once Redis is back: the same payload replays, another is refused 422.
   expect((await p.post({ id, type: 'wallet.credit', account, amount: 5 })).status).toBe(202);

@@ -40,7 +40,12 @@ async function rollBackTo(copy: string): Promise<void> {
   await rollBackAof(redis, copy);
   redis = await startRedis({ dir, port });
   // ingest-api reconnects with a backoff: until then its reads answer 503, which proves nothing either way.
-  await waitFor('ingest-api reading Redis again', async () => (await p.get('/v1/accounts/nobody')).status !== 503, 10_000, 50);
+  await waitFor(
+    'ingest-api reading Redis again',
+    async () => (await p.get('/v1/accounts/nobody')).status !== 503,
+    10_000,
+    50,
+  );
 }
 
 /** Until the group has committed everything on the topics: the lost writes' offsets are behind it. */
@@ -48,7 +53,12 @@ async function waitCommitted(topics: string[]): Promise<void> {
   const admin = p.kafka.admin();
   await admin.connect();
   try {
-    await waitFor('offsets committed to the end of the topics', () => committedToEnd(admin, `${p.prefix}-processor`, topics), 60_000, 200);
+    await waitFor(
+      'offsets committed to the end of the topics',
+      () => committedToEnd(admin, `${p.prefix}-processor`, topics),
+      60_000,
+      200,
+    );
   } finally {
     await admin.disconnect();
   }
@@ -62,8 +72,14 @@ async function rewindsSoFar(): Promise<number> {
 it('credits and transfers lost by Redis after their offsets were committed are applied again, exactly once', async () => {
   const accounts = Array.from({ length: 8 }, () => uid('rb'));
   const start = 1000;
-  await applyAll(p, accounts.map((account) => ({ type: 'wallet.open', account })));
-  await applyAll(p, accounts.map((account) => ({ type: 'wallet.credit', account, amount: start })));
+  await applyAll(
+    p,
+    accounts.map((account) => ({ type: 'wallet.open', account })),
+  );
+  await applyAll(
+    p,
+    accounts.map((account) => ({ type: 'wallet.credit', account, amount: start })),
+  );
   const copy = snapshot();
 
   // After the copy: credits and transfers (small enough never to be refused), applied and committed.
@@ -93,14 +109,25 @@ it('credits and transfers lost by Redis after their offsets were committed are a
   expect((await p.get(`/v1/transactions/${outcomes[0]!.id}`)).status).toBe(404);
 
   // Every accepted id has its outcome again, and each took effect once.
-  const again = await waitForOutcomes(p, outcomes.map((o) => o.id), 90_000);
+  const again = await waitForOutcomes(
+    p,
+    outcomes.map((o) => o.id),
+    90_000,
+  );
   expect([...again.values()].every((o) => o.status === 'applied')).toBe(true);
-  await waitFor('balances and transfers settled', async () => {
+  await waitFor(
+    'balances and transfers settled',
+    async () => {
+      const reads = await Promise.all(accounts.map((a) => p.get(`/v1/accounts/${a}`)));
+      return reads.every((r, i) => r.body?.balance === expected.get(accounts[i]!) && r.body.outgoing === 0);
+    },
+    60_000,
+    200,
+  ).catch(async (e) => {
     const reads = await Promise.all(accounts.map((a) => p.get(`/v1/accounts/${a}`)));
-    return reads.every((r, i) => r.body?.balance === expected.get(accounts[i]!) && r.body.outgoing === 0);
-  }, 60_000, 200).catch(async (e) => {
-    const reads = await Promise.all(accounts.map((a) => p.get(`/v1/accounts/${a}`)));
-    throw new Error(`${(e as Error).message}: ${JSON.stringify(reads.map((r, i) => [r.body, expected.get(accounts[i]!)]))}`);
+    throw new Error(
+      `${(e as Error).message}: ${JSON.stringify(reads.map((r, i) => [r.body, expected.get(accounts[i]!)]))}`,
+    );
   });
   let total = 0;
   for (const a of accounts) {
@@ -114,7 +141,10 @@ it('credits and transfers lost by Redis after their offsets were committed are a
 });
 
 function sumCredits(bodies: object[]): number {
-  return bodies.reduce((n, b) => n + ((b as { type: string }).type === 'wallet.credit' ? (b as { amount: number }).amount : 0), 0);
+  return bodies.reduce(
+    (n, b) => n + ((b as { type: string }).type === 'wallet.credit' ? (b as { amount: number }).amount : 0),
+    0,
+  );
 }
 
 it('holds, reservations and seat holds lost by Redis end resolved or pending-and-indexed, then expire', async () => {
@@ -150,25 +180,48 @@ it('holds, reservations and seat holds lost by Redis end resolved or pending-and
   await rollBackTo(copy);
   expect((await p.get(`/v1/accounts/${account}/holds/${h2}`)).status).toBe(404);
 
-  await waitFor('every hold resolved', async () => {
-    const states = await Promise.all([
-      p.get(`/v1/accounts/${account}/holds/${h1}`), p.get(`/v1/accounts/${account}/holds/${h2}`),
-      p.get(`/v1/stock/${sku}/reservations/${r1}`), p.get(`/v1/stock/${sku}/reservations/${r2}`),
-      p.get(`/v1/events/${event}/holds/${s1}`), p.get(`/v1/events/${event}/holds/${s2}`),
-    ]);
-    return JSON.stringify(states.map((r) => r.body?.state)) === JSON.stringify(['expired', 'captured', 'expired', 'confirmed', 'expired', 'confirmed']);
-  }, 60_000, 250);
+  await waitFor(
+    'every hold resolved',
+    async () => {
+      const states = await Promise.all([
+        p.get(`/v1/accounts/${account}/holds/${h1}`),
+        p.get(`/v1/accounts/${account}/holds/${h2}`),
+        p.get(`/v1/stock/${sku}/reservations/${r1}`),
+        p.get(`/v1/stock/${sku}/reservations/${r2}`),
+        p.get(`/v1/events/${event}/holds/${s1}`),
+        p.get(`/v1/events/${event}/holds/${s2}`),
+      ]);
+      return (
+        JSON.stringify(states.map((r) => r.body?.state)) ===
+        JSON.stringify(['expired', 'captured', 'expired', 'confirmed', 'expired', 'confirmed'])
+      );
+    },
+    60_000,
+    250,
+  );
   const [acct, stock, seats] = await Promise.all([
-    p.get(`/v1/accounts/${account}`), p.get(`/v1/stock/${sku}`), p.get(`/v1/events/${event}/seats`),
+    p.get(`/v1/accounts/${account}`),
+    p.get(`/v1/stock/${sku}`),
+    p.get(`/v1/events/${event}/seats`),
   ]);
   expect(acct.body).toMatchObject({ balance: 950, held: 0, available: 950 });
   expect(stock.body).toMatchObject({ stocked: 50, available: 47, reserved: 0, sold: 3 });
   expect(seats.body).toMatchObject({ free: 3, held: 0, sold: 1 });
   // Nothing left in the sweeper's index: no hold is stranded pending, none indexed after it ended.
-  for (const [topic, member] of [[p.topics.wallet, `${account} ${h1}`], [p.topics.stock, `${sku} ${r1}`], [p.topics.seats, `${event} ${s1}`]] as const) {
-    expect(await p.redis.zscore(expiringKey(topic, partitionOfKey(member.split(' ')[0]!, p.partitions)), member), member).toBeNull();
+  for (const [topic, member] of [
+    [p.topics.wallet, `${account} ${h1}`],
+    [p.topics.stock, `${sku} ${r1}`],
+    [p.topics.seats, `${event} ${s1}`],
+  ] as const) {
+    expect(
+      await p.redis.zscore(expiringKey(topic, partitionOfKey(member.split(' ')[0]!, p.partitions)), member),
+      member,
+    ).toBeNull();
   }
   // The status records tell the same story as the state.
-  const statuses = await waitForOutcomes(p, resolved.map((o) => o.id));
+  const statuses = await waitForOutcomes(
+    p,
+    resolved.map((o) => o.id),
+  );
   expect([...statuses.values()].map((s) => s.status)).toEqual(['applied', 'applied', 'applied']);
 });

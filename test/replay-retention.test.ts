@@ -23,7 +23,11 @@ beforeAll(async () => {
   redis = await startRedis({ dir, port });
   p = await startPipeline({
     partitions: 1,
-    env: { TXPIPE_REDIS_URL: redis.url, TXPIPE_WATERMARK_CHECK_MS: '500', TXPIPE_FLAG_RETENTION_MS: String(retentionMs) },
+    env: {
+      TXPIPE_REDIS_URL: redis.url,
+      TXPIPE_WATERMARK_CHECK_MS: '500',
+      TXPIPE_FLAG_RETENTION_MS: String(retentionMs),
+    },
   });
 });
 afterAll(async () => {
@@ -43,11 +47,19 @@ it('a replay reaching past the flag retention is refused, not applied', async ()
   await applyAll(p, [{ type: 'wallet.credit', account, amount: 100 }]);
   const copy = copyAof(redis, 'snapshot');
 
-  const lost = await applyAll(p, Array.from({ length: 5 }, () => ({ type: 'wallet.credit', account, amount: 10 })));
+  const lost = await applyAll(
+    p,
+    Array.from({ length: 5 }, () => ({ type: 'wallet.credit', account, amount: 10 })),
+  );
   expect(lost.every((o) => o.status === 'applied')).toBe(true);
   const admin = p.kafka.admin();
   await admin.connect();
-  await waitFor('offsets committed', () => committedToEnd(admin, `${p.prefix}-processor`, [p.topics.wallet]), 60_000, 200);
+  await waitFor(
+    'offsets committed',
+    () => committedToEnd(admin, `${p.prefix}-processor`, [p.topics.wallet]),
+    60_000,
+    200,
+  );
   await admin.disconnect();
   expect(await metric('txpipe_processor_refused_partitions')).toBe(0);
 
@@ -56,7 +68,12 @@ it('a replay reaching past the flag retention is refused, not applied', async ()
   await rollBackAof(redis, copy);
   redis = await startRedis({ dir, port });
 
-  await waitFor('the partition refused', async () => (await metric('txpipe_processor_refused_partitions')) === 1, 30_000, 200);
+  await waitFor(
+    'the partition refused',
+    async () => (await metric('txpipe_processor_refused_partitions')) === 1,
+    30_000,
+    200,
+  );
   expect((await fetch(p.processor.readyUrl)).status).toBe(503);
   // Nothing replayed, and nothing new applied on that partition while it is refused.
   const fresh = await p.post({ type: 'wallet.credit', account, amount: 1 });

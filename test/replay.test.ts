@@ -18,7 +18,9 @@ let p: Pipeline;
 let replayRedis: RedisServer | undefined;
 let replayProcessor: Service | undefined;
 const dir = mkdtempSync(join(tmpdir(), 'txpipe-replay-'));
-beforeAll(async () => { p = await startPipeline({ env: { TXPIPE_SWEEP_INTERVAL_MS: '200' } }); });
+beforeAll(async () => {
+  p = await startPipeline({ env: { TXPIPE_SWEEP_INTERVAL_MS: '200' } });
+});
 afterAll(async () => {
   await replayProcessor?.stop();
   await replayRedis?.stop();
@@ -47,7 +49,11 @@ async function snapshot(redis: RedisClient) {
   const read = redis.pipeline();
   keys.forEach((k, i) => (types[i] === 'hash' ? read.hgetall(k) : read.get(k)));
   const values = ((await read.exec()) ?? []).map(([, v]) => v);
-  const index = await Promise.all(domains.flatMap((d) => [...Array(p.partitions).keys()].map((n) => redis.zrange(expiringKey(p.topics[d], n), 0, -1, 'WITHSCORES'))));
+  const index = await Promise.all(
+    domains.flatMap((d) =>
+      [...Array(p.partitions).keys()].map((n) => redis.zrange(expiringKey(p.topics[d], n), 0, -1, 'WITHSCORES')),
+    ),
+  );
   return { entries: Object.fromEntries(keys.map((k, i) => [k, values[i]])), index };
 }
 
@@ -57,12 +63,27 @@ const pick = <T>(xs: T[], n: number) => xs.filter((_, i) => i % n === 0);
 it('a second processor replaying the topics from offset 0 into an empty Redis gets the same state', async () => {
   // wallet: accounts, transfers (some refunded), holds captured, voided and expired, a closed account.
   const accts = Array.from({ length: 8 }, (_, i) => name(`a${i}`));
-  await applyAll(p, [...accts.map((account, i) => ({ type: 'wallet.open', account, overdraft: i * 50 })), { type: 'wallet.open', account: name('closing') }]);
-  await applyAll(p, [...accts.map((account) => ({ type: 'wallet.credit', account, amount: 1000 })), { type: 'wallet.close', account: name('closing') }]);
-  const transfers = await applyAll(p, Array.from({ length: 120 }, (_, i) => ({
-    type: 'wallet.transfer', from: accts[i % 8], to: i % 17 === 0 ? name('ghost') : accts[(i * 3 + 1) % 8], amount: 1 + ((i * 37) % 300),
-  })));
-  const walletHolds = await applyAll(p, accts.map((account, i) => ({ type: 'wallet.hold', account, amount: 50 + i, ttl: i < 4 ? HOUR : 1000 })));
+  await applyAll(p, [
+    ...accts.map((account, i) => ({ type: 'wallet.open', account, overdraft: i * 50 })),
+    { type: 'wallet.open', account: name('closing') },
+  ]);
+  await applyAll(p, [
+    ...accts.map((account) => ({ type: 'wallet.credit', account, amount: 1000 })),
+    { type: 'wallet.close', account: name('closing') },
+  ]);
+  const transfers = await applyAll(
+    p,
+    Array.from({ length: 120 }, (_, i) => ({
+      type: 'wallet.transfer',
+      from: accts[i % 8],
+      to: i % 17 === 0 ? name('ghost') : accts[(i * 3 + 1) % 8],
+      amount: 1 + ((i * 37) % 300),
+    })),
+  );
+  const walletHolds = await applyAll(
+    p,
+    accts.map((account, i) => ({ type: 'wallet.hold', account, amount: 50 + i, ttl: i < 4 ? HOUR : 1000 })),
+  );
   await applyAll(p, [
     ...walletHolds.slice(0, 2).map((h, i) => ({ type: 'wallet.capture', account: accts[i], hold: h.id, amount: 20 })),
     ...walletHolds.slice(2, 4).map((h, i) => ({ type: 'wallet.void', account: accts[i + 2], hold: h.id })),
@@ -71,9 +92,16 @@ it('a second processor replaying the topics from offset 0 into an empty Redis ge
   // stock: a sale with confirms, releases and expiries, and a restock.
   const sku = name('sku');
   await apply(p, { type: 'stock.set', sku, quantity: 50, perCustomerLimit: 3 });
-  const reservations = await applyAll(p, Array.from({ length: 60 }, (_, i) => ({
-    type: 'stock.reserve', sku, quantity: 1 + (i % 2), customer: name(`c${i % 20}`), ttl: i % 4 === 0 ? 1000 : HOUR,
-  })));
+  const reservations = await applyAll(
+    p,
+    Array.from({ length: 60 }, (_, i) => ({
+      type: 'stock.reserve',
+      sku,
+      quantity: 1 + (i % 2),
+      customer: name(`c${i % 20}`),
+      ttl: i % 4 === 0 ? 1000 : HOUR,
+    })),
+  );
   const longLived = ok(reservations).filter((_, i) => i % 4 !== 0);
   await applyAll(p, [
     ...pick(longLived, 2).map((r) => ({ type: 'stock.confirm', sku, reservation: r.id })),
@@ -85,9 +113,16 @@ it('a second processor replaying the topics from offset 0 into an empty Redis ge
   const event = name('event');
   const seats = Array.from({ length: 30 }, (_, i) => `R${Math.floor(i / 10)}S${i % 10}`);
   await apply(p, { type: 'seats.define', event, seats });
-  const seatHolds = await applyAll(p, Array.from({ length: 40 }, (_, i) => ({
-    type: 'seats.hold', event, seats: [seats[i % 30], seats[(i * 7 + 3) % 30]].filter((s, j, a) => a.indexOf(s) === j), holder: name(`h${i}`), ttl: i % 3 === 0 ? 1000 : HOUR,
-  })));
+  const seatHolds = await applyAll(
+    p,
+    Array.from({ length: 40 }, (_, i) => ({
+      type: 'seats.hold',
+      event,
+      seats: [seats[i % 30], seats[(i * 7 + 3) % 30]].filter((s, j, a) => a.indexOf(s) === j),
+      holder: name(`h${i}`),
+      ttl: i % 3 === 0 ? 1000 : HOUR,
+    })),
+  );
   const heldLong = ok(seatHolds).filter((_, i) => i % 3 !== 0);
   await applyAll(p, [
     ...pick(heldLong, 2).map((h) => ({ type: 'seats.confirm', event, hold: h.id })),
@@ -96,11 +131,21 @@ it('a second processor replaying the topics from offset 0 into an empty Redis ge
   await apply(p, { type: 'seats.define', event, seats: [...seats, 'R3S0', 'R3S1'] });
 
   // Let the short holds expire in the live run (the sweeper's expire commands go into the log).
-  await waitFor('short holds expired', async () => {
-    // Only the hour-long holds may remain in the sweeper's index.
-    const idx = await Promise.all(domains.flatMap((d) => [...Array(p.partitions).keys()].map((n) => p.redis.zrangebyscore(expiringKey(p.topics[d], n), '-inf', Date.now() + HOUR / 2))));
-    return idx.every((members) => !members.some((m) => m.includes(run)));
-  }, 30_000);
+  await waitFor(
+    'short holds expired',
+    async () => {
+      // Only the hour-long holds may remain in the sweeper's index.
+      const idx = await Promise.all(
+        domains.flatMap((d) =>
+          [...Array(p.partitions).keys()].map((n) =>
+            p.redis.zrangebyscore(expiringKey(p.topics[d], n), '-inf', Date.now() + HOUR / 2),
+          ),
+        ),
+      );
+      return idx.every((members) => !members.some((m) => m.includes(run)));
+    },
+    30_000,
+  );
   expect(ok(transfers).length).toBeGreaterThan(50);
   expect(transfers.some((t) => t.code === 'account_not_found')).toBe(true);
   const live = await snapshot(p.redis);
@@ -110,17 +155,24 @@ it('a second processor replaying the topics from offset 0 into an empty Redis ge
   // The replay: an empty Redis, a new consumer group, the same topics from offset 0.
   replayRedis = await startRedis({ dir });
   const port = await freePort();
-  replayProcessor = new Service('processor', {
-    ...p.processor.env,
-    TXPIPE_REDIS_URL: replayRedis.url,
-    TXPIPE_GROUP_ID: `${p.prefix}-replay`,
-    TXPIPE_PROCESSOR_PORT: String(port),
-  }, `http://127.0.0.1:${port}/readyz`);
+  replayProcessor = new Service(
+    'processor',
+    {
+      ...p.processor.env,
+      TXPIPE_REDIS_URL: replayRedis.url,
+      TXPIPE_GROUP_ID: `${p.prefix}-replay`,
+      TXPIPE_PROCESSOR_PORT: String(port),
+    },
+    `http://127.0.0.1:${port}/readyz`,
+  );
   await replayProcessor.start();
   const replayed = new Redis(replayRedis.url);
   try {
-    await waitFor('the replay to reach the live state', async () => JSON.stringify(await snapshot(replayed)) === JSON.stringify(live), 90_000)
-      .catch(() => undefined);
+    await waitFor(
+      'the replay to reach the live state',
+      async () => JSON.stringify(await snapshot(replayed)) === JSON.stringify(live),
+      90_000,
+    ).catch(() => undefined);
     const got = await snapshot(replayed);
     expect(Object.keys(got.entries).length).toBeGreaterThan(400);
     expect(got).toEqual(live);

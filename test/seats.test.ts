@@ -4,16 +4,28 @@ import { startPipeline, uid, waitFor, type Pipeline } from './harness.ts';
 import { apply, applyAll, type Outcome } from './domains.ts';
 
 let p: Pipeline;
-beforeAll(async () => { p = await startPipeline({ env: { TXPIPE_SWEEP_INTERVAL_MS: '200' } }); });
-afterAll(async () => { await p?.stop(); });
+beforeAll(async () => {
+  p = await startPipeline({ env: { TXPIPE_SWEEP_INTERVAL_MS: '200' } });
+});
+afterAll(async () => {
+  await p?.stop();
+});
 
-interface SeatMap { free: number; held: number; sold: number; seats: Array<{ seat: string; state: string; hold?: string }> }
+interface SeatMap {
+  free: number;
+  held: number;
+  sold: number;
+  seats: Array<{ seat: string; state: string; hold?: string }>;
+}
 const seatMap = async (event: string): Promise<SeatMap> => (await p.get(`/v1/events/${event}/seats`)).body;
 const seatIds = (n: number) => Array.from({ length: n }, (_, i) => `A${i + 1}`);
 
 async function defineEvent(n: number) {
   const event = uid('event');
-  expect(await apply(p, { type: 'seats.define', event, seats: seatIds(n) })).toMatchObject({ code: 'ok', result: { seats: n } });
+  expect(await apply(p, { type: 'seats.define', event, seats: seatIds(n) })).toMatchObject({
+    code: 'ok',
+    result: { seats: n },
+  });
   return event;
 }
 
@@ -28,7 +40,10 @@ function random(seed: number) {
 describe('seats', () => {
   it('500 holders racing for seat A1: exactly one hold succeeds', async () => {
     const event = await defineEvent(10);
-    const outcomes = await applyAll(p, Array.from({ length: 500 }, () => ({ type: 'seats.hold', event, seats: ['A1'], holder: uid('h'), ttl: 60_000 })));
+    const outcomes = await applyAll(
+      p,
+      Array.from({ length: 500 }, () => ({ type: 'seats.hold', event, seats: ['A1'], holder: uid('h'), ttl: 60_000 })),
+    );
     const won = outcomes.filter((o) => o.code === 'ok');
     expect(won).toHaveLength(1);
     expect(outcomes.filter((o) => o.code === 'seat_unavailable')).toHaveLength(499);
@@ -49,7 +64,10 @@ describe('seats', () => {
       while (set.size < size) set.add(`A${start + 1 + Math.floor(next() * 8)}`);
       return [...set];
     });
-    const outcomes = await applyAll(p, wanted.map((seats) => ({ type: 'seats.hold', event, seats, holder: uid('h'), ttl: 60_000 })));
+    const outcomes = await applyAll(
+      p,
+      wanted.map((seats) => ({ type: 'seats.hold', event, seats, holder: uid('h'), ttl: 60_000 })),
+    );
     expect(new Set(outcomes.map((o) => o.code)), `seed ${SEED}`).toEqual(new Set(['ok', 'seat_unavailable']));
     const won = outcomes.map((o, i) => [o, wanted[i]!] as const).filter(([o]) => o.code === 'ok');
     expect(won.length).toBeGreaterThan(5);
@@ -78,7 +96,8 @@ describe('seats', () => {
 
   it('confirm sells, release and expiry free; each hold resolves once; a redefinition keeps held and sold seats', async () => {
     const event = await defineEvent(6);
-    const hold = (seats: string[], ttl = 60_000) => apply(p, { type: 'seats.hold', event, seats, holder: uid('h'), ttl });
+    const hold = (seats: string[], ttl = 60_000) =>
+      apply(p, { type: 'seats.hold', event, seats, holder: uid('h'), ttl });
     const [h1, h2, h3] = [await hold(['A1', 'A2']), await hold(['A3']), await hold(['A4', 'A5'], 1000)];
     expect([h1.code, h2.code, h3.code]).toEqual(['ok', 'ok', 'ok']);
     expect((await hold(['A5', 'A6'])).code).toBe('seat_unavailable');
@@ -96,11 +115,26 @@ describe('seats', () => {
 
     // A4 is held again; A1 is sold: a map without either is refused, a map without a free seat is fine.
     expect((await hold(['A4'])).code).toBe('ok');
-    expect((await apply(p, { type: 'seats.define', event, seats: ['A1', 'A2', 'A3', 'A5', 'A6'] })).code).toBe('seat_in_use');
-    expect((await apply(p, { type: 'seats.define', event, seats: ['A2', 'A3', 'A4', 'A5', 'A6'] })).code).toBe('seat_in_use');
-    expect(await apply(p, { type: 'seats.define', event, seats: ['A1', 'A2', 'A4', 'A5', 'B1'] })).toMatchObject({ code: 'ok', result: { seats: 5 } });
+    expect((await apply(p, { type: 'seats.define', event, seats: ['A1', 'A2', 'A3', 'A5', 'A6'] })).code).toBe(
+      'seat_in_use',
+    );
+    expect((await apply(p, { type: 'seats.define', event, seats: ['A2', 'A3', 'A4', 'A5', 'A6'] })).code).toBe(
+      'seat_in_use',
+    );
+    expect(await apply(p, { type: 'seats.define', event, seats: ['A1', 'A2', 'A4', 'A5', 'B1'] })).toMatchObject({
+      code: 'ok',
+      result: { seats: 5 },
+    });
     const map = await seatMap(event);
-    expect(map.seats.map((s) => `${s.seat}:${s.state}`)).toEqual(['A1:sold', 'A2:sold', 'A4:held', 'A5:free', 'B1:free']);
-    expect((await apply(p, { type: 'seats.hold', event: uid('no-event'), seats: ['A1'], holder: 'x', ttl: 60_000 })).code).toBe('event_not_found');
+    expect(map.seats.map((s) => `${s.seat}:${s.state}`)).toEqual([
+      'A1:sold',
+      'A2:sold',
+      'A4:held',
+      'A5:free',
+      'B1:free',
+    ]);
+    expect(
+      (await apply(p, { type: 'seats.hold', event: uid('no-event'), seats: ['A1'], holder: 'x', ttl: 60_000 })).code,
+    ).toBe('event_not_found');
   });
 });

@@ -5,8 +5,12 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { readTopic, startPipeline, uid, type Pipeline } from './harness.ts';
 
 let p: Pipeline;
-beforeAll(async () => { p = await startPipeline({ processor: false }); });
-afterAll(async () => { await p?.stop(); });
+beforeAll(async () => {
+  p = await startPipeline({ processor: false });
+});
+afterAll(async () => {
+  await p?.stop();
+});
 
 it('SIGTERM during a burst: the requests taken are answered 202, and each 202 is on the topic', async () => {
   const account = uid('stop');
@@ -17,7 +21,11 @@ it('SIGTERM during a burst: the requests taken are answered 202, and each 202 is
     p.post({ id: `${account}-${i}`, type: 'wallet.credit', account, amount: 1 }).then(
       (r) => {
         firstAnswer();
-        return { id: `${account}-${i}`, status: r.status as number | 'no answer', code: r.body?.code as string | undefined };
+        return {
+          id: `${account}-${i}`,
+          status: r.status as number | 'no answer',
+          code: r.body?.code as string | undefined,
+        };
       },
       // Not taken: the listener had closed (connection refused or reset before an answer).
       () => ({ id: `${account}-${i}`, status: 'no answer' as const, code: undefined }),

@@ -1,5 +1,9 @@
 // A Server-Sent Events reader for the tests: fetch, then events parsed from the body as they arrive.
-export interface Event { id?: string; event: string; data: any }
+export interface Event {
+  id?: string;
+  event: string;
+  data: any;
+}
 
 export class EventReader {
   private readonly events: Event[] = [];
@@ -46,8 +50,12 @@ export class EventReader {
   async next(n = 1, timeoutMs = 15_000): Promise<Event[]> {
     const deadline = Date.now() + timeoutMs;
     while (this.events.length < n) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${n} events; have ${JSON.stringify(this.events)}`);
-      await new Promise<void>((r) => { this.waiting = r; setTimeout(r, 100); });
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${n} events; have ${JSON.stringify(this.events)}`);
+      await new Promise<void>((r) => {
+        this.waiting = r;
+        setTimeout(r, 100);
+      });
     }
     return this.events.splice(0, n);
   }

@@ -6,14 +6,23 @@ import { startPipeline, uid, waitFor, type Pipeline } from './harness.ts';
 import { apply } from './domains.ts';
 
 let p: Pipeline;
-beforeAll(async () => { p = await startPipeline({ env: { TXPIPE_SWEEP_INTERVAL_MS: '200' } }); });
-afterAll(async () => { await p?.stop(); });
+beforeAll(async () => {
+  p = await startPipeline({ env: { TXPIPE_SWEEP_INTERVAL_MS: '200' } });
+});
+afterAll(async () => {
+  await p?.stop();
+});
 
 const statusOf = async (id: string) => (await p.get(`/v1/transactions/${id}`)).body;
-const decided = (id: string) => waitFor(`${id} decided`, async () => {
-  const s = await statusOf(id);
-  return s.status !== 'pending' && s;
-}, 20_000);
+const decided = (id: string) =>
+  waitFor(
+    `${id} decided`,
+    async () => {
+      const s = await statusOf(id);
+      return s.status !== 'pending' && s;
+    },
+    20_000,
+  );
 
 async function account(start: number) {
   const a = uid('acct');
@@ -23,18 +32,23 @@ async function account(start: number) {
 }
 
 describe('a transfer whose step ids a client used first', () => {
-  it.each(['settle', 'credit', 'debit'])('T:%s, then transfer T: it applies, and the money moves once', async (step) => {
-    const [a, b] = [await account(100), await account(0)];
-    const t = uid('T');
-    // The attacker's transaction on the account the step runs on, decided before the transfer.
-    const on = step === 'credit' ? b : a;
-    expect(await apply(p, { id: `${t}:${step}`, type: 'wallet.credit', account: on, amount: 1 })).toMatchObject({ code: 'ok' });
-    expect((await p.post({ id: t, type: 'wallet.transfer', from: a, to: b, amount: 40 })).status).toBe(202);
-    expect(await decided(t)).toMatchObject({ status: 'applied', code: 'ok' });
-    const extra = (x: string) => (x === on ? 1 : 0);
-    expect((await p.get(`/v1/accounts/${a}`)).body).toMatchObject({ balance: 60 + extra(a), outgoing: 0 });
-    expect((await p.get(`/v1/accounts/${b}`)).body).toMatchObject({ balance: 40 + extra(b), outgoing: 0 });
-  });
+  it.each(['settle', 'credit', 'debit'])(
+    'T:%s, then transfer T: it applies, and the money moves once',
+    async (step) => {
+      const [a, b] = [await account(100), await account(0)];
+      const t = uid('T');
+      // The attacker's transaction on the account the step runs on, decided before the transfer.
+      const on = step === 'credit' ? b : a;
+      expect(await apply(p, { id: `${t}:${step}`, type: 'wallet.credit', account: on, amount: 1 })).toMatchObject({
+        code: 'ok',
+      });
+      expect((await p.post({ id: t, type: 'wallet.transfer', from: a, to: b, amount: 40 })).status).toBe(202);
+      expect(await decided(t)).toMatchObject({ status: 'applied', code: 'ok' });
+      const extra = (x: string) => (x === on ? 1 : 0);
+      expect((await p.get(`/v1/accounts/${a}`)).body).toMatchObject({ balance: 60 + extra(a), outgoing: 0 });
+      expect((await p.get(`/v1/accounts/${b}`)).body).toMatchObject({ balance: 40 + extra(b), outgoing: 0 });
+    },
+  );
 
   it('T:refund, then transfer T to a missing account: it is refunded', async () => {
     const a = await account(100);
@@ -52,7 +66,11 @@ describe('a hold whose expire id a client used first still expires after its ttl
     const h = uid('H');
     expect((await apply(p, { id: `${h}:expire`, type: 'wallet.credit', account: a, amount: 1 })).code).toBe('ok');
     expect((await apply(p, { id: h, type: 'wallet.hold', account: a, amount: 50, ttl: 1000 })).code).toBe('ok');
-    await waitFor('the wallet hold to expire', async () => (await p.get(`/v1/accounts/${a}/holds/${h}`)).body.state === 'expired', 20_000);
+    await waitFor(
+      'the wallet hold to expire',
+      async () => (await p.get(`/v1/accounts/${a}/holds/${h}`)).body.state === 'expired',
+      20_000,
+    );
     expect((await p.get(`/v1/accounts/${a}`)).body).toMatchObject({ balance: 101, held: 0, available: 101 });
   });
 
@@ -61,8 +79,14 @@ describe('a hold whose expire id a client used first still expires after its ttl
     const h = uid('H');
     expect((await apply(p, { type: 'stock.set', sku, quantity: 10 })).code).toBe('ok');
     expect((await apply(p, { id: `${h}:expire`, type: 'stock.restock', sku, quantity: 1 })).code).toBe('ok');
-    expect((await apply(p, { id: h, type: 'stock.reserve', sku, quantity: 3, customer: 'c', ttl: 1000 })).code).toBe('ok');
-    await waitFor('the reservation to expire', async () => (await p.get(`/v1/stock/${sku}/reservations/${h}`)).body.state === 'expired', 20_000);
+    expect((await apply(p, { id: h, type: 'stock.reserve', sku, quantity: 3, customer: 'c', ttl: 1000 })).code).toBe(
+      'ok',
+    );
+    await waitFor(
+      'the reservation to expire',
+      async () => (await p.get(`/v1/stock/${sku}/reservations/${h}`)).body.state === 'expired',
+      20_000,
+    );
     expect((await p.get(`/v1/stock/${sku}`)).body).toMatchObject({ stocked: 11, available: 11, reserved: 0 });
   });
 
@@ -70,8 +94,14 @@ describe('a hold whose expire id a client used first still expires after its ttl
     const event = uid('ev');
     const h = uid('H');
     expect((await apply(p, { id: `${h}:expire`, type: 'seats.define', event, seats: ['A1', 'A2'] })).code).toBe('ok');
-    expect((await apply(p, { id: h, type: 'seats.hold', event, seats: ['A1'], holder: 'x', ttl: 1000 })).code).toBe('ok');
-    await waitFor('the seat hold to expire', async () => (await p.get(`/v1/events/${event}/holds/${h}`)).body.state === 'expired', 20_000);
+    expect((await apply(p, { id: h, type: 'seats.hold', event, seats: ['A1'], holder: 'x', ttl: 1000 })).code).toBe(
+      'ok',
+    );
+    await waitFor(
+      'the seat hold to expire',
+      async () => (await p.get(`/v1/events/${event}/holds/${h}`)).body.state === 'expired',
+      20_000,
+    );
     expect((await p.get(`/v1/events/${event}/seats`)).body).toMatchObject({ free: 2, held: 0 });
   });
 });

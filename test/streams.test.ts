@@ -7,8 +7,13 @@ import { outcomeFeedKey } from '../common/keys.ts';
 
 let p: Pipeline;
 const open: EventReader[] = [];
-beforeAll(async () => { p = await startPipeline(); });
-afterAll(async () => { for (const r of open) r.close(); await p?.stop(); });
+beforeAll(async () => {
+  p = await startPipeline();
+});
+afterAll(async () => {
+  for (const r of open) r.close();
+  await p?.stop();
+});
 
 const stream = async (path: string, headers?: Record<string, string>) => {
   const r = await EventReader.open(`${p.ingestUrl}${path}`, { ...p.auth, ...headers });
@@ -23,7 +28,7 @@ async function apply(body: Record<string, unknown>) {
 }
 
 describe('live streams', () => {
-  it('a sku\'s counts after every change; a reconnect with Last-Event-ID gets the changes it missed', async () => {
+  it("a sku's counts after every change; a reconnect with Last-Event-ID gets the changes it missed", async () => {
     const sku = uid('sku');
     await apply({ type: 'stock.set', sku, quantity: 10 });
     const s = await stream(`/v1/stock/${sku}/stream`);
@@ -34,7 +39,16 @@ describe('live streams', () => {
 
     const reservation = await apply({ type: 'stock.reserve', sku, quantity: 2, customer: 'c', ttl: 60_000 });
     const [reserved] = await s.next();
-    expect(reserved).toMatchObject({ event: 'stock', data: { available: 8, reserved: 2, sold: 0, change: { available: -2, reserved: 2, sold: 0 }, transaction: reservation } });
+    expect(reserved).toMatchObject({
+      event: 'stock',
+      data: {
+        available: 8,
+        reserved: 2,
+        sold: 0,
+        change: { available: -2, reserved: 2, sold: 0 },
+        transaction: reservation,
+      },
+    });
     s.close();
 
     await apply({ type: 'stock.confirm', sku, reservation });
@@ -48,7 +62,7 @@ describe('live streams', () => {
     expect(now!.id).toBe(missed2!.id);
   });
 
-  it('an event\'s seats: the map, then each change with the counts', async () => {
+  it("an event's seats: the map, then each change with the counts", async () => {
     const event = uid('gig');
     await apply({ type: 'seats.define', event, seats: ['A1', 'A2', 'A3'] });
     const s = await stream(`/v1/events/${event}/seats/stream`);
@@ -56,9 +70,15 @@ describe('live streams', () => {
     expect(map).toMatchObject({ event: 'seats', data: { event, free: 3, held: 0, sold: 0 } });
     expect(map!.data.seats).toHaveLength(3);
     const hold = await apply({ type: 'seats.hold', event, seats: ['A1', 'A2'], holder: 'h', ttl: 60_000 });
-    expect((await s.next())[0]).toMatchObject({ event: 'change', data: { change: 'held', seats: ['A1', 'A2'], free: 1, held: 2, sold: 0 } });
+    expect((await s.next())[0]).toMatchObject({
+      event: 'change',
+      data: { change: 'held', seats: ['A1', 'A2'], free: 1, held: 2, sold: 0 },
+    });
     await apply({ type: 'seats.confirm', event, hold });
-    expect((await s.next())[0]).toMatchObject({ event: 'change', data: { change: 'sold', seats: ['A1', 'A2'], free: 1, held: 0, sold: 2 } });
+    expect((await s.next())[0]).toMatchObject({
+      event: 'change',
+      data: { change: 'sold', seats: ['A1', 'A2'], free: 1, held: 0, sold: 2 },
+    });
   });
 
   it('every outcome as it is recorded, resumed with Last-Event-ID', async () => {
@@ -66,12 +86,21 @@ describe('live streams', () => {
     const account = uid('acct');
     const opened = await apply({ type: 'wallet.open', account });
     const [o] = await s.next();
-    expect(o).toMatchObject({ event: 'outcome', data: { id: opened, type: 'wallet.open', status: 'applied', code: 'ok' } });
+    expect(o).toMatchObject({
+      event: 'outcome',
+      data: { id: opened, type: 'wallet.open', status: 'applied', code: 'ok' },
+    });
     s.close();
-    const missed = [await apply({ type: 'wallet.credit', account, amount: 5 }), await apply({ type: 'wallet.debit', account, amount: 50 })];
+    const missed = [
+      await apply({ type: 'wallet.credit', account, amount: 5 }),
+      await apply({ type: 'wallet.debit', account, amount: 50 }),
+    ];
     const resumed = await stream('/v1/transactions/stream', { 'Last-Event-ID': o!.id! });
     const events = await resumed.next(2);
-    expect(events.map((e) => [e.data.id, e.data.status])).toEqual([[missed[0], 'applied'], [missed[1], 'rejected']]);
+    expect(events.map((e) => [e.data.id, e.data.status])).toEqual([
+      [missed[0], 'applied'],
+      [missed[1], 'rejected'],
+    ]);
     const live = await apply({ type: 'wallet.credit', account, amount: 1 });
     expect((await resumed.next())[0]!.data.id).toBe(live);
   });

@@ -34,7 +34,13 @@ afterAll(async () => {
 it('a page of published-but-unapplied holds does not block the holds due after it', async () => {
   let clock = 1_000_000;
   const sweeper = new Sweeper({
-    redis, sender, topics, log: createLogger('test', 'error'), intervalMs: 1000, maxPerSweep: 50, now: () => clock,
+    redis,
+    sender,
+    topics,
+    log: createLogger('test', 'error'),
+    intervalMs: 1000,
+    maxPerSweep: 50,
+    now: () => clock,
     owned: () => [{ topic: topics.stock, partition: 0 }],
   });
   const key = expiringKey(topics.stock, 0);
@@ -56,7 +62,15 @@ it('a page of published-but-unapplied holds does not block the holds due after i
 it('sweeps only the partitions this processor owns: another member sweeps the rest', async () => {
   const clock = 2_000_000;
   const owned = [{ topic: topics.seats, partition: 0 }];
-  const sweeper = new Sweeper({ redis, sender, topics, log: createLogger('test', 'error'), intervalMs: 1000, now: () => clock, owned: () => owned });
+  const sweeper = new Sweeper({
+    redis,
+    sender,
+    topics,
+    log: createLogger('test', 'error'),
+    intervalMs: 1000,
+    now: () => clock,
+    owned: () => owned,
+  });
   await redis.zadd(expiringKey(topics.seats, 0), 100, 'gig-0 mine-0');
   await redis.zadd(expiringKey(topics.seats, 1), 100, 'gig-1 theirs-1');
   expect(await sweeper.sweep()).toBe(1);
@@ -69,7 +83,15 @@ it('sweeps only the partitions this processor owns: another member sweeps the re
 it('drains the one index per topic of earlier versions: its due holds are published once, then gone from it', async () => {
   const clock = 3_000_000;
   const owned = [{ topic: topics.wallet, partition: 0 }];
-  const sweeper = new Sweeper({ redis, sender, topics, log: createLogger('test', 'error'), intervalMs: 1000, now: () => clock, owned: () => owned });
+  const sweeper = new Sweeper({
+    redis,
+    sender,
+    topics,
+    log: createLogger('test', 'error'),
+    intervalMs: 1000,
+    now: () => clock,
+    owned: () => owned,
+  });
   await redis.zadd(legacyExpiringKey(topics.wallet), 100, 'acct-1 old-hold-1', 9_000_000, 'acct-2 later-hold-2');
   expect(await sweeper.sweep()).toBe(1);
   expect(await sweeper.sweep()).toBe(0);

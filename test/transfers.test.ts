@@ -6,12 +6,25 @@ import { pipeline, startPipeline, uid, waitFor, waitForOutcomes, type Pipeline }
 import { applyAll, postBatch } from './domains.ts';
 
 let p: Pipeline;
-beforeAll(async () => { p = await startPipeline({ partitions: 6 }); });
-afterAll(async () => { await p?.stop(); });
+beforeAll(async () => {
+  p = await startPipeline({ partitions: 6 });
+});
+afterAll(async () => {
+  await p?.stop();
+});
 
-const ACCOUNTS = 50, TRANSFERS = 2000, START = 1000, CHUNK = 100, SEED = 424242;
+const ACCOUNTS = 50,
+  TRANSFERS = 2000,
+  START = 1000,
+  CHUNK = 100,
+  SEED = 424242;
 
-interface Transfer { id: string; from: string; to: string; amount: number }
+interface Transfer {
+  id: string;
+  from: string;
+  to: string;
+  amount: number;
+}
 
 function random(seed: number) {
   return () => {
@@ -24,8 +37,11 @@ function random(seed: number) {
 async function steps(ts: Transfer[]) {
   const pipe = pipeline(p.redis);
   for (const t of ts) {
-    pipe.get(flagKey('wallet', t.from, t.id, 'debit')).get(flagKey('wallet', t.to, t.id, 'credit', t.from))
-      .get(flagKey('wallet', t.from, t.id, 'settle')).get(flagKey('wallet', t.from, t.id, 'refund'));
+    pipe
+      .get(flagKey('wallet', t.from, t.id, 'debit'))
+      .get(flagKey('wallet', t.to, t.id, 'credit', t.from))
+      .get(flagKey('wallet', t.from, t.id, 'settle'))
+      .get(flagKey('wallet', t.from, t.id, 'refund'));
   }
   const codes = ((await pipe.exec()) ?? []).map(([, v]) => (v ? String(v).split(' ')[1] : undefined));
   return ts.map((t, i) => {
@@ -38,9 +54,17 @@ async function accounts(names: string[]) {
   const pipe = pipeline(p.redis);
   for (const a of names) pipe.hgetall(entityKey('wallet', a));
   const rows = ((await pipe.exec()) ?? []).map(([, h]) => h as Record<string, string>);
-  return new Map(names.map((a, i) => [a, {
-    balance: Number(rows[i]!.balance), outgoing: Number(rows[i]!.outgoing), held: Number(rows[i]!.held), overdraft: Number(rows[i]!.overdraft),
-  }]));
+  return new Map(
+    names.map((a, i) => [
+      a,
+      {
+        balance: Number(rows[i]!.balance),
+        outgoing: Number(rows[i]!.outgoing),
+        held: Number(rows[i]!.held),
+        overdraft: Number(rows[i]!.overdraft),
+      },
+    ]),
+  );
 }
 
 /**
@@ -55,14 +79,18 @@ async function checkFrozen(names: string[], sent: Transfer[]) {
   const sum = [...state.values()].reduce((acc, a) => acc + a.balance, 0);
   expect(sum + inFlight.reduce((acc, x) => acc + x.t.amount, 0), 'balances + in flight').toBe(ACCOUNTS * START);
   const outgoing = new Map(names.map((a) => [a, 0]));
-  for (const x of s) if (x.debit === 'ok' && !x.settle && !x.refund) outgoing.set(x.t.from, outgoing.get(x.t.from)! + x.t.amount);
+  for (const x of s)
+    if (x.debit === 'ok' && !x.settle && !x.refund) outgoing.set(x.t.from, outgoing.get(x.t.from)! + x.t.amount);
   for (const a of names) expect(state.get(a)!.outgoing, `outgoing of ${a}`).toBe(outgoing.get(a));
 
   const undecided = s.filter((x) => x.debit === 'ok' && !x.settle && !x.refund).map((x) => x.t.id);
   const pipe = pipeline(p.redis);
   for (const id of undecided) pipe.hget(statusKey(id), 'status');
   const statuses = ((await pipe.exec()) ?? []).map(([, v]) => v);
-  expect(statuses.filter((v) => v !== null), 'a transfer before its last step is pending').toEqual([]);
+  expect(
+    statuses.filter((v) => v !== null),
+    'a transfer before its last step is pending',
+  ).toEqual([]);
   return { inFlight: inFlight.length, undecided: undecided.length };
 }
 
@@ -78,7 +106,10 @@ it('2,000 transfers, 50 accounts, 6 partitions, 2 SIGKILLs: sums, limits and exa
     { type: 'wallet.open', account: closed },
   ]);
   expect(opened.every((o) => o.code === 'ok')).toBe(true);
-  const funded = await applyAll(p, [...names.map((account) => ({ type: 'wallet.credit', account, amount: START })), { type: 'wallet.close', account: closed }]);
+  const funded = await applyAll(p, [
+    ...names.map((account) => ({ type: 'wallet.credit', account, amount: START })),
+    { type: 'wallet.close', account: closed },
+  ]);
   expect(funded.every((o) => o.code === 'ok')).toBe(true);
 
   // Most transfers go between the 50 accounts; 1 in 20 to a closed or missing account (credit fails: refund).
@@ -91,7 +122,10 @@ it('2,000 transfers, 50 accounts, 6 partitions, 2 SIGKILLs: sums, limits and exa
   });
   const sent: Transfer[] = [];
   const send = async (chunk: Transfer[]) => {
-    const r = await postBatch(p, chunk.map((t) => ({ type: 'wallet.transfer', ...t })));
+    const r = await postBatch(
+      p,
+      chunk.map((t) => ({ type: 'wallet.transfer', ...t })),
+    );
     expect(r.status).toBe(200);
     expect(r.body.results.filter((x: { status: string }) => x.status !== 'accepted')).toEqual([]);
     sent.push(...chunk);
@@ -123,9 +157,16 @@ it('2,000 transfers, 50 accounts, 6 partitions, 2 SIGKILLs: sums, limits and exa
     }
   }
   expect(sent).toHaveLength(TRANSFERS);
-  expect(frozen.some((f) => f.inFlight > 0), `killed with money in flight: ${JSON.stringify(frozen)}`).toBe(true);
+  expect(
+    frozen.some((f) => f.inFlight > 0),
+    `killed with money in flight: ${JSON.stringify(frozen)}`,
+  ).toBe(true);
 
-  const outcomes = await waitForOutcomes(p, transfers.map((t) => t.id), 180_000);
+  const outcomes = await waitForOutcomes(
+    p,
+    transfers.map((t) => t.id),
+    180_000,
+  );
   const codes = transfers.map((t) => outcomes.get(t.id)!.code);
   expect(transfers.every((t) => outcomes.get(t.id)!.type === 'wallet.transfer')).toBe(true);
   expect(new Set(codes)).toEqual(new Set(['ok', 'insufficient_funds', 'account_not_found', 'account_closed']));
@@ -157,7 +198,8 @@ it('2,000 transfers, 50 accounts, 6 partitions, 2 SIGKILLs: sums, limits and exa
   s.forEach((x, i) => {
     const chain = [x.debit, x.credit, x.settle, x.refund];
     if (codes[i] === 'ok') expect(chain).toEqual(['ok', 'ok', 'ok', undefined]);
-    else if (codes[i] === 'insufficient_funds') expect(chain).toEqual(['insufficient_funds', undefined, undefined, undefined]);
+    else if (codes[i] === 'insufficient_funds')
+      expect(chain).toEqual(['insufficient_funds', undefined, undefined, undefined]);
     else expect(chain).toEqual(['ok', codes[i], undefined, 'ok']);
   });
 }, 240_000);

@@ -23,7 +23,11 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'txpipe-verify-'));
   redis = await startRedis({ dir });
   p = await startPipeline({ env: { TXPIPE_REDIS_URL: redis.url } });
-  env = { TXPIPE_REDIS_URL: redis.url, TXPIPE_TOPIC_PREFIX: p.prefix, TXPIPE_KAFKA_BROKERS: services().kafkaBrokers.join(',') };
+  env = {
+    TXPIPE_REDIS_URL: redis.url,
+    TXPIPE_TOPIC_PREFIX: p.prefix,
+    TXPIPE_KAFKA_BROKERS: services().kafkaBrokers.join(','),
+  };
 });
 afterAll(async () => {
   await p?.stop();
@@ -36,7 +40,8 @@ const brief = (v: Violation[]) => v.map((x) => `${x.check} ${x.entity}`).sort();
 it('a state built by the pipeline holds; each damage is reported exactly', async () => {
   const [a, b, sku, event] = [uid('va'), uid('vb'), uid('vs'), uid('ve')];
   await applyAll(p, [
-    { type: 'wallet.open', account: a, overdraft: 50 }, { type: 'wallet.open', account: b },
+    { type: 'wallet.open', account: a, overdraft: 50 },
+    { type: 'wallet.open', account: b },
     { type: 'stock.set', sku, quantity: 10, perCustomerLimit: 3 },
     { type: 'seats.define', event, seats: ['A1', 'A2', 'A3', 'A4'] },
   ]);
@@ -49,7 +54,10 @@ it('a state built by the pipeline holds; each damage is reported exactly', async
     { type: 'seats.hold', event, seats: ['A1', 'A2'], holder: 'h1', ttl: 600_000 },
     { type: 'seats.hold', event, seats: ['A3'], holder: 'h2', ttl: 600_000 },
   ]);
-  await applyAll(p, [{ type: 'seats.confirm', event, hold: sold!.id }, { type: 'stock.confirm', sku, reservation: reserve!.id }]);
+  await applyAll(p, [
+    { type: 'seats.confirm', event, hold: sold!.id },
+    { type: 'stock.confirm', sku, reservation: reserve!.id },
+  ]);
 
   const clean = await runVerify({ log: true, env });
   expect(clean.violations).toEqual([]);
@@ -69,15 +77,17 @@ it('a state built by the pipeline holds; each damage is reported exactly', async
   await p.redis.hincrby(entityKey('wallet', a), 'balance', 7);
 
   const damaged = await runVerify({ log: true, env });
-  expect(brief(damaged.violations)).toEqual(brief([
-    { check: 'hold_indexed', entity: holdKey('wallet', a, walletHold!.id) },
-    { check: 'seat_state', entity: entityKey('seats', event) },
-    { check: 'stock_reserved', entity: entityKey('stock', sku) },
-    { check: 'stock_customers', entity: customersKey(sku) },
-    { check: 'account_outgoing', entity: entityKey('wallet', b) },
-    { check: 'log_outcome', entity: statusKey(seatHold!.id) },
-    { check: 'account_entries', entity: entityKey('wallet', a) },
-  ] as Violation[]));
+  expect(brief(damaged.violations)).toEqual(
+    brief([
+      { check: 'hold_indexed', entity: holdKey('wallet', a, walletHold!.id) },
+      { check: 'seat_state', entity: entityKey('seats', event) },
+      { check: 'stock_reserved', entity: entityKey('stock', sku) },
+      { check: 'stock_customers', entity: customersKey(sku) },
+      { check: 'account_outgoing', entity: entityKey('wallet', b) },
+      { check: 'log_outcome', entity: statusKey(seatHold!.id) },
+      { check: 'account_entries', entity: entityKey('wallet', a) },
+    ] as Violation[]),
+  );
   const numbers = Object.fromEntries(damaged.violations.map((v) => [v.check, v.numbers]));
   expect(numbers.stock_reserved).toEqual({ reserved: 3 + 1, pendingReservations: 3 });
   expect(numbers.account_outgoing).toEqual({ outgoing: 0, transfersInFlight: 1 });

@@ -16,18 +16,27 @@ beforeAll(async () => {
   second = new Service('ingest-api', { ...p.ingest.env, TXPIPE_INGEST_PORT: String(port) }, `${secondUrl}/readyz`);
   await second.start();
 });
-afterAll(async () => { await second?.stop(); await p?.stop(); });
+afterAll(async () => {
+  await second?.stop();
+  await p?.stop();
+});
 
 const post = async (url: string, path: string, body: unknown, headers: Record<string, string> = {}) => {
-  const r = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...p.auth, ...headers }, body: JSON.stringify(body) });
+  const r = await fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...p.auth, ...headers },
+    body: JSON.stringify(body),
+  });
   return { status: r.status, body: await r.json(), headers: r.headers };
 };
 const get = async (url: string, path: string, signal?: AbortSignal) => {
   const r = await fetch(`${url}${path}`, { signal, headers: p.auth });
   return { status: r.status, body: await r.json() };
 };
-const hgetallCalls = async () => Number(/cmdstat_hgetall:calls=(\d+)/.exec(await p.redis.info('commandstats'))?.[1] ?? 0);
-const waiters = async (url: string) => Number(/^txpipe_ingest_outcome_waiters\{[^}]*\} (\d+)/m.exec(await (await fetch(`${url}/metrics`)).text())?.[1]);
+const hgetallCalls = async () =>
+  Number(/cmdstat_hgetall:calls=(\d+)/.exec(await p.redis.info('commandstats'))?.[1] ?? 0);
+const waiters = async (url: string) =>
+  Number(/^txpipe_ingest_outcome_waiters\{[^}]*\} (\d+)/m.exec(await (await fetch(`${url}/metrics`)).text())?.[1]);
 
 describe('?wait= before the processor runs', () => {
   it('a wait that runs out answers pending (GET) or 202 (POST), and reads Redis twice, never polls', async () => {
@@ -39,7 +48,7 @@ describe('?wait= before the processor runs', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(1400);
     expect(answers.map((a) => a.body.status)).toEqual(ids.map(() => 'pending'));
     // Each request reads its record when it starts waiting and when its time runs out: 2 reads, however long.
-    expect(await hgetallCalls() - before).toBeLessThanOrEqual(2 * ids.length + 5);
+    expect((await hgetallCalls()) - before).toBeLessThanOrEqual(2 * ids.length + 5);
 
     const t0 = Date.now();
     const accepted = await post(p.ingestUrl, '/v1/transactions?wait=800', { type: 'wallet.open', account: uid('w') });
@@ -52,7 +61,11 @@ describe('?wait= before the processor runs', () => {
   it('a bad wait is refused 400 naming it, and nothing is published', async () => {
     const id = uid('bad-wait');
     for (const wait of ['abc', '-1', '1.5', String(limits.maxWaitMs + 1)]) {
-      const r = await post(p.ingestUrl, `/v1/transactions?wait=${wait}`, { id, type: 'wallet.open', account: uid('w') });
+      const r = await post(p.ingestUrl, `/v1/transactions?wait=${wait}`, {
+        id,
+        type: 'wallet.open',
+        account: uid('w'),
+      });
       expect(r.status, wait).toBe(400);
       expect(r.body.field).toBe('wait');
     }
@@ -79,7 +92,12 @@ describe('?wait= with the processor', () => {
     const started = Date.now();
     const onSecond = get(secondUrl, `/v1/transactions/${open.body.id}?wait=25000`);
     const onFirst = get(p.ingestUrl, `/v1/transactions/${open.body.id}?wait=25000`);
-    await waitFor('both to wait', async () => (await waiters(secondUrl)) === 1 && (await waiters(p.ingestUrl)) === 1, 5000, 20);
+    await waitFor(
+      'both to wait',
+      async () => (await waiters(secondUrl)) === 1 && (await waiters(p.ingestUrl)) === 1,
+      5000,
+      20,
+    );
     await p.processor.start();
     const [a, b] = await Promise.all([onSecond, onFirst]);
     expect(a.body).toMatchObject({ id: open.body.id, status: 'applied', code: 'ok' });
@@ -91,12 +109,26 @@ describe('?wait= with the processor', () => {
     const account = uid('acct');
     const opened = await post(p.ingestUrl, '/v1/transactions?wait=10000', { type: 'wallet.open', account });
     expect(opened).toMatchObject({ status: 200, body: { status: 'applied', type: 'wallet.open' } });
-    const credit = await post(secondUrl, '/v1/transactions?wait=10000', { type: 'wallet.credit', account, amount: 500 });
+    const credit = await post(secondUrl, '/v1/transactions?wait=10000', {
+      type: 'wallet.credit',
+      account,
+      amount: 500,
+    });
     expect(credit.body).toMatchObject({ status: 'applied', result: { balance: 500, available: 500 } });
     const id = uid('debit');
-    const debit = await post(p.ingestUrl, '/v1/transactions?wait=10000', { id, type: 'wallet.debit', account, amount: 900 });
+    const debit = await post(p.ingestUrl, '/v1/transactions?wait=10000', {
+      id,
+      type: 'wallet.debit',
+      account,
+      amount: 900,
+    });
     expect(debit).toMatchObject({ status: 200, body: { id, status: 'rejected', code: 'insufficient_funds' } });
-    const replay = await post(p.ingestUrl, '/v1/transactions?wait=10000', { id, type: 'wallet.debit', account, amount: 900 });
+    const replay = await post(p.ingestUrl, '/v1/transactions?wait=10000', {
+      id,
+      type: 'wallet.debit',
+      account,
+      amount: 900,
+    });
     expect(replay.status).toBe(200);
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
     expect(replay.body).toEqual(debit.body);

@@ -3,8 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPipeline, uid, waitForOutcomes, type Pipeline } from './harness.ts';
 
 let p: Pipeline;
-beforeAll(async () => { p = await startPipeline(); });
-afterAll(async () => { await p?.stop(); });
+beforeAll(async () => {
+  p = await startPipeline();
+});
+afterAll(async () => {
+  await p?.stop();
+});
 
 async function openAccount(account: string, credit = 0) {
   const open = await p.post({ type: 'wallet.open', account });
@@ -32,8 +36,17 @@ describe('wallet', () => {
     const outcome = (await waitForOutcomes(p, [debitId])).get(debitId)!;
     expect(outcome.status).toBe('applied');
     const status = await p.get(`/v1/transactions/${debitId}`);
-    expect(status.body).toMatchObject({ id: debitId, type: 'wallet.debit', status: 'applied', code: 'ok', result: { balance: 750, available: 750 } });
-    expect(await p.get(`/v1/accounts/${account}`)).toMatchObject({ status: 200, body: { balance: 750, available: 750, held: 0 } });
+    expect(status.body).toMatchObject({
+      id: debitId,
+      type: 'wallet.debit',
+      status: 'applied',
+      code: 'ok',
+      result: { balance: 750, available: 750 },
+    });
+    expect(await p.get(`/v1/accounts/${account}`)).toMatchObject({
+      status: 200,
+      body: { balance: 750, available: 750, held: 0 },
+    });
     expect((await p.get(`/v1/accounts/${uid('nobody')}`)).status).toBe(404);
     expect((await p.get(`/v1/transactions/${uid('never')}`)).status).toBe(404);
   });
@@ -45,7 +58,10 @@ describe('wallet', () => {
       Array.from({ length: 500 }, () => p.post({ type: 'wallet.debit', account, amount: 1 })),
     );
     expect(replies.map((r) => r.status)).toEqual(Array(500).fill(202));
-    const outcomes = await waitForOutcomes(p, replies.map((r) => r.body.id));
+    const outcomes = await waitForOutcomes(
+      p,
+      replies.map((r) => r.body.id),
+    );
     const codes = [...outcomes.values()].map((o) => o.code);
     expect(codes.filter((c) => c === 'ok')).toHaveLength(100);
     expect(codes.filter((c) => c === 'insufficient_funds')).toHaveLength(400);
@@ -57,7 +73,9 @@ describe('wallet', () => {
     await openAccount(account, 100);
     const key = uid('pay');
     const replies = await Promise.all(
-      Array.from({ length: 10 }, () => p.post({ type: 'wallet.debit', account, amount: 7 }, { 'Idempotency-Key': key })),
+      Array.from({ length: 10 }, () =>
+        p.post({ type: 'wallet.debit', account, amount: 7 }, { 'Idempotency-Key': key }),
+      ),
     );
     // Concurrent duplicates: the first is accepted, the others are either replays (202) or told it is in flight (409).
     for (const r of replies) expect([202, 409]).toContain(r.status);
@@ -80,17 +98,27 @@ describe('wallet', () => {
     const id = uid('dup');
     const producer = p.kafka.producer();
     await producer.connect();
-    const send = (amount: number) => producer.send({
-      topic: p.topics.wallet, acks: -1,
-      messages: [{ key: account, value: JSON.stringify({ id, type: 'wallet.debit', account, amount }) }],
-    });
+    const send = (amount: number) =>
+      producer.send({
+        topic: p.topics.wallet,
+        acks: -1,
+        messages: [{ key: account, value: JSON.stringify({ id, type: 'wallet.debit', account, amount }) }],
+      });
     await send(10);
     await send(11);
     const last = uid('after');
-    await producer.send({ topic: p.topics.wallet, acks: -1, messages: [{ key: account, value: JSON.stringify({ id: last, type: 'wallet.debit', account, amount: 1 }) }] });
+    await producer.send({
+      topic: p.topics.wallet,
+      acks: -1,
+      messages: [{ key: account, value: JSON.stringify({ id: last, type: 'wallet.debit', account, amount: 1 }) }],
+    });
     await producer.disconnect();
     await waitForOutcomes(p, [id, last]);
-    expect((await p.get(`/v1/transactions/${id}`)).body).toMatchObject({ status: 'applied', code: 'ok', result: { balance: 90 } });
+    expect((await p.get(`/v1/transactions/${id}`)).body).toMatchObject({
+      status: 'applied',
+      code: 'ok',
+      result: { balance: 90 },
+    });
     expect((await p.get(`/v1/accounts/${account}`)).body.balance).toBe(89);
   });
 
@@ -101,9 +129,14 @@ describe('wallet', () => {
     const value = Buffer.from(JSON.stringify({ id, type: 'wallet.debit', account, amount: 30 }));
     const producer = p.kafka.producer();
     await producer.connect();
-    for (let i = 0; i < 5; i++) await producer.send({ topic: p.topics.wallet, acks: -1, messages: [{ key: account, value }] });
+    for (let i = 0; i < 5; i++)
+      await producer.send({ topic: p.topics.wallet, acks: -1, messages: [{ key: account, value }] });
     const marker = uid('marker');
-    await producer.send({ topic: p.topics.wallet, acks: -1, messages: [{ key: account, value: JSON.stringify({ id: marker, type: 'wallet.credit', account, amount: 1 }) }] });
+    await producer.send({
+      topic: p.topics.wallet,
+      acks: -1,
+      messages: [{ key: account, value: JSON.stringify({ id: marker, type: 'wallet.credit', account, amount: 1 }) }],
+    });
     await producer.disconnect();
     await waitForOutcomes(p, [id, marker]);
     expect((await p.get(`/v1/accounts/${account}`)).body.balance).toBe(71);

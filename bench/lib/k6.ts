@@ -25,13 +25,20 @@ export async function ensureK6(log: (s: string) => void): Promise<{ bin: string;
     if (v) return { bin: c, version: v };
   }
   if (!commandExists('go', ['version'])) {
-    throw new Error('k6 not found and no Go toolchain to build it: install Go 1.23+ (https://go.dev/dl) or k6 (https://grafana.com/docs/k6/latest/set-up/install-k6/)');
+    throw new Error(
+      'k6 not found and no Go toolchain to build it: install Go 1.23+ (https://go.dev/dl) or k6 (https://grafana.com/docs/k6/latest/set-up/install-k6/)',
+    );
   }
-  log(`k6 not found: building ${k6Module} with go install into ${path.relative(repoRoot, cacheBin)} (first run only, a few minutes)`);
+  log(
+    `k6 not found: building ${k6Module} with go install into ${path.relative(repoRoot, cacheBin)} (first run only, a few minutes)`,
+  );
   fs.mkdirSync(cacheBin, { recursive: true });
   const t0 = Date.now();
   const code = await new Promise<number | null>((resolve, reject) => {
-    const go = spawn('go', ['install', k6Module], { env: { ...process.env, GOBIN: cacheBin }, stdio: ['ignore', 'inherit', 'inherit'] });
+    const go = spawn('go', ['install', k6Module], {
+      env: { ...process.env, GOBIN: cacheBin },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
     go.once('error', reject);
     go.once('close', resolve);
   });
@@ -82,15 +89,37 @@ export async function runK6(
   // GOGC=1000: k6's Go garbage collector ran on every few thousand requests' metric samples; collecting
   // 10x less often leaves more of the CPU the measured services share, and less noise in k6's own p99.
   // k6's heap stays well under 1 GB.
-  const fullEnv = { ...process.env, GOGC: '1000', ...Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])), K6_NO_USAGE_REPORT: 'true' };
+  const fullEnv = {
+    ...process.env,
+    GOGC: '1000',
+    ...Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])),
+    K6_NO_USAGE_REPORT: 'true',
+  };
   const out = fs.openSync(opts.logFile, 'a');
   fs.writeSync(out, `\n==== k6 run ${path.basename(script)} ${JSON.stringify(env)}\n`);
-  const child = spawn(k6, ['run', '--quiet', '--no-color', '--summary-trend-stats', 'avg,min,med,p(90),p(95),p(99),max', '--system-tags', 'status,expected_response', '--summary-export', summaryFile, path.join(repoRoot, script)], { env: fullEnv, stdio: ['ignore', out, out] });
+  const child = spawn(
+    k6,
+    [
+      'run',
+      '--quiet',
+      '--no-color',
+      '--summary-trend-stats',
+      'avg,min,med,p(90),p(95),p(99),max',
+      '--system-tags',
+      'status,expected_response',
+      '--summary-export',
+      summaryFile,
+      path.join(repoRoot, script),
+    ],
+    { env: fullEnv, stdio: ['ignore', out, out] },
+  );
   fs.closeSync(out);
   const t0 = performance.now();
   let cpu = 0;
   // k6's CPU time, read while it runs (its /proc entry is gone once it exits).
-  const sampler = setInterval(() => { cpu = (child.pid && cpuSeconds(child.pid)) || cpu; }, 250);
+  const sampler = setInterval(() => {
+    cpu = (child.pid && cpuSeconds(child.pid)) || cpu;
+  }, 250);
   const killer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
   const exitCode = await new Promise<number | null>((resolve, reject) => {
     child.once('error', reject);
@@ -114,7 +143,11 @@ export async function runK6(
     const s = /^http_req_duration\{status:(\d+)\}$/.exec(name);
     if (s) byStatus[s[1]!] = { p50: metric.med ?? NaN, p99: metric['p(99)'] ?? NaN };
     const isCounter = 'count' in metric && !('med' in metric);
-    if (isCounter && !name.startsWith('http_') && !['iterations', 'data_sent', 'data_received', 'dropped_iterations'].includes(name)) {
+    if (
+      isCounter &&
+      !name.startsWith('http_') &&
+      !['iterations', 'data_sent', 'data_received', 'dropped_iterations'].includes(name)
+    ) {
       counters[name] = metric.count ?? 0;
     }
   }

@@ -15,10 +15,19 @@ export function benchKafka(brokers: string[], clientId = 'txpipe-bench'): Kafka 
  * Produces bodies straight to the domain topics as ingest-api would (keyed by entity), as fast as
  * kafkajs allows: large sendBatch calls, several in flight. Returns records and seconds taken.
  */
-export async function preload(kafka: Kafka, topics: Topics, bodies: Iterable<Body>, idPrefix: string, opts: { chunk?: number; inFlight?: number } = {}) {
+export async function preload(
+  kafka: Kafka,
+  topics: Topics,
+  bodies: Iterable<Body>,
+  idPrefix: string,
+  opts: { chunk?: number; inFlight?: number } = {},
+) {
   const chunk = opts.chunk ?? 5000;
   const inFlight = opts.inFlight ?? 4;
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+  const producer = kafka.producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    allowAutoTopicCreation: false,
+  });
   await producer.connect();
   const t0 = performance.now();
   const running = new Set<Promise<unknown>>();
@@ -52,7 +61,11 @@ export async function highWatermarks(admin: Admin, topic: string): Promise<Map<n
 }
 
 /** Messages on the domain topics not yet committed by the group (the consumer lag), and the committed total. */
-export async function groupLag(admin: Admin, groupId: string, topics: Topics): Promise<{ lag: number; committed: number; end: number }> {
+export async function groupLag(
+  admin: Admin,
+  groupId: string,
+  topics: Topics,
+): Promise<{ lag: number; committed: number; end: number }> {
   const names = domains.map((d) => topics[d]);
   const [committed, ...ends] = await Promise.all([
     admin.fetchOffsets({ groupId, topics: names }),
@@ -97,33 +110,49 @@ export interface OutcomeRecord {
 }
 
 /** The outcome records written to `topic` between two sets of end offsets. */
-export async function readRange(kafka: Kafka, topic: string, from: Map<number, bigint>, to: Map<number, bigint>, timeoutMs = 60_000): Promise<OutcomeRecord[]> {
+export async function readRange(
+  kafka: Kafka,
+  topic: string,
+  from: Map<number, bigint>,
+  to: Map<number, bigint>,
+  timeoutMs = 60_000,
+): Promise<OutcomeRecord[]> {
   const remaining = new Map([...to].filter(([p, end]) => end > (from.get(p) ?? 0n)));
   const out: OutcomeRecord[] = [];
   if (!remaining.size) return out;
-  const consumer = kafka.consumer({ groupId: `txpipe-bench-reader-${process.pid}-${Date.now()}`, maxWaitTimeInMs: 100, maxBytes: 50 * 1024 * 1024 });
+  const consumer = kafka.consumer({
+    groupId: `txpipe-bench-reader-${process.pid}-${Date.now()}`,
+    maxWaitTimeInMs: 100,
+    maxBytes: 50 * 1024 * 1024,
+  });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: false });
   try {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`reading ${topic}: ${remaining.size} partitions unread after ${timeoutMs / 1000} s`)), timeoutMs);
-      consumer.run({
-        autoCommit: false,
-        eachBatch: async ({ batch }) => {
-          const end = remaining.get(batch.partition);
-          if (end === undefined) return;
-          for (const m of batch.messages) {
-            if (BigInt(m.offset) >= end) break;
-            if (m.value) out.push(JSON.parse(m.value.toString()) as OutcomeRecord);
-          }
-          if (BigInt(batch.lastOffset()) + 1n >= end) remaining.delete(batch.partition);
-          if (!remaining.size) {
-            clearTimeout(timer);
-            resolve();
-          }
-        },
-      }).catch(reject);
-      for (const [partition] of remaining) consumer.seek({ topic, partition, offset: String(from.get(partition) ?? 0n) });
+      const timer = setTimeout(
+        () => reject(new Error(`reading ${topic}: ${remaining.size} partitions unread after ${timeoutMs / 1000} s`)),
+        timeoutMs,
+      );
+      consumer
+        .run({
+          autoCommit: false,
+          eachBatch: async ({ batch }) => {
+            const end = remaining.get(batch.partition);
+            if (end === undefined) return;
+            for (const m of batch.messages) {
+              if (BigInt(m.offset) >= end) break;
+              if (m.value) out.push(JSON.parse(m.value.toString()) as OutcomeRecord);
+            }
+            if (BigInt(batch.lastOffset()) + 1n >= end) remaining.delete(batch.partition);
+            if (!remaining.size) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        })
+        .catch(reject);
+      for (const [partition] of remaining)
+        consumer.seek({ topic, partition, offset: String(from.get(partition) ?? 0n) });
     });
   } finally {
     await consumer.disconnect();

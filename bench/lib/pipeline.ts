@@ -42,12 +42,22 @@ function benchKey(): NodeJS.ProcessEnv {
   if (process.env.TXPIPE_AUTH !== 'on') return {};
   if (!keysFile) {
     keysFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'txpipe-bench-keys-')), 'keys.json');
-    process.env.TXPIPE_KEY = createKey(keysFile, { name: 'bench', scope: '*', read: 'all', rate: 1_000_000_000, burst: 1_000_000_000 }).key;
+    process.env.TXPIPE_KEY = createKey(keysFile, {
+      name: 'bench',
+      scope: '*',
+      read: 'all',
+      rate: 1_000_000_000,
+      burst: 1_000_000_000,
+    }).key;
   }
   return { TXPIPE_KEYS_FILE: keysFile };
 }
 
-export async function startPipeline(svc: Pick<Services, 'kafkaBrokers' | 'redisUrl'>, prefix: string, o: PipelineOptions): Promise<Pipeline> {
+export async function startPipeline(
+  svc: Pick<Services, 'kafkaBrokers' | 'redisUrl'>,
+  prefix: string,
+  o: PipelineOptions,
+): Promise<Pipeline> {
   const [ingestPort, processorPort] = [await freePort(), await freePort()];
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -66,9 +76,20 @@ export async function startPipeline(svc: Pick<Services, 'kafkaBrokers' | 'redisU
   const appDir = o.appDir ?? repoRoot;
   const nodeArgs = o.nodeArgs ?? [];
   const p: Pipeline = {
-    prefix, topics: topicNames(prefix), groupId: `${prefix}-processor`, url,
-    ingest: new Service('ingest-api', env, `${url}/readyz`, { logFile: path.join(o.workDir, `${prefix}-ingest-api.log`), nodeArgs, appDir }),
-    processor: new Service('processor', env, `http://127.0.0.1:${processorPort}/readyz`, { logFile: path.join(o.workDir, `${prefix}-processor.log`), nodeArgs, appDir }),
+    prefix,
+    topics: topicNames(prefix),
+    groupId: `${prefix}-processor`,
+    url,
+    ingest: new Service('ingest-api', env, `${url}/readyz`, {
+      logFile: path.join(o.workDir, `${prefix}-ingest-api.log`),
+      nodeArgs,
+      appDir,
+    }),
+    processor: new Service('processor', env, `http://127.0.0.1:${processorPort}/readyz`, {
+      logFile: path.join(o.workDir, `${prefix}-processor.log`),
+      nodeArgs,
+      appDir,
+    }),
   };
   await Promise.all([o.ingest && p.ingest.start(), o.processor && p.processor.start()]);
   return p;

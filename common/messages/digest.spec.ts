@@ -14,7 +14,9 @@ it('is canonical: key order of the input does not matter once parsed', () => {
 
 it('differs for another payload under the same id', () => {
   const base = { id: 'T1', type: 'wallet.debit', account: 'a', amount: 5 };
-  const digests = [base, { ...base, amount: 6 }, { ...base, account: 'b' }, { ...base, type: 'wallet.credit' }].map((m) => digestOf(parse(m)));
+  const digests = [base, { ...base, amount: 6 }, { ...base, account: 'b' }, { ...base, type: 'wallet.credit' }].map(
+    (m) => digestOf(parse(m)),
+  );
   expect(new Set(digests).size).toBe(digests.length);
 });
 

@@ -24,7 +24,9 @@ export const ProducerId = z
 export const TxId = z
   .string()
   .regex(
-    new RegExp(`^(?:[a-z0-9][a-z0-9-]{0,${limits.maxProducerIdLength - 1}}~)?[A-Za-z0-9._:@-]{1,${limits.maxIdLength}}$`),
+    new RegExp(
+      `^(?:[a-z0-9][a-z0-9-]{0,${limits.maxProducerIdLength - 1}}~)?[A-Za-z0-9._:@-]{1,${limits.maxIdLength}}$`,
+    ),
     `must be an id of 1-${limits.maxIdLength} letters, digits and . _ : @ -`,
   );
 

@@ -6,8 +6,18 @@ import type { Domain } from '../domains.ts';
 import { seatsConfirm, seatsDefine, seatsExpire, seatsHold, seatsRelease } from './seats.ts';
 import { stockConfirm, stockExpire, stockRelease, stockReserve, stockRestock, stockSet } from './stock.ts';
 import {
-  walletCapture, walletClose, walletCredit, walletDebit, walletExpire, walletHold, walletOpen, walletTransfer,
-  walletTransferCredit, walletTransferRefund, walletTransferSettle, walletVoid,
+  walletCapture,
+  walletClose,
+  walletCredit,
+  walletDebit,
+  walletExpire,
+  walletHold,
+  walletOpen,
+  walletTransfer,
+  walletTransferCredit,
+  walletTransferRefund,
+  walletTransferSettle,
+  walletVoid,
 } from './wallet.ts';
 
 interface MessageType<S extends z.ZodType> {
@@ -26,9 +36,24 @@ export const messageTypes = {
   'wallet.credit': define({ schema: walletCredit, domain: 'wallet', entity: (m) => m.account, public: true }),
   'wallet.debit': define({ schema: walletDebit, domain: 'wallet', entity: (m) => m.account, public: true }),
   'wallet.transfer': define({ schema: walletTransfer, domain: 'wallet', entity: (m) => m.from, public: true }),
-  'wallet.transfer.credit': define({ schema: walletTransferCredit, domain: 'wallet', entity: (m) => m.to, public: false }),
-  'wallet.transfer.settle': define({ schema: walletTransferSettle, domain: 'wallet', entity: (m) => m.from, public: false }),
-  'wallet.transfer.refund': define({ schema: walletTransferRefund, domain: 'wallet', entity: (m) => m.from, public: false }),
+  'wallet.transfer.credit': define({
+    schema: walletTransferCredit,
+    domain: 'wallet',
+    entity: (m) => m.to,
+    public: false,
+  }),
+  'wallet.transfer.settle': define({
+    schema: walletTransferSettle,
+    domain: 'wallet',
+    entity: (m) => m.from,
+    public: false,
+  }),
+  'wallet.transfer.refund': define({
+    schema: walletTransferRefund,
+    domain: 'wallet',
+    entity: (m) => m.from,
+    public: false,
+  }),
   'wallet.hold': define({ schema: walletHold, domain: 'wallet', entity: (m) => m.account, public: true }),
   'wallet.capture': define({ schema: walletCapture, domain: 'wallet', entity: (m) => m.account, public: true }),
   'wallet.void': define({ schema: walletVoid, domain: 'wallet', entity: (m) => m.account, public: true }),

@@ -12,7 +12,8 @@ const SeatList = (max: number) =>
     .superRefine((seats, ctx) => {
       const seen = new Set<string>();
       seats.forEach((s, i) => {
-        if (seen.has(s)) ctx.addIssue({ code: 'custom', path: [i], message: `repeats seat ${s}`, params: { code: 'duplicate_seat' } });
+        if (seen.has(s))
+          ctx.addIssue({ code: 'custom', path: [i], message: `repeats seat ${s}`, params: { code: 'duplicate_seat' } });
         seen.add(s);
       });
     });

@@ -33,7 +33,11 @@ export const walletTransfer = z
     to: Id,
     amount: Amount,
   })
-  .refine((m) => m.from !== m.to, { path: ['to'], message: 'must differ from from', params: { code: 'self_transfer' } });
+  .refine((m) => m.from !== m.to, {
+    path: ['to'],
+    message: 'must differ from from',
+    params: { code: 'self_transfer' },
+  });
 
 /** The steps after a transfer's debit: internal, published by the processor with the transfer's id. */
 const transferStep = <T extends string>(type: T) =>
@@ -43,7 +47,9 @@ export const walletTransferCredit = transferStep('wallet.transfer.credit');
 /** The credit applied: the money has left `from` for good (keyed by `from`). */
 export const walletTransferSettle = transferStep('wallet.transfer.settle');
 /** The credit could not apply: give the money back to `from`; `reason` is the credit's rejection code. */
-export const walletTransferRefund = transferStep('wallet.transfer.refund').extend({ reason: z.string().min(1).max(64) });
+export const walletTransferRefund = transferStep('wallet.transfer.refund').extend({
+  reason: z.string().min(1).max(64),
+});
 
 /** Reserves funds (available drops, balance does not) until captured, voided or expired. Its id is the hold's. */
 export const walletHold = z.strictObject({

@@ -41,7 +41,9 @@ export async function checkHistory(h: History, redis: Redis, kafka: Kafka, topic
       outcomes.set(e.id, { status: status ?? null, code: code ?? null, result: JSON.parse(result ?? '{}') });
     });
   }
-  const lost = accepted.filter((e) => !['applied', 'rejected'].includes(outcomes.get(e.id)?.status ?? '')).map((e) => e.id);
+  const lost = accepted
+    .filter((e) => !['applied', 'rejected'].includes(outcomes.get(e.id)?.status ?? ''))
+    .map((e) => e.id);
 
   // The results log: one outcome per id (redeliveries repeat it; a second, different one is a double).
   const seen = new Map<string, string>();
@@ -65,7 +67,9 @@ export async function checkHistory(h: History, redis: Redis, kafka: Kafka, topic
     refused: refused.length,
     applied: [...outcomes.values()].filter((o) => o.status === 'applied').length,
     rejected: [...outcomes.values()].filter((o) => o.status === 'rejected').length,
-    lost, doubled: [...doubled], refusedButPresent,
+    lost,
+    doubled: [...doubled],
+    refusedButPresent,
     effects: await checkEffects(h, outcomes, redis),
     expiredEarly: expiredEarly(h, outcomes),
   };
@@ -91,7 +95,9 @@ function expiredEarly(h: History, outcomes: Map<string, Status>): string[] {
     const expiresNoEarlierThan = hold.attempts[0]!.sentAt + hold.body.ttl;
     const acceptedAt = e.attempts.find((a) => a.status === 202)!.answeredAt;
     if (acceptedAt < expiresNoEarlierThan - clockSlackMs) {
-      early.push(`${e.id} (${e.body.type}): ${code}, accepted ${expiresNoEarlierThan - acceptedAt} ms before hold ${holdId} could expire`);
+      early.push(
+        `${e.id} (${e.body.type}): ${code}, accepted ${expiresNoEarlierThan - acceptedAt} ms before hold ${holdId} could expire`,
+      );
     }
   }
   return early;
@@ -106,15 +112,38 @@ async function checkEffects(h: History, outcomes: Map<string, Status>, redis: Re
   for (const e of h.accepted()) {
     const o = outcomes.get(e.id);
     if (o?.status !== 'applied') continue;
-    const b = e.body as { type: string; account: string; from: string; to: string; sku: string; reservation: string; amount: number };
+    const b = e.body as {
+      type: string;
+      account: string;
+      from: string;
+      to: string;
+      sku: string;
+      reservation: string;
+      amount: number;
+    };
     switch (b.type) {
-      case 'wallet.open': balance.set(b.account, balance.get(b.account) ?? 0); break;
-      case 'wallet.credit': add(balance, b.account, b.amount); break;
-      case 'wallet.debit': add(balance, b.account, -b.amount); break;
-      case 'wallet.transfer': add(balance, b.from, -b.amount); add(balance, b.to, b.amount); break;
-      case 'wallet.capture': add(balance, b.account, -(o.result.captured ?? NaN)); break;
-      case 'stock.set': sold.set(b.sku, sold.get(b.sku) ?? 0); break;
-      case 'stock.confirm': add(sold, b.sku, Number(bodies.get(b.reservation)?.quantity)); break;
+      case 'wallet.open':
+        balance.set(b.account, balance.get(b.account) ?? 0);
+        break;
+      case 'wallet.credit':
+        add(balance, b.account, b.amount);
+        break;
+      case 'wallet.debit':
+        add(balance, b.account, -b.amount);
+        break;
+      case 'wallet.transfer':
+        add(balance, b.from, -b.amount);
+        add(balance, b.to, b.amount);
+        break;
+      case 'wallet.capture':
+        add(balance, b.account, -(o.result.captured ?? NaN));
+        break;
+      case 'stock.set':
+        sold.set(b.sku, sold.get(b.sku) ?? 0);
+        break;
+      case 'stock.confirm':
+        add(sold, b.sku, Number(bodies.get(b.reservation)?.quantity));
+        break;
     }
   }
   const wrong: string[] = [];
@@ -122,12 +151,16 @@ async function checkEffects(h: History, outcomes: Map<string, Status>, redis: Re
   const actual = await Promise.all(accounts.map((a) => redis.hmget(entityKey('wallet', a), 'balance', 'outgoing')));
   accounts.forEach((a, i) => {
     const [b, out] = actual[i]!;
-    if (Number(b) !== balance.get(a) || Number(out) !== 0) wrong.push(`${entityKey('wallet', a)}: balance ${b} outgoing ${out}, the applied transactions say ${balance.get(a)} and 0`);
+    if (Number(b) !== balance.get(a) || Number(out) !== 0)
+      wrong.push(
+        `${entityKey('wallet', a)}: balance ${b} outgoing ${out}, the applied transactions say ${balance.get(a)} and 0`,
+      );
   });
   const skus = [...sold.keys()];
   const stock = await Promise.all(skus.map((s) => redis.hget(entityKey('stock', s), 'sold')));
   skus.forEach((s, i) => {
-    if (Number(stock[i]) !== sold.get(s)) wrong.push(`${entityKey('stock', s)}: sold ${stock[i]}, the confirmed reservations say ${sold.get(s)}`);
+    if (Number(stock[i]) !== sold.get(s))
+      wrong.push(`${entityKey('stock', s)}: sold ${stock[i]}, the confirmed reservations say ${sold.get(s)}`);
   });
   return wrong;
 }

@@ -44,7 +44,10 @@ export async function startChaosPipeline(seed: number, log: (s: string) => void)
   delete env0.TXPIPE_REDIS_URL;
   const partitions = 6;
   const stack: Services = await withEnv(env0, () => provideServices({ partitions, log }));
-  if (!stack.faults) throw new Error('the chaos run needs the local stack (toxiproxy in front of Kafka); services came from ' + stack.source);
+  if (!stack.faults)
+    throw new Error(
+      'the chaos run needs the local stack (toxiproxy in front of Kafka); services came from ' + stack.source,
+    );
   const faults = stack.faults;
   const dir = mkdtempSync(join(tmpdir(), 'txpipe-chaos-'));
   const redisPort = await freePort();
@@ -81,41 +84,78 @@ export async function startChaosPipeline(seed: number, log: (s: string) => void)
   let second: Service | undefined;
 
   const toxic = (proxy: Proxy, type: string, attributes: Record<string, number>) =>
-    proxy.addToxic({ name: `chaos-${type}`, type: type as 'latency', stream: 'downstream', toxicity: 1, attributes: attributes as never });
+    proxy.addToxic({
+      name: `chaos-${type}`,
+      type: type as 'latency',
+      stream: 'downstream',
+      toxicity: 1,
+      attributes: attributes as never,
+    });
   const removeToxics = async (proxy: Proxy) => {
     for (const type of ['latency', 'timeout', 'reset_peer']) {
-      await proxy.getToxic(`chaos-${type}`).then((t) => t.remove(), () => undefined);
+      await proxy.getToxic(`chaos-${type}`).then(
+        (t) => t.remove(),
+        () => undefined,
+      );
     }
   };
   const snapshots = new Map<number, string>();
   const restartRedis = (fromCopy?: string) => (fromCopy ? rollBackAof(redis, fromCopy) : redis.kill());
 
   const p: ChaosPipeline = {
-    prefix, partitions, topics: topics(prefix), kafkaBrokers: stack.kafkaBrokers, env, redisUrl: redis.url, ingest, processor,
+    prefix,
+    partitions,
+    topics: topics(prefix),
+    kafkaBrokers: stack.kafkaBrokers,
+    env,
+    redisUrl: redis.url,
+    ingest,
+    processor,
     async inject(f) {
       switch (f.kind) {
-        case 'kill-processor': await processor.stop('SIGKILL'); return () => processor.start();
-        case 'kill-ingest': await ingest.stop('SIGKILL'); return () => ingest.start();
+        case 'kill-processor':
+          await processor.stop('SIGKILL');
+          return () => processor.start();
+        case 'kill-ingest':
+          await ingest.stop('SIGKILL');
+          return () => ingest.start();
         case 'kill-redis':
           await restartRedis();
-          return async () => { redis = await startRedis({ dir, port: redisPort }); };
+          return async () => {
+            redis = await startRedis({ dir, port: redisPort });
+          };
         case 'rollback-redis': {
           const copy = snapshots.get(f.at);
           await restartRedis(copy);
-          return async () => { redis = await startRedis({ dir, port: redisPort }); };
+          return async () => {
+            redis = await startRedis({ dir, port: redisPort });
+          };
         }
-        case 'kafka-latency': await toxic(kafkaProxy, 'latency', { latency: f.param, jitter: Math.floor(f.param / 4) }); return () => removeToxics(kafkaProxy);
-        case 'kafka-timeout': await toxic(kafkaProxy, 'timeout', { timeout: f.holdMs }); return () => removeToxics(kafkaProxy);
-        case 'kafka-reset': await toxic(kafkaProxy, 'reset_peer', { timeout: 0 }); return () => removeToxics(kafkaProxy);
-        case 'redis-latency': await toxic(redisProxy, 'latency', { latency: f.param, jitter: Math.floor(f.param / 4) }); return () => removeToxics(redisProxy);
-        case 'redis-reset': await toxic(redisProxy, 'reset_peer', { timeout: 0 }); return () => removeToxics(redisProxy);
+        case 'kafka-latency':
+          await toxic(kafkaProxy, 'latency', { latency: f.param, jitter: Math.floor(f.param / 4) });
+          return () => removeToxics(kafkaProxy);
+        case 'kafka-timeout':
+          await toxic(kafkaProxy, 'timeout', { timeout: f.holdMs });
+          return () => removeToxics(kafkaProxy);
+        case 'kafka-reset':
+          await toxic(kafkaProxy, 'reset_peer', { timeout: 0 });
+          return () => removeToxics(kafkaProxy);
+        case 'redis-latency':
+          await toxic(redisProxy, 'latency', { latency: f.param, jitter: Math.floor(f.param / 4) });
+          return () => removeToxics(redisProxy);
+        case 'redis-reset':
+          await toxic(redisProxy, 'reset_peer', { timeout: 0 });
+          return () => removeToxics(redisProxy);
         case 'second-processor':
         case 'skewed-processor': {
           second = await service('processor', f.kind === 'skewed-processor' ? f.param : 0);
           await second.start();
           const leaving = second;
           const signal = f.kind === 'second-processor' && f.param ? 'SIGKILL' : 'SIGTERM';
-          return async () => { await leaving.stop(signal); second = undefined; };
+          return async () => {
+            await leaving.stop(signal);
+            second = undefined;
+          };
         }
       }
     },
@@ -126,7 +166,8 @@ export async function startChaosPipeline(seed: number, log: (s: string) => void)
       await Promise.all([removeToxics(kafkaProxy), removeToxics(redisProxy)]);
       await second?.stop('SIGTERM');
       if (!(await redisAlive(redis.url))) redis = await startRedis({ dir, port: redisPort });
-      for (const s of [ingest, processor]) if (!s.child || s.child.exitCode !== null || s.child.signalCode !== null) await s.start();
+      for (const s of [ingest, processor])
+        if (!s.child || s.child.exitCode !== null || s.child.signalCode !== null) await s.start();
     },
     async stop() {
       await Promise.all([ingest.stop(), processor.stop(), second?.stop()]);

@@ -2,7 +2,9 @@
 // version, so a chaos run's schedule is replayable from its seed alone.
 export class Prng {
   private state: number;
-  constructor(seed: number) { this.state = seed >>> 0; }
+  constructor(seed: number) {
+    this.state = seed >>> 0;
+  }
 
   /** A float in [0, 1). */
   next(): number {
@@ -13,9 +15,15 @@ export class Prng {
   }
 
   /** An integer in [min, max]. */
-  int(min: number, max: number): number { return min + Math.floor(this.next() * (max - min + 1)); }
-  chance(p: number): boolean { return this.next() < p; }
-  pick<T>(items: readonly T[]): T { return items[Math.floor(this.next() * items.length)]!; }
+  int(min: number, max: number): number {
+    return min + Math.floor(this.next() * (max - min + 1));
+  }
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
+  pick<T>(items: readonly T[]): T {
+    return items[Math.floor(this.next() * items.length)]!;
+  }
   /** One key of `weights`, each with probability proportional to its weight. */
   weighted<K extends string>(weights: Record<K, number>): K {
     const entries = Object.entries(weights) as Array<[K, number]>;

@@ -34,12 +34,22 @@ const say = (s: string) => process.stdout.write(`${s}\n`);
 async function main(): Promise<number> {
   let seed: number, durationMs: number, workers: number, maxRequests: number;
   try {
-    const { values } = parseArgs({ options: {
-      seed: { type: 'string' }, duration: { type: 'string' }, workers: { type: 'string' }, 'max-requests': { type: 'string' }, help: { type: 'boolean', short: 'h' },
-    } });
-    if (values.help) { say(usage); return 0; }
+    const { values } = parseArgs({
+      options: {
+        seed: { type: 'string' },
+        duration: { type: 'string' },
+        workers: { type: 'string' },
+        'max-requests': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (values.help) {
+      say(usage);
+      return 0;
+    }
     seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed);
-    if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`--seed: '${values.seed}' is not a non-negative integer`);
+    if (!Number.isSafeInteger(seed) || seed < 0)
+      throw new Error(`--seed: '${values.seed}' is not a non-negative integer`);
     durationMs = duration(values.duration ?? '60s');
     workers = Number(values.workers ?? 4);
     maxRequests = Number(values['max-requests'] ?? 20_000);
@@ -49,7 +59,9 @@ async function main(): Promise<number> {
   }
 
   const schedule = makeSchedule(seed, durationMs);
-  say(`chaos: seed ${seed}, duration ${durationMs / 1000} s, ${schedule.length} faults (replay: npm run chaos -- --seed ${seed} --duration ${durationMs / 1000}s)`);
+  say(
+    `chaos: seed ${seed}, duration ${durationMs / 1000} s, ${schedule.length} faults (replay: npm run chaos -- --seed ${seed} --duration ${durationMs / 1000}s)`,
+  );
   for (const f of schedule) say(`  ${describeFault(f)}`);
 
   const p = await startChaosPipeline(seed, (s) => process.stderr.write(`[stack] ${s}\n`));
@@ -70,27 +82,53 @@ async function main(): Promise<number> {
     const t0 = Date.now();
     const until = t0 + durationMs;
     let faultsDone = false;
-    const faultsRun = runSchedule(p, schedule, t0, problems).finally(() => { faultsDone = true; });
+    const faultsRun = runSchedule(p, schedule, t0, problems).finally(() => {
+      faultsDone = true;
+    });
     await runLoad({ ...client, until, busy: () => !faultsDone, seed, run: p.prefix, workers, maxRequests }, world);
     await faultsRun;
-    say(`chaos: load done after ${((Date.now() - t0) / 1000).toFixed(0)} s, ${history.entries.size} ids; healing and draining`);
+    say(
+      `chaos: load done after ${((Date.now() - t0) / 1000).toFixed(0)} s, ${history.entries.size} ids; healing and draining`,
+    );
     await p.healAll();
 
     const accepted = history.accepted().map((e) => e.id);
     await waitOutcomes(redis, accepted, 180_000).catch((e: Error) => problems.push(e.message));
     // At rest before verify: its counts are read at different instants, so every hold (ttls of seconds)
     // must have been expired or settled, and the expire commands applied.
-    await waitFor('every hold settled (the sweeper\'s index empty)', async () =>
-      (await Promise.all(domains.map((d) => p.topics[d]).flatMap((t) => [...Array(p.partitions).keys()].map((n) => redis.zcard(expiringKey(t, n)))))).every((n) => n === 0),
-    120_000, 500).catch((e: Error) => problems.push(e.message));
+    await waitFor(
+      "every hold settled (the sweeper's index empty)",
+      async () =>
+        (
+          await Promise.all(
+            domains
+              .map((d) => p.topics[d])
+              .flatMap((t) => [...Array(p.partitions).keys()].map((n) => redis.zcard(expiringKey(t, n)))),
+          )
+        ).every((n) => n === 0),
+      120_000,
+      500,
+    ).catch((e: Error) => problems.push(e.message));
     await waitLagZero(p, kafka).catch((e: Error) => problems.push(e.message));
 
-    const env = { TXPIPE_REDIS_URL: p.redisUrl, TXPIPE_TOPIC_PREFIX: p.prefix, TXPIPE_KAFKA_BROKERS: p.kafkaBrokers.join(',') };
+    const env = {
+      TXPIPE_REDIS_URL: p.redisUrl,
+      TXPIPE_TOPIC_PREFIX: p.prefix,
+      TXPIPE_KAFKA_BROKERS: p.kafkaBrokers.join(','),
+    };
     const report = await runVerify({ log: true, env, progress: (s) => process.stderr.write(`${s}\n`) });
     say(formatReport(report));
     const v = await checkHistory(history, redis, kafka, p.topics);
     say(verdictLines(seed, durationMs, schedule, v, report.violations.length, problems).join('\n'));
-    const ok = report.ok && !report.warnings.length && !v.lost.length && !v.doubled.length && !v.refusedButPresent.length && !v.effects.length && !v.expiredEarly.length && !problems.length;
+    const ok =
+      report.ok &&
+      !report.warnings.length &&
+      !v.lost.length &&
+      !v.doubled.length &&
+      !v.refusedButPresent.length &&
+      !v.effects.length &&
+      !v.expiredEarly.length &&
+      !problems.length;
     say(`chaos: seed ${seed}: ${ok ? 'PASS' : 'FAIL'}`);
     return ok ? 0 : 1;
   } finally {
@@ -121,11 +159,16 @@ async function runSchedule(p: ChaosPipeline, schedule: Fault[], t0: number, prob
 
 async function waitOutcomes(redis: Redis, ids: string[], timeoutMs: number): Promise<void> {
   let missing = ids;
-  await waitFor(`the outcome of every accepted id (${ids.length})`, async () => {
-    const statuses = await Promise.all(missing.map((id) => redis.hget(statusKey(id), 'status')));
-    missing = missing.filter((_, i) => statuses[i] !== 'applied' && statuses[i] !== 'rejected');
-    return missing.length === 0 || undefined;
-  }, timeoutMs, 500).catch((e: Error) => {
+  await waitFor(
+    `the outcome of every accepted id (${ids.length})`,
+    async () => {
+      const statuses = await Promise.all(missing.map((id) => redis.hget(statusKey(id), 'status')));
+      missing = missing.filter((_, i) => statuses[i] !== 'applied' && statuses[i] !== 'rejected');
+      return missing.length === 0 || undefined;
+    },
+    timeoutMs,
+    500,
+  ).catch((e: Error) => {
     throw new Error(`${e.message}; ${missing.length} still without one, e.g. ${missing.slice(0, 5).join(', ')}`);
   });
 }
@@ -142,7 +185,14 @@ async function waitLagZero(p: ChaosPipeline, kafka: ReturnType<typeof createKafk
   }
 }
 
-function verdictLines(seed: number, durationMs: number, schedule: Fault[], v: HistoryVerdict, violations: number, problems: string[]): string[] {
+function verdictLines(
+  seed: number,
+  durationMs: number,
+  schedule: Fault[],
+  v: HistoryVerdict,
+  violations: number,
+  problems: string[],
+): string[] {
   const kinds = [...new Set(schedule.map((f) => f.kind))].join(', ');
   return [
     `chaos: ${v.accepted} accepted (${v.acceptedAfter503} after a 503 and a retry), ${v.applied} applied, ${v.rejected} rejected, ${v.refused} refused 4xx`,
@@ -157,7 +207,10 @@ function verdictLines(seed: number, durationMs: number, schedule: Fault[], v: Hi
   ];
 }
 
-main().then((code) => process.exit(code), (e: Error) => {
-  console.error(`chaos failed: ${e.stack ?? e.message}`);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (e: Error) => {
+    console.error(`chaos failed: ${e.stack ?? e.message}`);
+    process.exit(1);
+  },
+);

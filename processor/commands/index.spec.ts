@@ -4,7 +4,7 @@ import { messageTypes, type Message, type MessageTypeName } from '../../common/m
 import { loadScripts } from '../../lua/scripts.ts';
 import { commandOf } from './index.ts';
 
-it('every message type\'s command names a script in lua/', () => {
+it("every message type's command names a script in lua/", () => {
   const scripts = new Set(loadScripts().map((s) => s.name));
   const missing = (Object.keys(messageTypes) as MessageTypeName[])
     .map((type) => commandOf({ type } as Message).script)

@@ -17,7 +17,9 @@ export function internalStep(type: string, spec: CommandSpec): CommandSpec {
   const conflicted = (m: Message, code: string) => {
     if (code !== 'conflict') return false;
     log.error('BUG: an internal step met another payload under its flag; it is left undone', {
-      type, id: m.id, step: spec.step,
+      type,
+      id: m.id,
+      step: spec.step,
     });
     return true;
   };

@@ -11,7 +11,16 @@ import { entityKey } from '../../common/keys.ts';
 import { startKafkaCluster, type KafkaCluster } from '../../stack/kafka.ts';
 import { freePort } from '../../stack/ports.ts';
 import { startRedisCluster, type RedisCluster } from '../../stack/redis-cluster.ts';
-import { Service, sleep, startPipeline, testCluster, uid, waitFor, waitForOutcomes, type Pipeline } from '../harness.ts';
+import {
+  Service,
+  sleep,
+  startPipeline,
+  testCluster,
+  uid,
+  waitFor,
+  waitForOutcomes,
+  type Pipeline,
+} from '../harness.ts';
 import { applyAll } from '../domains.ts';
 
 let dir: string;
@@ -38,8 +47,16 @@ beforeAll(async () => {
     env: { TXPIPE_WATERMARK_CHECK_MS: '500', TXPIPE_LOG_LEVEL: 'warn' },
   });
   const [ingestPort, processorPort] = [await freePort(), await freePort()];
-  ingest2 = new Service('ingest-api', { ...p.ingest.env, TXPIPE_INGEST_PORT: String(ingestPort) }, `http://127.0.0.1:${ingestPort}/readyz`);
-  processor2 = new Service('processor', { ...p.processor.env, TXPIPE_PROCESSOR_PORT: String(processorPort) }, `http://127.0.0.1:${processorPort}/readyz`);
+  ingest2 = new Service(
+    'ingest-api',
+    { ...p.ingest.env, TXPIPE_INGEST_PORT: String(ingestPort) },
+    `http://127.0.0.1:${ingestPort}/readyz`,
+  );
+  processor2 = new Service(
+    'processor',
+    { ...p.processor.env, TXPIPE_PROCESSOR_PORT: String(processorPort) },
+    `http://127.0.0.1:${processorPort}/readyz`,
+  );
   await Promise.all([ingest2.start(), processor2.start()]);
   client = testCluster(redis.nodes);
   step('cluster and services up');
@@ -55,7 +72,10 @@ afterAll(async () => {
 
 const ingestUrls = () => [p.ingestUrl, ingest2.readyUrl.replace('/readyz', '')];
 
-interface Sent { id: string; body: { type: string; account?: string; from?: string; to?: string; amount: number } }
+interface Sent {
+  id: string;
+  body: { type: string; account?: string; from?: string; to?: string; amount: number };
+}
 
 /**
  * Credits and transfers among `accounts` for `ms`, alternating between the two ingest-apis, bounded in
@@ -73,13 +93,21 @@ async function load(accounts: string[], ms: number, onTick?: (elapsed: number) =
     const id = uid('tx');
     const from = accounts[i % accounts.length]!;
     const to = accounts[(i * 7 + 3) % accounts.length]!;
-    const body = i % 3 === 0
-      ? { type: 'wallet.credit', account: from, amount: 1 + (i % 5) }
-      : { type: 'wallet.transfer', from, to: to === from ? accounts[(i + 1) % accounts.length]! : to, amount: 1 + (i % 3) };
+    const body =
+      i % 3 === 0
+        ? { type: 'wallet.credit', account: from, amount: 1 + (i % 5) }
+        : {
+            type: 'wallet.transfer',
+            from,
+            to: to === from ? accounts[(i + 1) % accounts.length]! : to,
+            amount: 1 + (i % 3),
+          };
     const send = async () => {
       for (let attempt = 0; attempt < 40; attempt++) {
         const r = await fetch(`${urls[(i + attempt) % urls.length]}/v1/transactions`, {
-          method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': id }, body: JSON.stringify(body),
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'idempotency-key': id },
+          body: JSON.stringify(body),
         }).catch(() => undefined);
         if (r?.status === 202) return void accepted.push({ id, body });
         if (r && r.status !== 503) throw new Error(`unexpected ${r.status}: ${await r.text()}`);
@@ -100,7 +128,11 @@ async function load(accounts: string[], ms: number, onTick?: (elapsed: number) =
 /** Every accepted id has one outcome; every balance is its start plus what the applied outcomes move. */
 async function expectExactlyOnce(accounts: string[], start: number, accepted: Sent[]) {
   step(`waiting for the outcomes of ${accepted.length} accepted transactions`);
-  const outcomes = await waitForOutcomes(p, accepted.map((s) => s.id), 180_000);
+  const outcomes = await waitForOutcomes(
+    p,
+    accepted.map((s) => s.id),
+    180_000,
+  );
   const expected = new Map(accounts.map((a) => [a, start]));
   for (const s of accepted) {
     const o = outcomes.get(s.id)!;
@@ -113,99 +145,146 @@ async function expectExactlyOnce(accounts: string[], start: number, accepted: Se
   }
   step('outcomes in; waiting for the transfers in flight to settle');
   // Transfers settle through later steps: wait until nothing is in flight, then compare.
-  await waitFor('no transfer in flight', async () => {
-    const rows = await Promise.all(accounts.map((a) => client.hget(entityKey('wallet', a), 'outgoing')));
-    return rows.every((v) => Number(v ?? 0) === 0);
-  }, 120_000, 250);
-  const balances = await Promise.all(accounts.map(async (a) => [a, Number(await client.hget(entityKey('wallet', a), 'balance'))] as const));
+  await waitFor(
+    'no transfer in flight',
+    async () => {
+      const rows = await Promise.all(accounts.map((a) => client.hget(entityKey('wallet', a), 'outgoing')));
+      return rows.every((v) => Number(v ?? 0) === 0);
+    },
+    120_000,
+    250,
+  );
+  const balances = await Promise.all(
+    accounts.map(async (a) => [a, Number(await client.hget(entityKey('wallet', a), 'balance'))] as const),
+  );
   expect(Object.fromEntries(balances)).toEqual(Object.fromEntries(expected));
   return outcomes;
 }
 
 async function openAccounts(n: number, start: number): Promise<string[]> {
   const accounts = Array.from({ length: n }, () => uid('acct'));
-  await applyAll(p, accounts.map((account) => ({ type: 'wallet.open', account })));
-  await applyAll(p, accounts.map((account) => ({ type: 'wallet.credit', account, amount: start })));
+  await applyAll(
+    p,
+    accounts.map((account) => ({ type: 'wallet.open', account })),
+  );
+  await applyAll(
+    p,
+    accounts.map((account) => ({ type: 'wallet.credit', account, amount: start })),
+  );
   return accounts;
 }
 
-it('one of two processors SIGKILLed mid-run: the other takes its partitions, each transaction applied once', async () => {
-  const accounts = await openAccounts(20, 1000);
-  let killed = false;
-  const { accepted } = await load(accounts, 8000, async (elapsed) => {
-    if (!killed && elapsed > 2500) {
-      killed = true;
-      step('killing a processor');
-      await processor2.stop('SIGKILL');
-    }
-  });
-  expect(killed).toBe(true);
-  await expectExactlyOnce(accounts, 1000, accepted);
-  step(`processor killed: ${accepted.length} accepted, all applied once`);
-  await processor2.start();
-}, faultTimeoutMs);
+it(
+  'one of two processors SIGKILLed mid-run: the other takes its partitions, each transaction applied once',
+  async () => {
+    const accounts = await openAccounts(20, 1000);
+    let killed = false;
+    const { accepted } = await load(accounts, 8000, async (elapsed) => {
+      if (!killed && elapsed > 2500) {
+        killed = true;
+        step('killing a processor');
+        await processor2.stop('SIGKILL');
+      }
+    });
+    expect(killed).toBe(true);
+    await expectExactlyOnce(accounts, 1000, accepted);
+    step(`processor killed: ${accepted.length} accepted, all applied once`);
+    await processor2.start();
+  },
+  faultTimeoutMs,
+);
 
-it('a Redis master SIGKILLed mid-run: its replica is promoted, the processors follow, each transaction applied once', async () => {
-  const accounts = await openAccounts(20, 1000);
-  const [victim] = await redis.masters();
-  const member = redis.members.find((m) => m.address === victim)!;
-  let killed = false;
-  const { accepted, unavailable } = await load(accounts, 10_000, async (elapsed) => {
-    if (!killed && elapsed > 2500) {
-      killed = true;
-      step(`killing Redis master ${victim}`);
-      await member.server!.kill();
-    }
-  });
-  expect(killed).toBe(true);
-  step(`load done: ${accepted.length} accepted, ${unavailable.length} 503s retried`);
-  await waitFor('a replica promoted in its place', async () => !(await redis.masters()).includes(victim!) && (await redis.masters()).length === 3, 60_000, 250);
-  await expectExactlyOnce(accounts, 1000, accepted);
-  step(`Redis master ${victim} killed: ${accepted.length} accepted, ${unavailable.length} 503s retried, all applied once`);
-  // Back as a replica of the promoted one.
-  await member.start();
-  await redis.waitHealthy();
-}, faultTimeoutMs);
+it(
+  'a Redis master SIGKILLed mid-run: its replica is promoted, the processors follow, each transaction applied once',
+  async () => {
+    const accounts = await openAccounts(20, 1000);
+    const [victim] = await redis.masters();
+    const member = redis.members.find((m) => m.address === victim)!;
+    let killed = false;
+    const { accepted, unavailable } = await load(accounts, 10_000, async (elapsed) => {
+      if (!killed && elapsed > 2500) {
+        killed = true;
+        step(`killing Redis master ${victim}`);
+        await member.server!.kill();
+      }
+    });
+    expect(killed).toBe(true);
+    step(`load done: ${accepted.length} accepted, ${unavailable.length} 503s retried`);
+    await waitFor(
+      'a replica promoted in its place',
+      async () => !(await redis.masters()).includes(victim!) && (await redis.masters()).length === 3,
+      60_000,
+      250,
+    );
+    await expectExactlyOnce(accounts, 1000, accepted);
+    step(
+      `Redis master ${victim} killed: ${accepted.length} accepted, ${unavailable.length} 503s retried, all applied once`,
+    );
+    // Back as a replica of the promoted one.
+    await member.start();
+    await redis.waitHealthy();
+  },
+  faultTimeoutMs,
+);
 
-it('one Kafka broker SIGKILLed: nothing accepted is lost, 503s only during the election; two down: acks=all refuses', async () => {
-  const accounts = await openAccounts(20, 1000);
-  const victim = kafka.nodes[0]!;
-  let killed = false;
-  let killedAt = 0;
-  const first = await load(accounts, 10_000, async (elapsed) => {
-    if (!killed && elapsed > 2500) {
-      killed = true;
-      killedAt = elapsed;
-      step(`killing Kafka broker ${victim.nodeId}`);
-      await victim.server!.kill();
-    }
-  });
-  expect(killed).toBe(true);
-  // 503s only while the dead broker's partitions had no leader (it is fenced after 4 s, and a produce already
-  // sent to it waits out its 5 s timeout); then the pipeline resumed without restarts.
-  const refusedFor = Math.max(0, ...first.unavailable) - killedAt;
-  expect(refusedFor, '503s only around the leader elections').toBeLessThan(12_000);
-  expect(first.unavailable.every((at) => at >= killedAt), 'no 503 before the kill').toBe(true);
-  await expectExactlyOnce(accounts, 1000, first.accepted);
-  step(`broker ${victim.nodeId} killed: ${first.accepted.length} accepted, ${first.unavailable.length} 503s retried, all applied once`);
+it(
+  'one Kafka broker SIGKILLed: nothing accepted is lost, 503s only during the election; two down: acks=all refuses',
+  async () => {
+    const accounts = await openAccounts(20, 1000);
+    const victim = kafka.nodes[0]!;
+    let killed = false;
+    let killedAt = 0;
+    const first = await load(accounts, 10_000, async (elapsed) => {
+      if (!killed && elapsed > 2500) {
+        killed = true;
+        killedAt = elapsed;
+        step(`killing Kafka broker ${victim.nodeId}`);
+        await victim.server!.kill();
+      }
+    });
+    expect(killed).toBe(true);
+    // 503s only while the dead broker's partitions had no leader (it is fenced after 4 s, and a produce already
+    // sent to it waits out its 5 s timeout); then the pipeline resumed without restarts.
+    const refusedFor = Math.max(0, ...first.unavailable) - killedAt;
+    expect(refusedFor, '503s only around the leader elections').toBeLessThan(12_000);
+    expect(
+      first.unavailable.every((at) => at >= killedAt),
+      'no 503 before the kill',
+    ).toBe(true);
+    await expectExactlyOnce(accounts, 1000, first.accepted);
+    step(
+      `broker ${victim.nodeId} killed: ${first.accepted.length} accepted, ${first.unavailable.length} 503s retried, all applied once`,
+    );
 
-  // Back, then two down: one copy left, and acks=all with min.insync.replicas=2 refuses to accept on it.
-  await victim.start();
-  step('broker back; killing the other two');
-  await Promise.all(kafka.nodes.slice(1).map((n) => n.server!.kill()));
-  const refused = await Promise.all(Array.from({ length: 5 }, (_, i) => fetch(`${ingestUrls()[i % 2]}/v1/transactions`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ type: 'wallet.credit', account: accounts[i]!, amount: 1 }),
-  }).then(async (r) => ({ status: r.status, body: await r.json() }))));
-  for (const r of refused) {
-    expect(r.status, JSON.stringify(r.body)).toBe(503);
-    expect(r.body.id, 'the 503 names the id to retry with').toEqual(expect.any(String));
-  }
-  step('all five refused with 503; restarting both');
-  await Promise.all(kafka.nodes.slice(1).map((n) => n.start()));
-  // Healed: accepted and applied again, without restarting any service.
-  const id = uid('healed');
-  await waitFor('accepted again', async () => (await p.post({ id, type: 'wallet.credit', account: accounts[0]!, amount: 1 })).status === 202, 120_000, 500);
-  expect((await waitForOutcomes(p, [id], 120_000)).get(id)!.status).toBe('applied');
-  step('healed: accepted and applied again');
-}, faultTimeoutMs);
+    // Back, then two down: one copy left, and acks=all with min.insync.replicas=2 refuses to accept on it.
+    await victim.start();
+    step('broker back; killing the other two');
+    await Promise.all(kafka.nodes.slice(1).map((n) => n.server!.kill()));
+    const refused = await Promise.all(
+      Array.from({ length: 5 }, (_, i) =>
+        fetch(`${ingestUrls()[i % 2]}/v1/transactions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ type: 'wallet.credit', account: accounts[i]!, amount: 1 }),
+        }).then(async (r) => ({ status: r.status, body: await r.json() })),
+      ),
+    );
+    for (const r of refused) {
+      expect(r.status, JSON.stringify(r.body)).toBe(503);
+      expect(r.body.id, 'the 503 names the id to retry with').toEqual(expect.any(String));
+    }
+    step('all five refused with 503; restarting both');
+    await Promise.all(kafka.nodes.slice(1).map((n) => n.start()));
+    // Healed: accepted and applied again, without restarting any service.
+    const id = uid('healed');
+    await waitFor(
+      'accepted again',
+      async () => (await p.post({ id, type: 'wallet.credit', account: accounts[0]!, amount: 1 })).status === 202,
+      120_000,
+      500,
+    );
+    expect((await waitForOutcomes(p, [id], 120_000)).get(id)!.status).toBe('applied');
+    step('healed: accepted and applied again');
+  },
+  faultTimeoutMs,
+);

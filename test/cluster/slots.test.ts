@@ -53,14 +53,23 @@ function samples(): Record<MessageTypeName, Message> {
   } as Record<MessageTypeName, Message>;
 }
 
-it.each(Object.entries(samples()))('%s: every key of its script call is in one slot, and it runs on the cluster', async (_type, message) => {
-  const spec = commandOf(message);
-  const keys = keysOf(message, spec);
-  const slots = await Promise.all(keys.map((k) => cluster.cluster('KEYSLOT', k) as Promise<number>));
-  expect(new Set(slots).size, JSON.stringify(keys)).toBe(1);
-  const reply = (await callScript(cluster, spec.script, keys, [digestOf(message), 60_000, Date.now(), entryOf('7', message), ...spec.args(message)])) as ScriptReply;
-  expect(typeof reply[0]).toBe('string');
-});
+it.each(Object.entries(samples()))(
+  '%s: every key of its script call is in one slot, and it runs on the cluster',
+  async (_type, message) => {
+    const spec = commandOf(message);
+    const keys = keysOf(message, spec);
+    const slots = await Promise.all(keys.map((k) => cluster.cluster('KEYSLOT', k) as Promise<number>));
+    expect(new Set(slots).size, JSON.stringify(keys)).toBe(1);
+    const reply = (await callScript(cluster, spec.script, keys, [
+      digestOf(message),
+      60_000,
+      Date.now(),
+      entryOf('7', message),
+      ...spec.args(message),
+    ])) as ScriptReply;
+    expect(typeof reply[0]).toBe('string');
+  },
+);
 
 it('each master gets a watermark tag of its own, and a watermark read is the lowest of theirs', async () => {
   const nodes = masters(cluster);
