@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { topics } from '../common/config.ts';
-import { domainRegistry } from '../common/domains.ts';
+import { appRoutes } from './app-routes.ts';
 import { limits } from '../common/limits.ts';
 import { checks } from '../ops/verify.ts';
 
@@ -41,11 +41,7 @@ it('the HTTP section lists every error code and every route', () => {
   expect(codes.length).toBeGreaterThan(10);
   expect(codes.filter((c) => !http.includes(`\`${c}\``))).toEqual([]);
 
-  const app = readFileSync(new URL('../ingest-api/app.ts', import.meta.url), 'utf8');
-  const domainRoutes = Object.values(domainRegistry).flatMap((d) => [`GET ${d.routes.entity}`, `GET ${d.routes.hold}`]);
-  const routes = [...app.matchAll(/app\.(get|post)\(\s*'([^']+)'/g)]
-    .map((m) => `${m[1]!.toUpperCase()} ${m[2]}`)
-    .concat(domainRoutes);
+  const routes = appRoutes().map((r) => `${r.method.toUpperCase()} ${r.path}`);
   expect(routes.length).toBeGreaterThan(5);
   expect(routes.filter((r) => !http.includes(`\`${r}\``))).toEqual([]);
 });
