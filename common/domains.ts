@@ -15,29 +15,47 @@ export interface DomainSpec {
    * id as its id and the entity in the `entity` field.
    */
   hold: string;
-  /** The read routes (ingest-api/app.ts): the entity, and one of its holds (entity first, hold second). */
-  routes: { entity: string; hold: string };
+  /**
+   * The read routes (ingest-api/app.ts): the entity, one of its holds (entity first, hold second), its history
+   * and, where it has one, its live stream.
+   */
+  routes: { entity: string; hold: string; entries: string; stream?: string };
 }
 
 export const domainRegistry = {
   wallet: {
     entity: 'account',
     hold: 'hold',
-    routes: { entity: '/v1/accounts/:id', hold: '/v1/accounts/:id/holds/:hold' },
+    routes: { entity: '/v1/accounts/:id', hold: '/v1/accounts/:id/holds/:hold', entries: '/v1/accounts/:id/entries' },
   },
   stock: {
     entity: 'sku',
     hold: 'reservation',
-    routes: { entity: '/v1/stock/:sku', hold: '/v1/stock/:sku/reservations/:reservation' },
+    routes: {
+      entity: '/v1/stock/:sku',
+      hold: '/v1/stock/:sku/reservations/:reservation',
+      entries: '/v1/stock/:sku/entries',
+      stream: '/v1/stock/:sku/stream',
+    },
   },
   seats: {
     entity: 'event',
     hold: 'hold',
-    routes: { entity: '/v1/events/:event/seats', hold: '/v1/events/:event/holds/:hold' },
+    routes: {
+      entity: '/v1/events/:event/seats',
+      hold: '/v1/events/:event/holds/:hold',
+      entries: '/v1/events/:event/entries',
+      stream: '/v1/events/:event/seats/stream',
+    },
   },
 } as const satisfies Record<string, DomainSpec>;
 
 export type Domain = keyof typeof domainRegistry;
+
+/** The domains whose entities have a live stream (a `stream` route). */
+export type StreamDomain = {
+  [D in Domain]: (typeof domainRegistry)[D]['routes'] extends { stream: string } ? D : never;
+}[Domain];
 /** What each domain calls its entity: account, sku, event. */
 export type EntityName = (typeof domainRegistry)[Domain]['entity'];
 /** What each domain calls a hold: hold, reservation. */

@@ -1,6 +1,6 @@
 // The HTTP surface of ingest-api. Handlers stay thin: parse, accept, answer.
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { domainRegistry, domains } from '../common/domains.ts';
+import { domainRegistry, domains, type StreamDomain } from '../common/domains.ts';
 import { Id } from '../common/messages/fields.ts';
 import { ingestRejected, ingestRequestDuration, ingestRequests } from '../common/metrics.ts';
 import { handleOps, type ReadinessCheck } from '../common/ops-server.ts';
@@ -218,7 +218,8 @@ export function createApp(deps: AppDeps) {
     }),
   );
 
-  // Each domain's entity and holds (common/domains.ts). Path parameters come in path order: entity, hold.
+  // Each domain's entity, holds, history and live stream (common/domains.ts). Path parameters come in path
+  // order: entity, hold.
   for (const domain of domains) {
     const { entity, hold, routes } = domainRegistry[domain];
     app.get(
@@ -246,65 +247,31 @@ export function createApp(deps: AppDeps) {
         );
       }),
     );
+    app.get(
+      routes.entries,
+      authenticated,
+      route(async (req, res) => {
+        const [entityId] = Object.values(req.params);
+        res.json(await readEntries(deps.redis, domain, entityParam(res, entityId, entity), entity, pageParams(req)));
+      }),
+    );
+    if ('stream' in routes) {
+      app.get(
+        routes.stream,
+        authenticated,
+        route(async (req, res) => {
+          const [entityId] = Object.values(req.params);
+          await deps.streams.entities.watch(
+            domain as StreamDomain,
+            entityParam(res, entityId, entity),
+            () => new SseClient(res),
+            lastEventId(req.headers, req.query),
+            deps.streams.outcomes.size,
+          );
+        }),
+      );
+    }
   }
-
-  app.get(
-    '/v1/accounts/:id/entries',
-    authenticated,
-    route(async (req, res) => {
-      res.json(
-        await readEntries(deps.redis, 'wallet', entityParam(res, req.params.id, 'account'), 'account', pageParams(req)),
-      );
-    }),
-  );
-
-  app.get(
-    '/v1/stock/:sku/entries',
-    authenticated,
-    route(async (req, res) => {
-      res.json(await readEntries(deps.redis, 'stock', entityParam(res, req.params.sku, 'sku'), 'sku', pageParams(req)));
-    }),
-  );
-
-  app.get(
-    '/v1/stock/:sku/stream',
-    authenticated,
-    route(async (req, res) => {
-      const sku = entityParam(res, req.params.sku, 'sku');
-      await deps.streams.entities.watch(
-        'stock',
-        sku,
-        () => new SseClient(res),
-        lastEventId(req.headers, req.query),
-        deps.streams.outcomes.size,
-      );
-    }),
-  );
-
-  app.get(
-    '/v1/events/:event/entries',
-    authenticated,
-    route(async (req, res) => {
-      res.json(
-        await readEntries(deps.redis, 'seats', entityParam(res, req.params.event, 'event'), 'event', pageParams(req)),
-      );
-    }),
-  );
-
-  app.get(
-    '/v1/events/:event/seats/stream',
-    authenticated,
-    route(async (req, res) => {
-      const event = entityParam(res, req.params.event, 'event');
-      await deps.streams.entities.watch(
-        'seats',
-        event,
-        () => new SseClient(res),
-        lastEventId(req.headers, req.query),
-        deps.streams.outcomes.size,
-      );
-    }),
-  );
 
   app.get(['/healthz', '/readyz', '/metrics'], async (req, res) => {
     const r = await handleOps(req.path, deps.ready)!;

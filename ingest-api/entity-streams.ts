@@ -4,7 +4,7 @@
 // and sends them to all its watchers. Event ids are the entries' offsets: a client that reconnects with
 // Last-Event-ID gets the entries it missed from the history (within its retention and maxStreamReplay).
 import type { RedisClient as Redis } from '../common/redis.ts';
-import type { Domain } from '../common/domains.ts';
+import type { Domain, StreamDomain } from '../common/domains.ts';
 import { entityKey, entriesKey } from '../common/keys.ts';
 import { limits } from '../common/limits.ts';
 import type { Logger } from '../common/log.ts';
@@ -319,7 +319,7 @@ export class EntityStreams {
    * it resumes after. Throws (404, 503) before the client is opened.
    */
   async watch(
-    domain: 'stock' | 'seats',
+    domain: StreamDomain,
     entity: string,
     open: () => SseClient,
     after: string | undefined,

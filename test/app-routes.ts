@@ -10,7 +10,7 @@ export function appRoutes(): Array<{ method: 'get' | 'post'; path: string }> {
     path: m[2]!,
   }));
   const perDomain = Object.values(domainRegistry).flatMap((d) =>
-    [d.routes.entity, d.routes.hold].map((path) => ({ method: 'get' as const, path })),
+    Object.values(d.routes).map((path) => ({ method: 'get' as const, path })),
   );
   return [...literal, ...perDomain];
 }
