@@ -14,6 +14,7 @@ import { freePort } from '../stack/ports.ts';
 import { provideClusterServices } from '../stack/services.ts';
 import { ensureTopics } from '../stack/topics.ts';
 import { benchKafka, groupLag, percentile, preload } from './lib/kafka.ts';
+import { benchAuthEnv } from './lib/pipeline.ts';
 import { Service } from '../stack/app-service.ts';
 import { CpuWatch, pidListening, round } from './lib/procs.ts';
 import { makeWorld, mixStream, setup, type Body } from './mix.ts';
@@ -42,7 +43,12 @@ const baseEnv = {
   TXPIPE_KAFKA_BROKERS: svc.kafkaBrokers.join(','),
   TXPIPE_REDIS_CLUSTER: svc.redisCluster!.join(','),
   TXPIPE_LOG_LEVEL: 'warn',
+  ...benchAuthEnv(),
 };
+// With TXPIPE_AUTH=on, the bench's key (benchAuthEnv put it in TXPIPE_KEY) on every request.
+const authHeader: Record<string, string> = process.env.TXPIPE_KEY
+  ? { authorization: `Bearer ${process.env.TXPIPE_KEY}` }
+  : {};
 
 async function services(
   kind: Service['name'],
@@ -157,7 +163,7 @@ async function accept(ingests: number) {
         const started = performance.now();
         const status = await fetch(`${list[n % list.length]!.url}/v1/transactions`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', ...authHeader },
           body: bodies[(n + client) % bodies.length],
         }).then(
           async (r) => (await r.arrayBuffer(), r.status),

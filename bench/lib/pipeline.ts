@@ -53,6 +53,9 @@ function benchKey(): NodeJS.ProcessEnv {
   return { TXPIPE_KEYS_FILE: keysFile };
 }
 
+/** Authentication off unless the bench runs with TXPIPE_AUTH=on: then every pipeline shares one key. */
+export const benchAuthEnv = (): NodeJS.ProcessEnv => ({ TXPIPE_AUTH: process.env.TXPIPE_AUTH ?? 'off', ...benchKey() });
+
 export async function startPipeline(
   svc: Pick<Services, 'kafkaBrokers' | 'redisUrl'>,
   prefix: string,
@@ -67,9 +70,7 @@ export async function startPipeline(
     TXPIPE_INGEST_PORT: String(ingestPort),
     TXPIPE_PROCESSOR_PORT: String(processorPort),
     TXPIPE_LOG_LEVEL: 'warn',
-    // Authentication off unless the bench runs with TXPIPE_AUTH=on: then every pipeline shares one key.
-    TXPIPE_AUTH: process.env.TXPIPE_AUTH ?? 'off',
-    ...benchKey(),
+    ...benchAuthEnv(),
     ...o.env,
   };
   const url = `http://127.0.0.1:${ingestPort}`;
