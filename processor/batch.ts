@@ -46,6 +46,12 @@ export interface BatchInput {
 class Effects {
   readonly out: Array<{ topic: string; record: KafkaRecord }> = [];
   readonly statusWrites: Array<(p: ChainableCommander) => void> = [];
+  /**
+   * What is told once the status records are written (outcomes to ingest's waiters and streams, changed
+   * entities to the live streams): a round of its own, after theirs, because on a cluster a record and its
+   * announcement live on different nodes, and a waiter woken first would read the record not yet there.
+   */
+  readonly announcements: Array<(p: ChainableCommander) => void> = [];
   /** '<domain> <entity>' of each entity a fresh reply may have changed: announced once for the live streams. */
   readonly changed = new Set<string>();
   publish(topic: string, record: KafkaRecord) {
@@ -146,10 +152,8 @@ export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: Ret
         appliedAt: now,
         duplicate: !fresh,
       };
-      effects.statusWrites.push((p) => {
-        writeOutcome(p, outcome, retentionMs);
-        announceOutcome(p, topics.results, outcome);
-      });
+      effects.statusWrites.push((p) => writeOutcome(p, outcome, retentionMs));
+      effects.announcements.push((p) => announceOutcome(p, topics.results, outcome));
       effects.publish(topics.results, resultRecord(outcome));
       if (fresh) endToEndLatency.observe({ domain }, (now - ingestedAt) / 1000);
     } else if (!next.silent) {
@@ -161,15 +165,11 @@ export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: Ret
 
   for (const c of effects.changed) {
     const [domain, entity] = c.split(' ') as [string, string];
-    effects.statusWrites.push((p) => announceChange(p, topics.results, domain, entity));
+    effects.announcements.push((p) => announceChange(p, topics.results, domain, entity));
   }
-  if (effects.statusWrites.length) {
-    const ok = await runWrites(
-      deps.redis,
-      (p) => effects.statusWrites.forEach((w) => w(p)),
-      hooks,
-      effects.statusWrites.length * 2,
-    );
+  for (const writes of [effects.statusWrites, effects.announcements]) {
+    if (!writes.length) continue;
+    const ok = await runWrites(deps.redis, (p) => writes.forEach((w) => w(p)), hooks, writes.length * 2);
     if (!ok) return false;
   }
   const topicMessages = effects.topicMessages();

@@ -130,6 +130,20 @@ export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipelin
 /** A cluster client for a test's own reads: slots refreshed often, so a failover is followed within a second. */
 export const testCluster = (nodes: string[]) => new Cluster(nodes.map(parseNode), { slotsRefreshInterval: 1000 });
 
+/** Another instance of one of the pipeline's services (its environment, a port of its own), started. */
+export async function startAnother(
+  p: Pipeline,
+  kind: 'ingest-api' | 'processor',
+): Promise<{ service: Service; url: string }> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const first = kind === 'ingest-api' ? p.ingest : p.processor;
+  const portVar = kind === 'ingest-api' ? 'TXPIPE_INGEST_PORT' : 'TXPIPE_PROCESSOR_PORT';
+  const service = new Service(kind, { ...first.env, [portVar]: String(port) }, `${url}/readyz`);
+  await service.start();
+  return { service, url };
+}
+
 /** Every record of a topic up to its current end (a throwaway consumer group, from the beginning). */
 export async function readTopic(kafka: Kafka, topic: string): Promise<KafkaMessage[]> {
   return (await readTopicRecords(kafka, topic)).map((r) => r.message);

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../stack/ports.ts';
-import { readTopic, Service, sleep, startPipeline, uid, type Pipeline } from './harness.ts';
+import { readTopic, Service, sleep, startAnother, startPipeline, uid, type Pipeline } from './harness.ts';
 import { addKey, type TestKey } from './keys.ts';
 
 const rate = 20,
@@ -23,10 +23,7 @@ beforeAll(async () => {
   batches = addKey(file, { name: 'batches', scope: 'wallet.*', rate: 1, burst });
   // Accepted transactions only need Kafka: no processor, less CPU for the timing.
   p = await startPipeline({ processor: false, env: { TXPIPE_KEYS_FILE: file } });
-  const port = await freePort();
-  secondUrl = `http://127.0.0.1:${port}`;
-  second = new Service('ingest-api', { ...p.ingest.env, TXPIPE_INGEST_PORT: String(port) }, `${secondUrl}/readyz`);
-  await second.start();
+  ({ service: second, url: secondUrl } = await startAnother(p, 'ingest-api'));
 });
 afterAll(async () => {
   await second?.stop();

@@ -59,10 +59,9 @@ it('a page of published-but-unapplied holds does not block the holds due after i
   expect(new Set(published).size).toBe(published.length);
 });
 
-it('sweeps only the partitions this processor owns: another member sweeps the rest', async () => {
-  const clock = 2_000_000;
-  const owned = [{ topic: topics.seats, partition: 0 }];
-  const sweeper = new Sweeper({
+/** A sweeper at a fixed clock that owns `owned`. */
+const sweeperOwning = (owned: Array<{ topic: string; partition: number }>, clock: number) =>
+  new Sweeper({
     redis,
     sender,
     topics,
@@ -71,6 +70,11 @@ it('sweeps only the partitions this processor owns: another member sweeps the re
     now: () => clock,
     owned: () => owned,
   });
+
+it('sweeps only the partitions this processor owns: another member sweeps the rest', async () => {
+  const clock = 2_000_000;
+  const owned = [{ topic: topics.seats, partition: 0 }];
+  const sweeper = sweeperOwning(owned, clock);
   await redis.zadd(expiringKey(topics.seats, 0), 100, 'gig-0 mine-0');
   await redis.zadd(expiringKey(topics.seats, 1), 100, 'gig-1 theirs-1');
   expect(await sweeper.sweep()).toBe(1);
@@ -83,15 +87,7 @@ it('sweeps only the partitions this processor owns: another member sweeps the re
 it('drains the one index per topic of earlier versions: its due holds are published once, then gone from it', async () => {
   const clock = 3_000_000;
   const owned = [{ topic: topics.wallet, partition: 0 }];
-  const sweeper = new Sweeper({
-    redis,
-    sender,
-    topics,
-    log: createLogger('test', 'error'),
-    intervalMs: 1000,
-    now: () => clock,
-    owned: () => owned,
-  });
+  const sweeper = sweeperOwning(owned, clock);
   await redis.zadd(legacyExpiringKey(topics.wallet), 100, 'acct-1 old-hold-1', 9_000_000, 'acct-2 later-hold-2');
   expect(await sweeper.sweep()).toBe(1);
   expect(await sweeper.sweep()).toBe(0);

@@ -1,9 +1,8 @@
 // ?wait=: a producer gets the outcome in the answer, without polling. The processor announces outcomes on
 // one pub/sub channel; each ingest-api subscribes once and wakes its waiting requests.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../stack/ports.ts';
 import { limits } from '../common/limits.ts';
-import { Service, startPipeline, uid, waitFor, waitForOutcomes, type Pipeline } from './harness.ts';
+import { Service, startAnother, startPipeline, uid, waitFor, waitForOutcomes, type Pipeline } from './harness.ts';
 
 let p: Pipeline;
 let second: Service;
@@ -11,10 +10,7 @@ let secondUrl: string;
 beforeAll(async () => {
   // The processor starts later: until then every transaction stays pending.
   p = await startPipeline({ processor: false });
-  const port = await freePort();
-  secondUrl = `http://127.0.0.1:${port}`;
-  second = new Service('ingest-api', { ...p.ingest.env, TXPIPE_INGEST_PORT: String(port) }, `${secondUrl}/readyz`);
-  await second.start();
+  ({ service: second, url: secondUrl } = await startAnother(p, 'ingest-api'));
 });
 afterAll(async () => {
   await second?.stop();

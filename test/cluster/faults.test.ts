@@ -9,11 +9,11 @@ import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { entityKey } from '../../common/keys.ts';
 import { startKafkaCluster, type KafkaCluster } from '../../stack/kafka.ts';
-import { freePort } from '../../stack/ports.ts';
 import { startRedisCluster, type RedisCluster } from '../../stack/redis-cluster.ts';
 import {
   Service,
   sleep,
+  startAnother,
   startPipeline,
   testCluster,
   uid,
@@ -46,18 +46,10 @@ beforeAll(async () => {
     services: { kafkaBrokers: kafka.brokers, redisUrl: '', redisCluster: redis.nodes, replication: 3, source: 'local' },
     env: { TXPIPE_WATERMARK_CHECK_MS: '500', TXPIPE_LOG_LEVEL: 'warn' },
   });
-  const [ingestPort, processorPort] = [await freePort(), await freePort()];
-  ingest2 = new Service(
-    'ingest-api',
-    { ...p.ingest.env, TXPIPE_INGEST_PORT: String(ingestPort) },
-    `http://127.0.0.1:${ingestPort}/readyz`,
-  );
-  processor2 = new Service(
-    'processor',
-    { ...p.processor.env, TXPIPE_PROCESSOR_PORT: String(processorPort) },
-    `http://127.0.0.1:${processorPort}/readyz`,
-  );
-  await Promise.all([ingest2.start(), processor2.start()]);
+  [{ service: ingest2 }, { service: processor2 }] = await Promise.all([
+    startAnother(p, 'ingest-api'),
+    startAnother(p, 'processor'),
+  ]);
   client = testCluster(redis.nodes);
   step('cluster and services up');
 }, 240_000);
