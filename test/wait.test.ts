@@ -2,6 +2,7 @@
 // one pub/sub channel; each ingest-api subscribes once and wakes its waiting requests.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { limits } from '../common/limits.ts';
+import { masters } from '../common/redis.ts';
 import { Service, startAnother, startPipeline, uid, waitFor, waitForOutcomes, type Pipeline } from './harness.ts';
 
 let p: Pipeline;
@@ -29,8 +30,15 @@ const get = async (url: string, path: string, signal?: AbortSignal) => {
   const r = await fetch(`${url}${path}`, { signal, headers: p.auth });
   return { status: r.status, body: await r.json() };
 };
-const hgetallCalls = async () =>
-  Number(/cmdstat_hgetall:calls=(\d+)/.exec(await p.redis.info('commandstats'))?.[1] ?? 0);
+/** HGETALLs Redis has run, on every master (a cluster client's INFO asks one node at random). */
+const hgetallCalls = async () => {
+  const perNode = await Promise.all(
+    masters(p.redis).map(async ({ node }) =>
+      Number(/cmdstat_hgetall:calls=(\d+)/.exec(await node.info('commandstats'))?.[1] ?? 0),
+    ),
+  );
+  return perNode.reduce((sum, n) => sum + n, 0);
+};
 const waiters = async (url: string) =>
   Number(/^txpipe_ingest_outcome_waiters\{[^}]*\} (\d+)/m.exec(await (await fetch(`${url}/metrics`)).text())?.[1]);
 
