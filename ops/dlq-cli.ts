@@ -2,9 +2,10 @@
 // the services' own environment (common/config.ts). Exit 0 on success, 1 when a replay is refused or
 // nothing matched, 2 on a usage error.
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
 import { loadConfig, topics } from '../common/config.ts';
 import { createKafka } from '../common/kafka.ts';
+import { limits } from '../common/limits.ts';
+import { createRedis } from '../common/redis.ts';
 import {
   deadLetters,
   replay,
@@ -70,7 +71,13 @@ export async function runDlq(
     type: values.type,
   };
   const config = loadConfig(env);
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
+  // TXPIPE_REDIS_URL or TXPIPE_REDIS_CLUSTER, as the services connect.
+  const redis = createRedis(config.redis, {
+    name: 'txpipe-dlq',
+    commandTimeoutMs: limits.processorRedisTimeoutMs,
+    scripts: [],
+  });
+  await redis.connect();
   const c: DlqContext = {
     kafka: createKafka(config.kafkaBrokers, 'txpipe-dlq'),
     redis,

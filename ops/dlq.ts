@@ -9,7 +9,7 @@
 // forget a record after a crash; what remains is the flags' guarantee, and the replayed message carries
 // its origin in a header (txpipe-replay-of), so the log itself says what was replayed.
 import os from 'node:os';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../common/redis.ts';
 import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import type { Topics } from '../common/config.ts';
 import { createProducer } from '../common/kafka.ts';
