@@ -74,6 +74,7 @@ export async function runDlq(
   // TXPIPE_REDIS_URL or TXPIPE_REDIS_CLUSTER, as the services connect.
   const redis = createRedis(config.redis, {
     name: 'txpipe-dlq',
+    failFast: true,
     commandTimeoutMs: limits.processorRedisTimeoutMs,
     scripts: [],
   });
