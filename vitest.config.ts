@@ -14,7 +14,7 @@ export default defineConfig({
     projects: [
       {
         // Specs beside the modules they check: pure logic, no Kafka, no Redis, no child processes.
-        test: { name: 'spec', include: ['**/*.spec.ts'], exclude: ['**/node_modules/**'] },
+        test: { name: 'spec', include: ['**/*.spec.ts'], exclude: ['**/node_modules/**', '.cache/**'] },
       },
       {
         test: { name: 'pipeline', include: ['test/**/*.test.ts'], exclude: ['test/cluster/**'], ...pipelineTest },
