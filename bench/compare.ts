@@ -2,6 +2,7 @@
 // alternating (A B, B A, ...) so that noise from anything else on the machine hits both alike.
 //   npm run bench:compare -- --base HEAD~1 [--rounds 2] [--rate 1500] [--seconds 15] [--drain 200000] [--only ingest|drain]
 //     [--wrk] (also the closed-loop maximum)  [--work <dir>] (instead of this checkout)
+//     [--only memory [--memory-n 10000]] (Redis bytes per retained transaction, by type)
 //     [--env-base K=V,K=V] [--env-work K=V] (environment of each side's services, to compare settings)
 // Reports per version: accept latency at a fixed arrival rate, the closed-loop maximum (wrk), CPU per
 // request of ingest-api, and the processor's drain rate with its CPU per message; then the ratios.
@@ -15,6 +16,7 @@ import { provideServices, type Services } from '../stack/services.ts';
 import { ensureTopics } from '../stack/topics.ts';
 import { ensureK6, runK6 } from './lib/k6.ts';
 import { benchKafka, groupLag, preload, waitForLag0 } from './lib/kafka.ts';
+import { measureRedisBytes, memoryTypes, type MemoryRow } from './lib/memory.ts';
 import { startPipeline } from './lib/pipeline.ts';
 import { cpuSeconds, pidListening, round } from './lib/procs.ts';
 import { makeWorld, mixBodies, mixStream, setup, type Body } from './mix.ts';
@@ -31,6 +33,8 @@ const seconds = Number(option('seconds', '15'));
 const drainN = Number(option('drain', '200000'));
 const only = option('only');
 const withWrk = argv.includes('--wrk');
+/** Transactions a type in the memory rounds (--only memory): 20 events of 2,000 seats hold 20,000 two-seat holds. */
+const memoryN = Math.min(Number(option('memory-n', '10000')), 20_000);
 const envBase = option('env-base')?.split(',').filter(Boolean) ?? [];
 const envWork = option('env-work')?.split(',').filter(Boolean) ?? [];
 const envOf = (v: { label: string }) =>
@@ -74,6 +78,7 @@ interface Sample {
   };
   wrk?: { rps: number; ingestCpuMsPerReq: number };
   drain?: { msgPerS: number; txPerS: number; processorCpuMsPerMsg: number; redisCpuMsPerMsg: number; seconds: number };
+  memory?: MemoryRow[];
 }
 
 const cpuOf = (pid: number | undefined) => (pid ? (cpuSeconds(pid) ?? 0) : 0);
@@ -205,6 +210,34 @@ async function drainRound(svc: Services, v: { dir: string; label: string }, tag:
   };
 }
 
+/** Redis bytes per retained transaction, by type (bench/lib/memory.ts), on a world of 5,000 accounts. */
+async function memoryRound(svc: Services, v: { dir: string; label: string }, tag: string): Promise<Sample> {
+  const prefix = `m${tag}`;
+  await ensureTopics(svc.kafkaBrokers, prefix, 6);
+  const kafka = benchKafka(svc.kafkaBrokers);
+  const admin = kafka.admin();
+  await admin.connect();
+  const world = makeWorld(prefix, { accounts: 5000, skus: 100, events: 20, seatsPerEvent: 2000 });
+  await preload(kafka, topicNames(prefix), setup(world), `${prefix}-s-`);
+  const p = await startPipeline(svc, prefix, { workDir, ingest: true, processor: true, appDir: v.dir, env: envOf(v) });
+  try {
+    await waitForLag0(admin, p.groupId, p.topics, 120_000);
+    const memory = await measureRedisBytes({
+      redisUrl: svc.redisUrl,
+      admin,
+      pipeline: p,
+      world,
+      n: memoryN,
+      settleMs: 120_000,
+      say,
+    });
+    return { variant: v.label, memory };
+  } finally {
+    await Promise.all([p.ingest.stop(), p.processor.stop()]);
+    await admin.disconnect();
+  }
+}
+
 const median = (xs: number[]) => {
   const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
   return s.length ? (s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2) : NaN;
@@ -222,7 +255,7 @@ async function main() {
     const bodiesFile = path.join(workDir, 'bodies.json');
     const ndjson = path.join(workDir, 'bodies.ndjson');
     // Round -1 warms Kafka's JIT (its C2 compiler outworks the broker for the first minute) and is discarded.
-    for (let r = only === 'drain' ? 0 : -1; r < rounds; r++) {
+    for (let r = only === 'drain' || only === 'memory' ? 0 : -1; r < rounds; r++) {
       const order = r === -1 ? [base] : r % 2 === 0 ? [base, work] : [work, base];
       for (const v of order) {
         const tag = `${stamp.slice(11).replace(/\D/g, '')}r${r < 0 ? 'w' : r}${v === base ? 'a' : 'b'}`;
@@ -231,6 +264,11 @@ async function main() {
         const b = mixBodies(w, 50_000);
         fs.writeFileSync(bodiesFile, JSON.stringify(b.map((x) => JSON.stringify(x))));
         fs.writeFileSync(ndjson, b.map((x) => JSON.stringify(x)).join('\n') + '\n');
+        if (only === 'memory') {
+          const s = await memoryRound(svc, v, tag);
+          samples.push(s);
+          continue;
+        }
         if (only !== 'drain') {
           const s = await ingestRound(svc, k6, v, tag, bodiesFile, ndjson);
           if (r < 0) {
@@ -264,6 +302,16 @@ async function main() {
     ['drain messages/s', (s) => s.drain?.msgPerS, true],
     ['processor CPU ms per message', (s) => s.drain?.processorCpuMsPerMsg, false],
     ['Redis CPU ms per message', (s) => s.drain?.redisCpuMsPerMsg, false],
+    ...memoryTypes.map((type): (typeof rows)[number] => [
+      `Redis bytes per ${type}`,
+      (s) => s.memory?.find((m) => m.type === type)?.bytesPerTx,
+      false,
+    ]),
+    ...memoryTypes.map((type): (typeof rows)[number] => [
+      `keys per ${type}`,
+      (s) => s.memory?.find((m) => m.type === type)?.keysPerTx,
+      false,
+    ]),
   ];
   const lines = [`| measure (median of ${rounds}) | ${base.label} | working tree | ratio |`, '|---|---|---|---|'];
   for (const [name, get, higherBetter] of rows) {
