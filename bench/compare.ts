@@ -3,6 +3,7 @@
 //   npm run bench:compare -- --base HEAD~1 [--rounds 2] [--rate 1500] [--seconds 15] [--drain 200000] [--only ingest|drain]
 //     [--wrk] (also the closed-loop maximum)  [--work <dir>] (instead of this checkout)
 //     [--only memory [--memory-n 10000]] (Redis bytes per retained transaction, by type)
+//     [--profile <dir>] (the working tree's services write V8 CPU profiles there)
 //     [--env-base K=V,K=V] [--env-work K=V] (environment of each side's services, to compare settings)
 // Reports per version: accept latency at a fixed arrival rate, the closed-loop maximum (wrk), CPU per
 // request of ingest-api, and the processor's drain rate with its CPU per message; then the ratios.
@@ -37,6 +38,10 @@ const withWrk = argv.includes('--wrk');
 const memoryN = Math.min(Number(option('memory-n', '10000')), 20_000);
 const envBase = option('env-base')?.split(',').filter(Boolean) ?? [];
 const envWork = option('env-work')?.split(',').filter(Boolean) ?? [];
+/** --profile <dir>: the working tree's services write V8 CPU profiles (--cpu-prof) there. */
+const profileDir = option('profile');
+const nodeArgsOf = (v: { label: string }) =>
+  profileDir && v.label === 'working tree' ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`] : [];
 const envOf = (v: { label: string }) =>
   Object.fromEntries(
     (v.label === 'working tree' ? envWork : envBase).map((kv) => [
@@ -106,7 +111,14 @@ async function ingestRound(
   const prefix = `c${tag}`;
   const { world, kafka, admin, topics } = await roundOn(svc, prefix);
   await preload(kafka, topics, setup(world), `${prefix}-s-`);
-  const p = await startPipeline(svc, prefix, { workDir, ingest: true, processor: true, appDir: v.dir, env: envOf(v) });
+  const p = await startPipeline(svc, prefix, {
+    workDir,
+    ingest: true,
+    processor: true,
+    appDir: v.dir,
+    env: envOf(v),
+    nodeArgs: nodeArgsOf(v),
+  });
   const sample: Sample = { variant: v.label };
   const kafkaPid = pidListening(Number(svc.kafkaBrokers[0]!.split(':').pop()));
   const redisPid = pidListening(Number(new URL(svc.redisUrl).port || 6379));
@@ -182,6 +194,7 @@ async function drainRound(svc: Services, v: { dir: string; label: string }, tag:
     processor: false,
     appDir: v.dir,
     env: envOf(v),
+    nodeArgs: nodeArgsOf(v),
   });
   const redisPid = pidListening(Number(new URL(svc.redisUrl).port || 6379));
   const r0 = cpuOf(redisPid);
@@ -219,7 +232,14 @@ async function memoryRound(svc: Services, v: { dir: string; label: string }, tag
   await admin.connect();
   const world = makeWorld(prefix, { accounts: 5000, skus: 100, events: 20, seatsPerEvent: 2000 });
   await preload(kafka, topicNames(prefix), setup(world), `${prefix}-s-`);
-  const p = await startPipeline(svc, prefix, { workDir, ingest: true, processor: true, appDir: v.dir, env: envOf(v) });
+  const p = await startPipeline(svc, prefix, {
+    workDir,
+    ingest: true,
+    processor: true,
+    appDir: v.dir,
+    env: envOf(v),
+    nodeArgs: nodeArgsOf(v),
+  });
   try {
     await waitForLag0(admin, p.groupId, p.topics, 120_000);
     const memory = await measureRedisBytes({
