@@ -16,7 +16,7 @@ import { sleep } from '../stack/proc.ts';
 import { provideServices, type Services } from '../stack/services.ts';
 import { ensureTopics } from '../stack/topics.ts';
 import { ensureK6, runK6 } from './lib/k6.ts';
-import { benchKafka, groupLag, preload, waitForLag0 } from './lib/kafka.ts';
+import { benchKafka, groupLag, highWatermarks, percentile, preload, readRange, waitForLag0 } from './lib/kafka.ts';
 import { measureRedisBytes, memoryTypes, type MemoryRow } from './lib/memory.ts';
 import { startPipeline } from './lib/pipeline.ts';
 import { cpuSeconds, pidListening, round } from './lib/procs.ts';
@@ -80,6 +80,11 @@ interface Sample {
     kafkaCpuMsPerReq: number;
     redisCpuMsPerReq: number;
     k6CpuMsPerReq: number;
+    /** Accept -> applied, from the outcome records (first deliveries), all types and transfers alone. */
+    e2eP50: number;
+    e2eP99: number;
+    e2eTransferP99: number;
+    e2eOtherP99: number;
   };
   wrk?: { rps: number; ingestCpuMsPerReq: number };
   drain?: { msgPerS: number; txPerS: number; processorCpuMsPerMsg: number; redisCpuMsPerMsg: number; seconds: number };
@@ -132,6 +137,7 @@ async function ingestRound(
       { timeoutMs: 60_000, logFile: log },
     );
     await waitForLag0(admin, p.groupId, topics, 60_000);
+    const from = await highWatermarks(admin, topics.results);
     const [i0, p0, k0, r0] = [cpuOf(p.ingest.pid), cpuOf(p.processor.pid), cpuOf(kafkaPid), cpuOf(redisPid)];
     const r = await runK6(
       k6,
@@ -142,6 +148,15 @@ async function ingestRound(
     const i1 = cpuOf(p.ingest.pid);
     await waitForLag0(admin, p.groupId, topics, 60_000);
     const [p2, k2, r2] = [cpuOf(p.processor.pid), cpuOf(kafkaPid), cpuOf(redisPid)];
+    const outcomes = (await readRange(kafka, topics.results, from, await highWatermarks(admin, topics.results))).filter(
+      (o) => !o.duplicate,
+    );
+    const e2e = (keep: (type: string) => boolean) =>
+      outcomes
+        .filter((o) => keep(o.type))
+        .map((o) => o.appliedAt - o.ingestedAt)
+        .sort((a, b) => a - b);
+    const all = e2e(() => true);
     sample.fixed = {
       rate,
       p50: round(r.p50, 2),
@@ -153,6 +168,16 @@ async function ingestRound(
       kafkaCpuMsPerReq: round(((k2 - k0) * 1000) / r.requests, 3),
       redisCpuMsPerReq: round(((r2 - r0) * 1000) / r.requests, 3),
       k6CpuMsPerReq: round((r.k6Cores * r.durationS * 1000) / r.requests, 3),
+      e2eP50: percentile(all, 50),
+      e2eP99: percentile(all, 99),
+      e2eTransferP99: percentile(
+        e2e((t) => t === 'wallet.transfer'),
+        99,
+      ),
+      e2eOtherP99: percentile(
+        e2e((t) => t !== 'wallet.transfer'),
+        99,
+      ),
     };
     if (withWrk) {
       const c0 = cpuOf(p.ingest.pid);
@@ -311,6 +336,10 @@ async function main() {
   const rows: Array<[string, (s: Sample) => number | undefined, boolean]> = [
     [`accept p50 ms at ${rate}/s`, (s) => s.fixed?.p50, false],
     [`accept p99 ms at ${rate}/s`, (s) => s.fixed?.p99, false],
+    [`end to end p50 ms at ${rate}/s`, (s) => s.fixed?.e2eP50, false],
+    [`end to end p99 ms at ${rate}/s`, (s) => s.fixed?.e2eP99, false],
+    [`end to end p99 ms at ${rate}/s, single-entity types`, (s) => s.fixed?.e2eOtherP99, false],
+    [`end to end p99 ms at ${rate}/s, transfers`, (s) => s.fixed?.e2eTransferP99, false],
     ['ingest-api CPU ms per request (fixed rate)', (s) => s.fixed?.ingestCpuMsPerReq, false],
     ['processor CPU ms per request (fixed rate)', (s) => s.fixed?.processorCpuMsPerReq, false],
     ['Kafka broker CPU ms per request (fixed rate)', (s) => s.fixed?.kafkaCpuMsPerReq, false],
