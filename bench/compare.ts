@@ -2,6 +2,7 @@
 // alternating (A B, B A, ...) so that noise from anything else on the machine hits both alike.
 //   npm run bench:compare -- --base HEAD~1 [--rounds 2] [--rate 1500] [--seconds 15] [--drain 200000] [--only ingest|drain]
 //     [--wrk] (also the closed-loop maximum)  [--work <dir>] (instead of this checkout)
+//     [--only overload] (k6/overload.js at --rate: 202s and 503s, their p99s)
 //     [--only memory [--memory-n 10000]] (Redis bytes per retained transaction, by type)
 //     [--profile <dir>] (the working tree's services write V8 CPU profiles there)
 //     [--env-base K=V,K=V] [--env-work K=V] (environment of each side's services, to compare settings)
@@ -89,6 +90,15 @@ interface Sample {
   wrk?: { rps: number; ingestCpuMsPerReq: number };
   drain?: { msgPerS: number; txPerS: number; processorCpuMsPerMsg: number; redisCpuMsPerMsg: number; seconds: number };
   memory?: MemoryRow[];
+  overload?: {
+    rate: number;
+    accepted: number;
+    shed: number;
+    other: number;
+    p99Accepted: number;
+    p99Shed: number;
+    ingestCpuMsPerReq: number;
+  };
 }
 
 const cpuOf = (pid: number | undefined) => (pid ? (cpuSeconds(pid) ?? 0) : 0);
@@ -248,6 +258,62 @@ async function drainRound(svc: Services, v: { dir: string; label: string }, tag:
   };
 }
 
+/** --only overload: k6/overload.js at --rate for --seconds after a warm-up; 202s and 503s apart. */
+async function overloadRound(
+  svc: Services,
+  k6: string,
+  v: { dir: string; label: string },
+  tag: string,
+  bodiesFile: string,
+): Promise<Sample> {
+  const prefix = `o${tag}`;
+  const { world, kafka, admin, topics } = await roundOn(svc, prefix);
+  await preload(kafka, topics, setup(world), `${prefix}-s-`);
+  const p = await startPipeline(svc, prefix, {
+    workDir,
+    ingest: true,
+    processor: true,
+    appDir: v.dir,
+    env: envOf(v),
+    nodeArgs: nodeArgsOf(v),
+  });
+  try {
+    await waitForLag0(admin, p.groupId, topics, 60_000);
+    const log = path.join(workDir, 'k6.log');
+    await runK6(
+      k6,
+      'k6/ingest.js',
+      { BASE_URL: p.url, BODIES: bodiesFile, RATE: 1000, DURATION: '5s' },
+      { timeoutMs: 60_000, logFile: log },
+    );
+    await waitForLag0(admin, p.groupId, topics, 120_000);
+    const c0 = cpuOf(p.ingest.pid);
+    const r = await runK6(
+      k6,
+      'k6/overload.js',
+      { BASE_URL: p.url, BODIES: bodiesFile, RATE: rate, DURATION: `${seconds}s` },
+      { timeoutMs: (seconds + 90) * 1000, logFile: log },
+    );
+    const c1 = cpuOf(p.ingest.pid);
+    await waitForLag0(admin, p.groupId, topics, 180_000);
+    return {
+      variant: v.label,
+      overload: {
+        rate,
+        accepted: r.counters.status_202 ?? 0,
+        shed: r.counters.status_503 ?? 0,
+        other: r.counters.status_other ?? 0,
+        p99Accepted: round(r.byStatus['202']?.p99 ?? NaN, 1),
+        p99Shed: round(r.byStatus['503']?.p99 ?? NaN, 1),
+        ingestCpuMsPerReq: round(((c1 - c0) * 1000) / r.requests, 3),
+      },
+    };
+  } finally {
+    await Promise.all([p.ingest.stop(), p.processor.stop()]);
+    await admin.disconnect();
+  }
+}
+
 /** Redis bytes per retained transaction, by type (bench/lib/memory.ts), on a world of 5,000 accounts. */
 async function memoryRound(svc: Services, v: { dir: string; label: string }, tag: string): Promise<Sample> {
   const prefix = `m${tag}`;
@@ -309,6 +375,12 @@ async function main() {
         const b = mixBodies(w, 50_000);
         fs.writeFileSync(bodiesFile, JSON.stringify(b.map((x) => JSON.stringify(x))));
         fs.writeFileSync(ndjson, b.map((x) => JSON.stringify(x)).join('\n') + '\n');
+        if (only === 'overload') {
+          const s = await overloadRound(svc, k6, v, tag, bodiesFile);
+          if (r >= 0) samples.push(s);
+          say(`round ${r} ${v.label}: ${JSON.stringify(s.overload)}`);
+          continue;
+        }
         if (only === 'memory') {
           const s = await memoryRound(svc, v, tag);
           samples.push(s);
@@ -347,6 +419,12 @@ async function main() {
     ['k6 CPU ms per request (fixed rate)', (s) => s.fixed?.k6CpuMsPerReq, false],
     ['wrk closed-loop req/s', (s) => s.wrk?.rps, true],
     ['ingest-api CPU ms per request (wrk)', (s) => s.wrk?.ingestCpuMsPerReq, false],
+    [`overload at ${rate}/s: answered 202`, (s) => s.overload?.accepted, true],
+    [`overload at ${rate}/s: answered 503`, (s) => s.overload?.shed, false],
+    [`overload at ${rate}/s: other answers`, (s) => s.overload?.other, false],
+    [`overload at ${rate}/s: 202 p99 ms`, (s) => s.overload?.p99Accepted, false],
+    [`overload at ${rate}/s: 503 p99 ms`, (s) => s.overload?.p99Shed, false],
+    [`overload at ${rate}/s: ingest-api CPU ms per request`, (s) => s.overload?.ingestCpuMsPerReq, false],
     [`drain tx/s (${drainN} mix)`, (s) => s.drain?.txPerS, true],
     ['drain messages/s', (s) => s.drain?.msgPerS, true],
     ['processor CPU ms per message', (s) => s.drain?.processorCpuMsPerMsg, false],
