@@ -76,14 +76,6 @@ export const limits = {
   maxConnections: 10_000,
   maxRequestsPerSocket: 100_000,
   keepAliveTimeoutMs: 65_000,
-  /**
-   * Admission under overload (ingest-api/admission.ts): while the event loop runs later than this, a growing
-   * share of new transaction requests is refused at once (503 overloaded), read every interval.
-   */
-  admissionTargetDelayMs: 10,
-  admissionIntervalMs: 100,
-  /** ...and only while this many transaction requests are under way: a late timer alone (a GC pause, a busy neighbour) is no overload. */
-  admissionMinInFlight: 64,
   /** Single requests accepted together (one Redis round, one produce call): bounds one window's work. */
   maxAcceptWindowItems: 1000,
   /** Expire commands one sweep publishes per partition: a backlog of due holds drains over several sweeps. */

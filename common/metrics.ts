@@ -112,11 +112,6 @@ export const outcomeWaiters = gauge(
   'txpipe_ingest_outcome_waiters',
   "Requests waiting for a transaction's outcome (?wait=), at most maxWaiters.",
 );
-export const ingestShedShare = gauge(
-  'ingest-api',
-  'txpipe_ingest_shed_share',
-  'The share of new transaction requests refused at once (503 overloaded) because the event loop runs late.',
-);
 export const authFailures = counter(
   'ingest-api',
   'txpipe_ingest_auth_failures_total',

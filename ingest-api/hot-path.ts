@@ -24,7 +24,6 @@ import { inNamespace } from './namespace.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import { checkTransaction } from './scope.ts';
 import { edgeHeaders } from './edge.ts';
-import type { Admission } from './admission.ts';
 
 export interface TransactionDeps {
   window: AcceptWindow;
@@ -77,7 +76,6 @@ export function withHotPath(
   deps: TransactionDeps,
   app: RequestListener,
   maxInFlight: number = limits.maxInFlightRequests,
-  admission: Pick<Admission, 'admit'> = { admit: () => true },
 ): RequestListener {
   const respond = (
     res: ServerResponse,
@@ -152,9 +150,9 @@ export function withHotPath(
     }
   };
 
-  // Admission: past maxInFlight transaction requests under way, or while the event loop runs late
-  // (admission.ts), the next ones are refused at once (503, nothing read, nothing published) rather than
-  // queued behind them: the excess gets a fast answer and the accepted ones keep a bounded latency (and memory).
+  // Admission: past maxInFlight transaction requests under way, the next ones are refused at once (503,
+  // nothing read, nothing published) rather than queued behind them: when ingest-api is short of CPU, the
+  // excess gets a fast answer and the accepted ones keep a bounded latency (and memory).
   let inFlight = 0;
   const done = () => {
     inFlight--;
@@ -164,8 +162,7 @@ export function withHotPath(
     // Every answer, here or from Express: request id, nosniff, no-store.
     const requestId = edgeHeaders(req, res);
     if (req.method === 'POST' && req.url?.startsWith(route)) {
-      if (inFlight >= maxInFlight || (inFlight >= limits.admissionMinInFlight && !admission.admit()))
-        return shed(req, res);
+      if (inFlight >= maxInFlight) return shed(req, res);
       inFlight++;
       res.once('close', done);
     }

@@ -6,11 +6,10 @@ import { createKafka, createProducer } from '../common/kafka.ts';
 import { KafkaSender } from '../common/kafka-sender.ts';
 import { limits } from '../common/limits.ts';
 import { createLogger } from '../common/log.ts';
-import { collectProcessMetrics, ingestShedShare } from '../common/metrics.ts';
+import { collectProcessMetrics } from '../common/metrics.ts';
 import { createRedis } from '../common/redis.ts';
 import { createApp, type AppDeps } from './app.ts';
 import { withHotPath } from './hot-path.ts';
-import { Admission } from './admission.ts';
 import { bound, serverOptions } from './edge.ts';
 import { observeProduceCall, Publisher } from './publisher.ts';
 import { AcceptWindow } from './window.ts';
@@ -95,9 +94,7 @@ const deps: AppDeps = {
 const app = createApp(deps);
 
 // Express serves every route; plain POST /v1/transactions takes the hot path (same handler, no Express).
-const admission = new Admission();
-const stopAdmission = admission.start((share) => ingestShedShare.set(share));
-const server = bound(createServer(serverOptions, withHotPath(deps, app, undefined, admission))).listen(
+const server = bound(createServer(serverOptions, withHotPath(deps, app))).listen(
   config.ingest.port,
   config.ingest.host,
   () => {
@@ -130,7 +127,6 @@ async function shutdown(signal: string) {
   stopping = true;
   log.info('stopping: no new requests, waiting for pending acknowledgements', { signal });
   server.close();
-  stopAdmission();
   keys?.close();
   server.closeIdleConnections();
   outcomes.close();
