@@ -25,7 +25,7 @@ const Env = z.object({
   TXPIPE_KAFKA_PORT: z.coerce.number().int().min(1).max(65534).default(9092),
   TXPIPE_REDIS_PORT: z.coerce.number().int().min(1).max(65535).default(6379),
   /** How long a request waits for others to be accepted with it: one claim pipeline, one produce call (ingest-api/window.ts). */
-  TXPIPE_LINGER_MS: z.coerce.number().min(0).max(100).default(2),
+  TXPIPE_LINGER_MS: z.coerce.number().min(0).max(100).default(5),
   /** Idempotency flags outlive the topic's retention so a redelivered message always finds its flag. */
   TXPIPE_FLAG_RETENTION_MS: z.coerce
     .number()
