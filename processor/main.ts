@@ -54,7 +54,7 @@ await refuseEvictingRedis();
 await untilConnected('Kafka', () => sender.connect());
 const { consumer, positions } = await startConsumer(
   kafka,
-  { redis, sender, topics, retentionMs: config.flagRetentionMs, log },
+  { redis, sender, topics, retention: config.retention, log },
   topics,
   {
     groupId: config.processor.groupId,
