@@ -26,9 +26,9 @@ it('a flag retention shorter than a day, with no window set, shortens the window
 });
 
 it('refuses a flag retention shorter than the idempotency window, naming both', () => {
-  expect(() => loadConfig({ TXPIPE_IDEMPOTENCY_WINDOW_MS: String(2 * day), TXPIPE_FLAG_RETENTION_MS: String(day) })).toThrow(
-    /TXPIPE_FLAG_RETENTION_MS \(86400000\) is shorter than TXPIPE_IDEMPOTENCY_WINDOW_MS \(172800000\)/,
-  );
+  expect(() =>
+    loadConfig({ TXPIPE_IDEMPOTENCY_WINDOW_MS: String(2 * day), TXPIPE_FLAG_RETENTION_MS: String(day) }),
+  ).toThrow(/TXPIPE_FLAG_RETENTION_MS \(86400000\) is shorter than TXPIPE_IDEMPOTENCY_WINDOW_MS \(172800000\)/);
 });
 
 it('the sizing rate defaults to 2,000 transactions a second', () => {

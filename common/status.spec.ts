@@ -1,11 +1,11 @@
 // The status record's layout: what the processor and ingest write reads back as GET /v1/transactions/:id
 // answers, and records of the layout before still read the same.
-import { Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
 import { expect, it } from 'vitest';
 import { readStatus, writeOutcome, writeStep, type Outcome } from './status.ts';
 
 /** Captures the HSET of a write function as the hash it leaves (no Redis needed). */
-function written(write: (p: Redis) => void): Record<string, string> {
+function written(write: (p: ChainableCommander) => void): Record<string, string> {
   const h: Record<string, string> = {};
   const p = {
     hset: (_key: string, fields: Record<string, string | number> | string, value?: string) => {
@@ -13,7 +13,7 @@ function written(write: (p: Redis) => void): Record<string, string> {
       else for (const [k, v] of Object.entries(fields)) h[k] = String(v);
     },
     pexpire: () => undefined,
-  } as unknown as Redis;
+  } as unknown as ChainableCommander;
   write(p);
   return h;
 }
@@ -31,7 +31,11 @@ const outcome: Outcome = {
 };
 
 it('an outcome reads back as written, its producer from the id', () => {
-  const h = { d: 'AbCdEfGhIjKlMnOpQrStUv', c: 'a', ...written((p) => writeOutcome(p, outcome, 1000)) };
+  const h: Record<string, string> = {
+    d: 'AbCdEfGhIjKlMnOpQrStUv',
+    c: 'a',
+    ...written((p) => writeOutcome(p, outcome, 1000)),
+  };
   expect(h.p).toBeUndefined();
   expect(readStatus(h, outcome.id)).toEqual({
     digest: 'AbCdEfGhIjKlMnOpQrStUv',

@@ -175,7 +175,9 @@ export function writeConflict(
 }
 
 /** The dropped payloads of a status record (writeConflict), oldest first. */
-export function conflictsOf(record: Record<string, string | null | undefined>): Array<{ type: string; ingestedAt: number }> {
+export function conflictsOf(
+  record: Record<string, string | null | undefined>,
+): Array<{ type: string; ingestedAt: number }> {
   return Object.entries(record)
     .filter(([field]) => field.startsWith('conflict:'))
     .map(([, value]) => {

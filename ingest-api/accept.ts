@@ -126,7 +126,9 @@ async function claimAndPublish(
           ...(claims[i] === 'unchecked' && { unchecked: true as const }),
         };
         if (claimed)
-          await coalesced(deps.redis, (p) => p.hset(statusKey(m.id), statusField.claim, claimAccepted)).catch(() => undefined);
+          await coalesced(deps.redis, (p) => p.hset(statusKey(m.id), statusField.claim, claimAccepted)).catch(
+            () => undefined,
+          );
       } catch (e) {
         // Every refusal names the transaction: a client that sent no id retries with this one.
         const refusal =
@@ -156,7 +158,12 @@ async function claimAll(deps: AcceptDeps, messages: Message[], digests: string[]
       deps.redis,
       (p) =>
         messages.forEach((m, i) =>
-          callScript(p, 'tx.claim', [statusKey(m.id)], [digests[i]!, now, limits.claimInFlightMs, deps.idempotencyWindowMs]),
+          callScript(
+            p,
+            'tx.claim',
+            [statusKey(m.id)],
+            [digests[i]!, now, limits.claimInFlightMs, deps.idempotencyWindowMs],
+          ),
         ),
       messages.length,
     );

@@ -294,7 +294,9 @@ describe('producers apart', () => {
       .map((m) => JSON.parse(m.value!.toString()))
       .find((r) => r.id === `shop~${id}`);
     expect(result).toMatchObject({ producer: 'shop', status: 'applied' });
-    expect(readStatus(await p.redis.hgetall(statusKey(scopedId('shop', id))), scopedId('shop', id))?.producer).toBe('shop');
+    expect(readStatus(await p.redis.hgetall(statusKey(scopedId('shop', id))), scopedId('shop', id))?.producer).toBe(
+      'shop',
+    );
   });
 
   it("a transfer's producer is recorded when its last step decides it, also for ids stored as sent (the follow-ups carry the header)", async () => {

@@ -39,7 +39,11 @@ export async function checkHistory(h: History, redis: Redis, kafka: Kafka, topic
     const replies = await Promise.all(slice.map((e) => redis.hmget(statusKey(e.id), ...statusFields)));
     slice.forEach((e, j) => {
       const outcome = readStatusFields(replies[j]!)?.outcome;
-      outcomes.set(e.id, { status: outcome?.status ?? null, code: outcome?.code ?? null, result: outcome?.result ?? {} });
+      outcomes.set(e.id, {
+        status: outcome?.status ?? null,
+        code: outcome?.code ?? null,
+        result: outcome?.result ?? {},
+      });
     });
   }
   const lost = accepted
