@@ -122,7 +122,9 @@ export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: Ret
     if (code === 'conflict') {
       // Another payload under an id already used: report it, and list it on the id's record beside the first
       // one's outcome (which stays), so its sender can learn it was dropped.
-      effects.statusWrites.push((p) => writeConflict(p, m.id, digestOf(m), m.type, ingestedAt, retention.idempotencyWindowMs));
+      effects.statusWrites.push((p) =>
+        writeConflict(p, m.id, digestOf(m), m.type, ingestedAt, retention.idempotencyWindowMs),
+      );
       effects.publish(
         topics.results,
         resultRecord({
