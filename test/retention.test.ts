@@ -6,7 +6,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { entityKey, entriesKey, flagKey, holdKey, scopedId, statusKey } from '../common/keys.ts';
 import { anyMessage, digestOf } from '../common/messages/index.ts';
-import { readStatus } from '../common/status.ts';
+import { readStatus, scriptRetention } from '../common/status.ts';
+import { callScript, defineScripts } from '../lua/scripts.ts';
 import { services, startPipeline, uid, waitFor, waitForOutcomes, type Pipeline } from './harness.ts';
 
 const windowMs = 60_000;
@@ -71,6 +72,26 @@ describe('retention by purpose', () => {
     expect(ttl).toBeLessThanOrEqual(historyMs);
     // The entity itself never expires.
     expect(await pttl(entityKey('wallet', account))).toBe(-1);
+  });
+
+  it('the scripts trim the history by its own retention, and keep the flags for theirs', async () => {
+    defineScripts(p.redis);
+    const account = uid('trim');
+    const t0 = 1_700_000_000_000;
+    const retention = scriptRetention({ flagMs, historyMs: 2000 });
+    const run = (id: string, type: string, offset: number, now: number, args: number[]) =>
+      callScript(
+        p.redis,
+        type,
+        [flagKey('wallet', account, id), entityKey('wallet', account), entriesKey('wallet', account)],
+        [`d-${id}`, retention, now, `${offset} ${id} ${type}`, ...args],
+      );
+    await run('o', 'wallet.open', 1, t0, [0]);
+    await run('c1', 'wallet.credit', 2, t0 + 2500, [5]);
+    // The open's entry is past the history's 2 s at t0 + 2500; its flag is not.
+    expect(await p.redis.zcard(entriesKey('wallet', account))).toBe(1);
+    expect(await pttl(flagKey('wallet', account, 'o'))).toBeGreaterThan(flagMs - 15_000);
+    expect(await pttl(entriesKey('wallet', account))).toBeLessThanOrEqual(2000);
   });
 
   it('the processor warns at start when maxmemory cannot hold the windows at the configured rate', async () => {
