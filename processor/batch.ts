@@ -3,7 +3,7 @@
 import type { ChainableCommander } from 'ioredis';
 import type { RedisClient } from '../common/redis.ts';
 import type { KafkaMessage, Message as KafkaRecord, TopicMessages } from 'kafkajs';
-import type { Topics } from '../common/config.ts';
+import type { Retention, Topics } from '../common/config.ts';
 import { isDomain, type Domain } from '../common/domains.ts';
 import { groupByTopic, recordBytes, type KafkaSender } from '../common/kafka-sender.ts';
 import { limits } from '../common/limits.ts';
@@ -16,6 +16,7 @@ import {
   writeConflict,
   writeDigest,
   writeOutcome,
+  scriptRetention,
   writeStep,
   type Outcome,
 } from '../common/status.ts';
@@ -32,7 +33,7 @@ export interface BatchDeps {
   /** Shared by the partitions' batches (and the sweeper): their publishes go out in common produce calls. */
   sender: KafkaSender;
   topics: Topics;
-  retentionMs: number;
+  retention: Retention;
   log: Logger;
 }
 
@@ -64,7 +65,7 @@ class Effects {
 
 /** Handles the batch; true once every effect is durable, false when abandoned (stop or rebalance). */
 export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: RetryHooks): Promise<boolean> {
-  const { topics, retentionMs } = deps;
+  const { topics, retention } = deps;
   const decoded = input.messages.map((incoming) => decode(incoming.value));
   const calls: ScriptCall[] = [];
   decoded.forEach((item, i) => {
@@ -77,7 +78,7 @@ export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: Ret
       keys: keysOf(item.message, spec),
       args: [
         digestOf(item.message),
-        retentionMs,
+        scriptRetention(retention),
         now,
         entryOf(input.messages[i]!.offset, item.message),
         ...spec.args(item.message),
@@ -121,7 +122,9 @@ export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: Ret
     if (code === 'conflict') {
       // Another payload under an id already used: report it, and list it on the id's record beside the first
       // one's outcome (which stays), so its sender can learn it was dropped.
-      effects.statusWrites.push((p) => writeConflict(p, m.id, digestOf(m), m.type, ingestedAt, retentionMs));
+      effects.statusWrites.push((p) =>
+        writeConflict(p, m.id, digestOf(m), m.type, ingestedAt, retention.idempotencyWindowMs),
+      );
       effects.publish(
         topics.results,
         resultRecord({
@@ -152,13 +155,13 @@ export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: Ret
         appliedAt: now,
         duplicate: !fresh,
       };
-      effects.statusWrites.push((p) => writeOutcome(p, outcome, retentionMs));
+      effects.statusWrites.push((p) => writeOutcome(p, outcome, retention.idempotencyWindowMs));
       effects.announcements.push((p) => announceOutcome(p, topics.results, outcome));
       effects.publish(topics.results, resultRecord(outcome));
       if (fresh) endToEndLatency.observe({ domain }, (now - ingestedAt) / 1000);
     } else if (!next.silent) {
       effects.statusWrites.push((p) =>
-        writeStep(p, m.id, spec.transaction ?? m.type, spec.step ?? m.type, retentionMs),
+        writeStep(p, m.id, spec.transaction ?? m.type, spec.step ?? m.type, retention.idempotencyWindowMs),
       );
     }
   });
