@@ -4,8 +4,8 @@ import { loadConfig } from './config.ts';
 
 const day = 24 * 3600 * 1000;
 
-it('defaults: a day for the claim and status record, 8 days for the flags and the history', () => {
-  expect(loadConfig({}).retention).toEqual({ idempotencyWindowMs: day, flagMs: 8 * day, historyMs: 8 * day });
+it('defaults: a day for the claim, the status record and the history, 2 days for the flags', () => {
+  expect(loadConfig({}).retention).toEqual({ idempotencyWindowMs: day, flagMs: 2 * day, historyMs: day });
 });
 
 it('each retention is set on its own', () => {

@@ -28,19 +28,20 @@ const Env = z.object({
   TXPIPE_LINGER_MS: z.coerce.number().min(0).max(100).default(5),
   /**
    * The processor's idempotency flags (and hold records): as long as a redelivery or the watermark rewind can
-   * reach back, since a rewind never replays past it.
+   * reach back, since a rewind never replays past it. Two days: a Redis restored from a copy up to that old is
+   * brought up to date from the log; an older one is refused (and rebuilt from the log instead).
    */
   TXPIPE_FLAG_RETENTION_MS: z.coerce
     .number()
     .int()
     .min(1000)
-    .default(8 * 24 * 3600 * 1000),
+    .default(2 * 24 * 3600 * 1000),
   /**
    * The client's idempotency window: how long ingest's claim and the status record (GET /v1/transactions/:id)
    * live. Unset: a day, or the flag retention if that is shorter.
    */
   TXPIPE_IDEMPOTENCY_WINDOW_MS: z.coerce.number().int().min(1000).optional(),
-  /** How long an entity's history entries are kept. Unset: the flag retention. */
+  /** How long an entity's history entries are kept. Unset: the idempotency window. */
   TXPIPE_HISTORY_RETENTION_MS: z.coerce.number().int().min(1000).optional(),
   /** The rate Redis's maxmemory is checked against at the processor's start (processor/sizing.ts). */
   TXPIPE_SIZING_TX_PER_SEC: z.coerce.number().int().min(0).default(2000),
@@ -132,7 +133,7 @@ export function retentionOf(e: {
         `(${idempotencyWindowMs}): a re-send within the idempotency window must still find the processor's flag. ` +
         'Raise the flag retention or shorten the window.',
     );
-  return { idempotencyWindowMs, flagMs, historyMs: e.TXPIPE_HISTORY_RETENTION_MS ?? flagMs };
+  return { idempotencyWindowMs, flagMs, historyMs: e.TXPIPE_HISTORY_RETENTION_MS ?? idempotencyWindowMs };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
