@@ -1,6 +1,6 @@
 // Redis bytes per retained transaction, by type: what sizing a deployment needs. Posts a run of one type
 // through ingest-api's batch route (so ingest's own record counts too), waits until the processor has
-// applied all of it, and divides the growth of Redis's used_memory by the transactions. Each type runs on
+// applied all of it, and divides the growth of Redis's dataset by the transactions. Each type runs on
 // its own, after a setup that already filled the capped outcome feed, so what is counted is what every
 // further transaction adds for as long as it is retained.
 import { Redis } from 'ioredis';
@@ -14,7 +14,7 @@ import { Rng, type Body, type World } from '../mix.ts';
 export interface MemoryRow {
   type: string;
   transactions: number;
-  /** used_memory growth per transaction, bytes. */
+  /** Dataset growth per transaction, with its keys' share of the key tables, bytes. */
   bytesPerTx: number;
   /** Keys added per transaction. */
   keysPerTx: number;
@@ -60,9 +60,26 @@ const generators: Record<string, (w: World, r: Rng, i: number) => Body> = {
 };
 export const memoryTypes = Object.keys(generators);
 
-async function usedMemory(redis: Redis): Promise<number> {
-  const info = await redis.info('memory');
-  return Number(/used_memory:(\d+)/.exec(info)![1]);
+/**
+ * MEMORY STATS: the dataset (used_memory less its overheads: clients, AOF buffer, script cache, the key
+ * tables) and the key tables' bytes per key. The key tables double in one step as the keys cross a power of
+ * two, which made used_memory's growth over a run jump by a megabyte or more; so the dataset's growth is
+ * measured, and each key added is charged the tables' bytes per key (its entries, its object header, its share
+ * of the buckets) as they stand.
+ */
+async function memoryStats(redis: Redis): Promise<{ dataset: number; tablesPerKey: number }> {
+  const stats = (await redis.call('MEMORY', 'STATS')) as unknown[];
+  const field = (list: unknown[], name: string) => list[list.indexOf(name) + 1];
+  const dataset = Number(field(stats, 'dataset.bytes'));
+  let tables = 0;
+  let keys = 0;
+  for (let i = 0; i < stats.length; i += 2) {
+    if (!String(stats[i]).startsWith('db.')) continue;
+    const db = stats[i + 1] as unknown[];
+    tables += Number(field(db, 'overhead.hashtable.main')) + Number(field(db, 'overhead.hashtable.expires'));
+  }
+  for (const line of (await redis.info('keyspace')).split('\n')) keys += Number(/keys=(\d+)/.exec(line)?.[1] ?? 0);
+  return { dataset, tablesPerKey: keys ? tables / keys : 0 };
 }
 
 /** The first entity a body touches and its domain: where its flag lives. */
@@ -111,14 +128,15 @@ export async function measureRedisBytes(o: {
       // Redis rehashes its key table a step at a time: let a resize finish before each reading.
       await sleep(1000);
       const keys0 = await redis.dbsize();
-      const before = await usedMemory(redis);
+      const before = await memoryStats(redis);
       const ids: string[] = [];
       for (let i = 0; i < bodies.length; i += 500) ids.push(...(await post(o.pipeline, bodies.slice(i, i + 500))));
       const lag = await waitForLag0(o.admin, o.pipeline.groupId, o.pipeline.topics, o.settleMs);
       if (lag) throw new Error(`${type}: the processor is still ${lag} behind`);
       await sleep(1000);
-      const after = await usedMemory(redis);
+      const after = await memoryStats(redis);
       const keys1 = await redis.dbsize();
+      const keysPerTx = (keys1 - keys0) / o.n;
       const sample = ids.slice(0, 200);
       const usage = async (keys: string[]) => {
         const sizes = await Promise.all(keys.map((k) => redis.memory('USAGE', k)));
@@ -127,8 +145,8 @@ export async function measureRedisBytes(o: {
       const row: MemoryRow = {
         type,
         transactions: o.n,
-        bytesPerTx: Math.round((after - before) / o.n),
-        keysPerTx: Math.round(((keys1 - keys0) / o.n) * 100) / 100,
+        bytesPerTx: Math.round((after.dataset - before.dataset) / o.n + keysPerTx * after.tablesPerKey),
+        keysPerTx: Math.round(keysPerTx * 100) / 100,
         statusBytes: await usage(sample.map(statusKey)),
         flagBytes: await usage(sample.map((id, i) => flagOf(bodies[i]!, id))),
       };
