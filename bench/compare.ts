@@ -19,7 +19,7 @@ import { ensureK6, runK6 } from './lib/k6.ts';
 import { benchKafka, groupLag, preload, waitForLag0 } from './lib/kafka.ts';
 import { measureRedisBytes, memoryTypes, type MemoryRow } from './lib/memory.ts';
 import { startPipeline } from './lib/pipeline.ts';
-import { cpuSeconds, pidListening, round } from './lib/procs.ts';
+import { cpuSeconds, memoryMb, pidListening, round } from './lib/procs.ts';
 import { makeWorld, mixBodies, mixStream, setup, type Body } from './mix.ts';
 
 const argv = process.argv.slice(2);
@@ -82,7 +82,15 @@ interface Sample {
     k6CpuMsPerReq: number;
   };
   wrk?: { rps: number; ingestCpuMsPerReq: number };
-  drain?: { msgPerS: number; txPerS: number; processorCpuMsPerMsg: number; redisCpuMsPerMsg: number; seconds: number };
+  drain?: {
+    msgPerS: number;
+    txPerS: number;
+    processorCpuMsPerMsg: number;
+    redisCpuMsPerMsg: number;
+    /** The processor's peak RSS (VmHWM) over the drain. */
+    processorPeakRssMb: number;
+    seconds: number;
+  };
   memory?: MemoryRow[];
 }
 
@@ -209,6 +217,7 @@ async function drainRound(svc: Services, v: { dir: string; label: string }, tag:
   const secs = (performance.now() - t0) / 1000;
   const pc = cpuOf(p.processor.pid);
   const r1 = cpuOf(redisPid);
+  const hwm = p.processor.pid ? (memoryMb(p.processor.pid)?.hwm ?? NaN) : NaN;
   await p.processor.stop();
   await admin.disconnect();
   return {
@@ -219,6 +228,7 @@ async function drainRound(svc: Services, v: { dir: string; label: string }, tag:
       txPerS: round(total / secs, 0),
       processorCpuMsPerMsg: round((pc * 1000) / last.committed, 4),
       redisCpuMsPerMsg: round(((r1 - r0) * 1000) / last.committed, 4),
+      processorPeakRssMb: round(hwm, 0),
     },
   };
 }
@@ -322,6 +332,7 @@ async function main() {
     ['drain messages/s', (s) => s.drain?.msgPerS, true],
     ['processor CPU ms per message', (s) => s.drain?.processorCpuMsPerMsg, false],
     ['Redis CPU ms per message', (s) => s.drain?.redisCpuMsPerMsg, false],
+    ['processor peak RSS MB in the drain', (s) => s.drain?.processorPeakRssMb, false],
     ...memoryTypes.map((type): (typeof rows)[number] => [
       `Redis bytes per ${type}`,
       (s) => s.memory?.find((m) => m.type === type)?.bytesPerTx,
