@@ -3,7 +3,8 @@
 //   npm run bench:compare -- --base HEAD~1 [--rounds 2] [--rate 1500] [--seconds 15] [--drain 200000] [--only ingest|drain]
 //     [--wrk] (also the closed-loop maximum)  [--work <dir>] (instead of this checkout)
 //     [--only memory [--memory-n 10000]] (Redis bytes per retained transaction, by type)
-//     [--profile <dir>] (the working tree's services write V8 CPU profiles there)
+//     [--profile <dir>] [--profile-base <dir>] (the working tree's / the base's services write V8 CPU profiles there)
+//     [--node-args-work '--a --b'] [--node-args-base ...] (more node flags for that side's services)
 //     [--env-base K=V,K=V] [--env-work K=V] (environment of each side's services, to compare settings)
 // Reports per version: accept latency at a fixed arrival rate, the closed-loop maximum (wrk), CPU per
 // request of ingest-api, and the processor's drain rate with its CPU per message; then the ratios.
@@ -40,8 +41,13 @@ const envBase = option('env-base')?.split(',').filter(Boolean) ?? [];
 const envWork = option('env-work')?.split(',').filter(Boolean) ?? [];
 /** --profile <dir>: the working tree's services write V8 CPU profiles (--cpu-prof) there. */
 const profileDir = option('profile');
-const nodeArgsOf = (v: { label: string }) =>
-  profileDir && v.label === 'working tree' ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`] : [];
+const profileBaseDir = option('profile-base');
+const nodeArgsOf = (v: { label: string }) => {
+  const work = v.label === 'working tree';
+  const dir = work ? profileDir : profileBaseDir;
+  const more = option(work ? 'node-args-work' : 'node-args-base')?.split(' ').filter(Boolean) ?? [];
+  return [...(dir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(dir)}`] : []), ...more];
+};
 const envOf = (v: { label: string }) =>
   Object.fromEntries(
     (v.label === 'working tree' ? envWork : envBase).map((kv) => [
