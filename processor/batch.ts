@@ -54,6 +54,17 @@ class Effects {
   readonly announcements: Array<(p: ChainableCommander) => void> = [];
   /** '<domain> <entity>' of each entity a fresh reply may have changed: announced once for the live streams. */
   readonly changed = new Set<string>();
+  /** Messages handled, by their metric labels: counted once a batch rather than once a message. */
+  private readonly counts = new Map<string, { labels: { domain: string; type: string; code: string }; n: number }>();
+  count(domain: string, type: string, code: string) {
+    const key = `${domain} ${type} ${code}`;
+    const c = this.counts.get(key);
+    if (c) c.n++;
+    else this.counts.set(key, { labels: { domain, type, code }, n: 1 });
+  }
+  recordCounts() {
+    for (const { labels, n } of this.counts.values()) processedMessages.inc(labels, n);
+  }
   publish(topic: string, record: KafkaRecord) {
     this.out.push({ topic, record });
   }
@@ -67,21 +78,19 @@ export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: Ret
   const { topics, retentionMs } = deps;
   const decoded = input.messages.map((incoming) => decode(incoming.value));
   const calls: ScriptCall[] = [];
+  // Each decoded message's payload digest: the script's first argument, and the status record's.
+  const digests: string[] = [];
   decoded.forEach((item, i) => {
     if (!item.ok) return;
     const spec = commandOf(item.message);
     // "now" for the script is the message's own time, so a replay of the log decides the same way.
     const now = Number(input.messages[i]!.timestamp);
+    const digest = digestOf(item.message);
+    digests[i] = digest;
     calls.push({
       script: spec.script,
       keys: keysOf(item.message, spec),
-      args: [
-        digestOf(item.message),
-        retentionMs,
-        now,
-        entryOf(input.messages[i]!.offset, item.message),
-        ...spec.args(item.message),
-      ],
+      args: [digest, retentionMs, now, entryOf(input.messages[i]!.offset, item.message), ...spec.args(item.message)],
     });
   });
   const replies = calls.length ? await runScripts(deps.redis, calls, hooks) : [];
@@ -104,7 +113,7 @@ export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: Ret
     const values = Object.fromEntries(spec.result.map((name, j) => [name, ints[j] ?? 0]));
     const ingestedAt = Number(incoming.timestamp);
     const { domain, entity } = entityOf(m);
-    processedMessages.inc({ domain, type: m.type, code: fresh ? code : 'duplicate' });
+    effects.count(domain, m.type, fresh ? code : 'duplicate');
     if (fresh) effects.changed.add(`${domain} ${entity}`);
 
     const next: Next = spec.then
@@ -121,7 +130,7 @@ export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: Ret
     if (code === 'conflict') {
       // Another payload under an id already used: report it, and list it on the id's record beside the first
       // one's outcome (which stays), so its sender can learn it was dropped.
-      effects.statusWrites.push((p) => writeConflict(p, m.id, digestOf(m), m.type, ingestedAt, retentionMs));
+      effects.statusWrites.push((p) => writeConflict(p, m.id, digests[i]!, m.type, ingestedAt, retentionMs));
       effects.publish(
         topics.results,
         resultRecord({
@@ -139,7 +148,7 @@ export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: Ret
     }
     // The client's own payload digest on its id's record, as ingest's claim writes it: an id whose claim
     // was skipped (Redis away) or lost still refuses another payload (422) once the processor has seen it.
-    if (messageTypes[m.type].public) effects.statusWrites.push((p) => writeDigest(p, m.id, digestOf(m)));
+    if (messageTypes[m.type].public) effects.statusWrites.push((p) => writeDigest(p, m.id, digests[i]!));
     if (next.outcome) {
       const outcome: Outcome = {
         id: m.id,
@@ -163,6 +172,7 @@ export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: Ret
     }
   });
 
+  effects.recordCounts();
   for (const c of effects.changed) {
     const [domain, entity] = c.split(' ') as [string, string];
     effects.announcements.push((p) => announceChange(p, topics.results, domain, entity));
@@ -191,7 +201,7 @@ function shortReply(declared: number, [code, fresh, ...ints]: ScriptReply): stri
 }
 
 function deadLetter(effects: Effects, dlq: string, input: BatchInput, incoming: KafkaMessage, reason: string): void {
-  processedMessages.inc({ domain: domainOfTopic(input.topic), type: 'unknown', code: 'dlq' });
+  effects.count(domainOfTopic(input.topic), 'unknown', 'dlq');
   // The original bytes stay as they were; where they came from and why they failed travel in headers.
   const record: KafkaRecord = {
     key: incoming.key,
