@@ -1,7 +1,7 @@
 // One Kafka batch of one partition: decode, run the Lua commands in order, record outcomes, publish
 // follow-ups, results and dead letters, and only then report the batch done (its offsets may be committed).
 import type { ChainableCommander } from 'ioredis';
-import type { RedisClient } from '../common/redis.ts';
+import { isCluster, type RedisClient } from '../common/redis.ts';
 import type { KafkaMessage, Message as KafkaRecord, TopicMessages } from 'kafkajs';
 import type { Topics } from '../common/config.ts';
 import { isDomain, type Domain } from '../common/domains.ts';
@@ -48,8 +48,9 @@ class Effects {
   readonly statusWrites: Array<(p: ChainableCommander) => void> = [];
   /**
    * What is told once the status records are written (outcomes to ingest's waiters and streams, changed
-   * entities to the live streams): a round of its own, after theirs, because on a cluster a record and its
-   * announcement live on different nodes, and a waiter woken first would read the record not yet there.
+   * entities to the live streams). On one Redis, queued after them in the same pipeline: one connection, run
+   * in order. On a cluster, a round of its own after theirs: a record and its announcement live on different
+   * nodes, and a waiter woken first would read the record not yet there.
    */
   readonly announcements: Array<(p: ChainableCommander) => void> = [];
   /** '<domain> <entity>' of each entity a fresh reply may have changed: announced once for the live streams. */
@@ -177,7 +178,10 @@ export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: Ret
     const [domain, entity] = c.split(' ') as [string, string];
     effects.announcements.push((p) => announceChange(p, topics.results, domain, entity));
   }
-  for (const writes of [effects.statusWrites, effects.announcements]) {
+  const rounds = isCluster(deps.redis)
+    ? [effects.statusWrites, effects.announcements]
+    : [effects.statusWrites.concat(effects.announcements)];
+  for (const writes of rounds) {
     if (!writes.length) continue;
     const ok = await runWrites(deps.redis, (p) => writes.forEach((w) => w(p)), hooks, writes.length * 2);
     if (!ok) return false;
