@@ -174,6 +174,11 @@ export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: Ret
   });
 
   effects.recordCounts();
+  // Let go of what the rest of the batch does not need (the writes' closures keep this scope alive): kept
+  // across its remaining rounds, it would outlive V8's young generation and be promoted.
+  decoded.length = 0;
+  calls.length = 0;
+  replies.length = 0;
   for (const c of effects.changed) {
     const [domain, entity] = c.split(' ') as [string, string];
     effects.announcements.push((p) => announceChange(p, topics.results, domain, entity));
