@@ -45,7 +45,10 @@ const profileBaseDir = option('profile-base');
 const nodeArgsOf = (v: { label: string }) => {
   const work = v.label === 'working tree';
   const dir = work ? profileDir : profileBaseDir;
-  const more = option(work ? 'node-args-work' : 'node-args-base')?.split(' ').filter(Boolean) ?? [];
+  const more =
+    option(work ? 'node-args-work' : 'node-args-base')
+      ?.split(' ')
+      .filter(Boolean) ?? [];
   return [...(dir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(dir)}`] : []), ...more];
 };
 const envOf = (v: { label: string }) =>

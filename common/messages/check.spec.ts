@@ -170,7 +170,8 @@ const mutations: Array<[string, (r: Rng, m: Record<string, unknown>) => void]> =
 /** The JSON text of a value, sometimes with an own "__proto__" key or a -0 (what JSON.parse can make). */
 function text(r: Rng, m: unknown): string {
   let s = JSON.stringify(m);
-  if (s.startsWith('{') && s.length > 2 && r.chance(0.03)) s = `{"__proto__":${r.pick(['{}', '1', 'null'])},${s.slice(1)}`;
+  if (s.startsWith('{') && s.length > 2 && r.chance(0.03))
+    s = `{"__proto__":${r.pick(['{}', '1', 'null'])},${s.slice(1)}`;
   if (r.chance(0.05)) s = s.replace(/:0([,}])/, ':-0$1');
   return s;
 }
@@ -196,9 +197,7 @@ function sameValue(a: unknown, b: unknown): boolean {
   const [ka, kb] = [Object.keys(a), Object.keys(b)];
   return (
     ka.length === kb.length &&
-    ka.every(
-      (k, i) => k === kb[i] && sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]),
-    )
+    ka.every((k, i) => k === kb[i] && sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
   );
 }
 
@@ -207,28 +206,32 @@ describe('checkMessage', () => {
     expect([...checkedTypes].sort()).toEqual([...types].sort());
   });
 
-  it('accepts and refuses exactly what the zod schema does, with the same value (seeded, 30,000 cases)', { timeout: 60_000 }, () => {
-    const r = rng(20261207);
-    const accepted = new Map<string, number>();
-    const refused = new Map<string, number>();
-    const count = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
-    for (let i = 0; i < 30_000; i++) {
-      const type = r.pick(types);
-      const m = validMessage(r, type);
-      let kind = 'valid';
-      for (let n = r.pick([0, 0, 1, 1, 1, 2, 3]); n > 0; n--) {
-        const [name, mutate] = r.pick(mutations);
-        mutate(r, m);
-        kind = name;
+  it(
+    'accepts and refuses exactly what the zod schema does, with the same value (seeded, 30,000 cases)',
+    { timeout: 60_000 },
+    () => {
+      const r = rng(20261207);
+      const accepted = new Map<string, number>();
+      const refused = new Map<string, number>();
+      const count = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
+      for (let i = 0; i < 30_000; i++) {
+        const type = r.pick(types);
+        const m = validMessage(r, type);
+        let kind = 'valid';
+        for (let n = r.pick([0, 0, 1, 1, 1, 2, 3]); n > 0; n--) {
+          const [name, mutate] = r.pick(mutations);
+          mutate(r, m);
+          kind = name;
+        }
+        const json: unknown = JSON.parse(text(r, m));
+        if (compare(json)) count(accepted, type);
+        else count(refused, kind);
       }
-      const json: unknown = JSON.parse(text(r, m));
-      if (compare(json)) count(accepted, type);
-      else count(refused, kind);
-    }
-    // Every type accepted, every kind of mutation seen refused: the cases reach both sides of each check.
-    for (const t of types) expect(accepted.get(t) ?? 0, t).toBeGreaterThan(300);
-    for (const [name] of mutations) expect(refused.get(name) ?? 0, name).toBeGreaterThan(50);
-  });
+      // Every type accepted, every kind of mutation seen refused: the cases reach both sides of each check.
+      for (const t of types) expect(accepted.get(t) ?? 0, t).toBeGreaterThan(300);
+      for (const [name] of mutations) expect(refused.get(name) ?? 0, name).toBeGreaterThan(50);
+    },
+  );
 
   it('agrees with zod on every field of every type set to each odd or bound value, and left out', () => {
     const r = rng(7);

@@ -27,7 +27,9 @@ export const ProducerId = z
 export const txIdPattern = new RegExp(
   `^(?:[a-z0-9][a-z0-9-]{0,${limits.maxProducerIdLength - 1}}~)?[A-Za-z0-9._:@-]{1,${limits.maxIdLength}}$`,
 );
-export const TxId = z.string().regex(txIdPattern, `must be an id of 1-${limits.maxIdLength} letters, digits and . _ : @ -`);
+export const TxId = z
+  .string()
+  .regex(txIdPattern, `must be an id of 1-${limits.maxIdLength} letters, digits and . _ : @ -`);
 
 /** The fields of public types that name another transaction (a hold, a reservation): namespaced like the id. */
 export const transactionRefFields = ['hold', 'reservation'] as const;
