@@ -45,7 +45,7 @@ const Env = z.object({
     .int()
     .min(1024)
     .max(64 * 1024 * 1024)
-    .default(32 * 1024),
+    .default(16 * 1024),
   /** How long a processor fetch waits for messages to gather: fewer, larger rounds (CPU) against latency. */
   TXPIPE_FETCH_WAIT_MS: z.coerce.number().int().min(0).max(1000).default(20),
   /**
