@@ -2,6 +2,7 @@
 // alternating (A B, B A, ...) so that noise from anything else on the machine hits both alike.
 //   npm run bench:compare -- --base HEAD~1 [--rounds 2] [--rate 1500] [--seconds 15] [--drain 200000] [--only ingest|drain]
 //     [--wrk] (also the closed-loop maximum)  [--work <dir>] (instead of this checkout)
+//     [--only overload] (k6/overload.js at --rate: 202s and 503s, their p99s)
 //     [--only memory [--memory-n 10000]] (Redis bytes per retained transaction, by type)
 //     [--profile <dir>] [--profile-base <dir>] (the working tree's / the base's services write V8 CPU profiles there)
 //     [--node-args-work '--a --b'] [--node-args-base ...] (more node flags for that side's services)
@@ -17,7 +18,7 @@ import { sleep } from '../stack/proc.ts';
 import { provideServices, type Services } from '../stack/services.ts';
 import { ensureTopics } from '../stack/topics.ts';
 import { ensureK6, runK6 } from './lib/k6.ts';
-import { benchKafka, groupLag, preload, waitForLag0 } from './lib/kafka.ts';
+import { benchKafka, groupLag, highWatermarks, percentile, preload, readRange, waitForLag0 } from './lib/kafka.ts';
 import { measureRedisBytes, memoryTypes, type MemoryRow } from './lib/memory.ts';
 import { startPipeline } from './lib/pipeline.ts';
 import { cpuSeconds, memoryMb, pidListening, round } from './lib/procs.ts';
@@ -89,6 +90,11 @@ interface Sample {
     kafkaCpuMsPerReq: number;
     redisCpuMsPerReq: number;
     k6CpuMsPerReq: number;
+    /** Accept -> applied, from the outcome records (first deliveries), all types and transfers alone. */
+    e2eP50: number;
+    e2eP99: number;
+    e2eTransferP99: number;
+    e2eOtherP99: number;
   };
   wrk?: { rps: number; ingestCpuMsPerReq: number };
   drain?: {
@@ -101,6 +107,15 @@ interface Sample {
     seconds: number;
   };
   memory?: MemoryRow[];
+  overload?: {
+    rate: number;
+    accepted: number;
+    shed: number;
+    other: number;
+    p99Accepted: number;
+    p99Shed: number;
+    ingestCpuMsPerReq: number;
+  };
 }
 
 const cpuOf = (pid: number | undefined) => (pid ? (cpuSeconds(pid) ?? 0) : 0);
@@ -149,6 +164,7 @@ async function ingestRound(
       { timeoutMs: 60_000, logFile: log },
     );
     await waitForLag0(admin, p.groupId, topics, 60_000);
+    const from = await highWatermarks(admin, topics.results);
     const [i0, p0, k0, r0] = [cpuOf(p.ingest.pid), cpuOf(p.processor.pid), cpuOf(kafkaPid), cpuOf(redisPid)];
     const r = await runK6(
       k6,
@@ -159,6 +175,15 @@ async function ingestRound(
     const i1 = cpuOf(p.ingest.pid);
     await waitForLag0(admin, p.groupId, topics, 60_000);
     const [p2, k2, r2] = [cpuOf(p.processor.pid), cpuOf(kafkaPid), cpuOf(redisPid)];
+    const outcomes = (await readRange(kafka, topics.results, from, await highWatermarks(admin, topics.results))).filter(
+      (o) => !o.duplicate,
+    );
+    const e2e = (keep: (type: string) => boolean) =>
+      outcomes
+        .filter((o) => keep(o.type))
+        .map((o) => o.appliedAt - o.ingestedAt)
+        .sort((a, b) => a - b);
+    const all = e2e(() => true);
     sample.fixed = {
       rate,
       p50: round(r.p50, 2),
@@ -170,6 +195,16 @@ async function ingestRound(
       kafkaCpuMsPerReq: round(((k2 - k0) * 1000) / r.requests, 3),
       redisCpuMsPerReq: round(((r2 - r0) * 1000) / r.requests, 3),
       k6CpuMsPerReq: round((r.k6Cores * r.durationS * 1000) / r.requests, 3),
+      e2eP50: percentile(all, 50),
+      e2eP99: percentile(all, 99),
+      e2eTransferP99: percentile(
+        e2e((t) => t === 'wallet.transfer'),
+        99,
+      ),
+      e2eOtherP99: percentile(
+        e2e((t) => t !== 'wallet.transfer'),
+        99,
+      ),
     };
     if (withWrk) {
       const c0 = cpuOf(p.ingest.pid);
@@ -242,6 +277,62 @@ async function drainRound(svc: Services, v: { dir: string; label: string }, tag:
   };
 }
 
+/** --only overload: k6/overload.js at --rate for --seconds after a warm-up; 202s and 503s apart. */
+async function overloadRound(
+  svc: Services,
+  k6: string,
+  v: { dir: string; label: string },
+  tag: string,
+  bodiesFile: string,
+): Promise<Sample> {
+  const prefix = `o${tag}`;
+  const { world, kafka, admin, topics } = await roundOn(svc, prefix);
+  await preload(kafka, topics, setup(world), `${prefix}-s-`);
+  const p = await startPipeline(svc, prefix, {
+    workDir,
+    ingest: true,
+    processor: true,
+    appDir: v.dir,
+    env: envOf(v),
+    nodeArgs: nodeArgsOf(v),
+  });
+  try {
+    await waitForLag0(admin, p.groupId, topics, 60_000);
+    const log = path.join(workDir, 'k6.log');
+    await runK6(
+      k6,
+      'k6/ingest.js',
+      { BASE_URL: p.url, BODIES: bodiesFile, RATE: 1000, DURATION: '5s' },
+      { timeoutMs: 60_000, logFile: log },
+    );
+    await waitForLag0(admin, p.groupId, topics, 120_000);
+    const c0 = cpuOf(p.ingest.pid);
+    const r = await runK6(
+      k6,
+      'k6/overload.js',
+      { BASE_URL: p.url, BODIES: bodiesFile, RATE: rate, DURATION: `${seconds}s` },
+      { timeoutMs: (seconds + 90) * 1000, logFile: log },
+    );
+    const c1 = cpuOf(p.ingest.pid);
+    await waitForLag0(admin, p.groupId, topics, 180_000);
+    return {
+      variant: v.label,
+      overload: {
+        rate,
+        accepted: r.counters.status_202 ?? 0,
+        shed: r.counters.status_503 ?? 0,
+        other: r.counters.status_other ?? 0,
+        p99Accepted: round(r.byStatus['202']?.p99 ?? NaN, 1),
+        p99Shed: round(r.byStatus['503']?.p99 ?? NaN, 1),
+        ingestCpuMsPerReq: round(((c1 - c0) * 1000) / r.requests, 3),
+      },
+    };
+  } finally {
+    await Promise.all([p.ingest.stop(), p.processor.stop()]);
+    await admin.disconnect();
+  }
+}
+
 /** Redis bytes per retained transaction, by type (bench/lib/memory.ts), on a world of 5,000 accounts. */
 async function memoryRound(svc: Services, v: { dir: string; label: string }, tag: string): Promise<Sample> {
   const prefix = `m${tag}`;
@@ -303,6 +394,12 @@ async function main() {
         const b = mixBodies(w, 50_000);
         fs.writeFileSync(bodiesFile, JSON.stringify(b.map((x) => JSON.stringify(x))));
         fs.writeFileSync(ndjson, b.map((x) => JSON.stringify(x)).join('\n') + '\n');
+        if (only === 'overload') {
+          const s = await overloadRound(svc, k6, v, tag, bodiesFile);
+          if (r >= 0) samples.push(s);
+          say(`round ${r} ${v.label}: ${JSON.stringify(s.overload)}`);
+          continue;
+        }
         if (only === 'memory') {
           const s = await memoryRound(svc, v, tag);
           samples.push(s);
@@ -330,6 +427,10 @@ async function main() {
   const rows: Array<[string, (s: Sample) => number | undefined, boolean]> = [
     [`accept p50 ms at ${rate}/s`, (s) => s.fixed?.p50, false],
     [`accept p99 ms at ${rate}/s`, (s) => s.fixed?.p99, false],
+    [`end to end p50 ms at ${rate}/s`, (s) => s.fixed?.e2eP50, false],
+    [`end to end p99 ms at ${rate}/s`, (s) => s.fixed?.e2eP99, false],
+    [`end to end p99 ms at ${rate}/s, single-entity types`, (s) => s.fixed?.e2eOtherP99, false],
+    [`end to end p99 ms at ${rate}/s, transfers`, (s) => s.fixed?.e2eTransferP99, false],
     ['ingest-api CPU ms per request (fixed rate)', (s) => s.fixed?.ingestCpuMsPerReq, false],
     ['processor CPU ms per request (fixed rate)', (s) => s.fixed?.processorCpuMsPerReq, false],
     ['Kafka broker CPU ms per request (fixed rate)', (s) => s.fixed?.kafkaCpuMsPerReq, false],
@@ -337,6 +438,12 @@ async function main() {
     ['k6 CPU ms per request (fixed rate)', (s) => s.fixed?.k6CpuMsPerReq, false],
     ['wrk closed-loop req/s', (s) => s.wrk?.rps, true],
     ['ingest-api CPU ms per request (wrk)', (s) => s.wrk?.ingestCpuMsPerReq, false],
+    [`overload at ${rate}/s: answered 202`, (s) => s.overload?.accepted, true],
+    [`overload at ${rate}/s: answered 503`, (s) => s.overload?.shed, false],
+    [`overload at ${rate}/s: other answers`, (s) => s.overload?.other, false],
+    [`overload at ${rate}/s: 202 p99 ms`, (s) => s.overload?.p99Accepted, false],
+    [`overload at ${rate}/s: 503 p99 ms`, (s) => s.overload?.p99Shed, false],
+    [`overload at ${rate}/s: ingest-api CPU ms per request`, (s) => s.overload?.ingestCpuMsPerReq, false],
     [`drain tx/s (${drainN} mix)`, (s) => s.drain?.txPerS, true],
     ['drain messages/s', (s) => s.drain?.msgPerS, true],
     ['processor CPU ms per message', (s) => s.drain?.processorCpuMsPerMsg, false],

@@ -19,6 +19,7 @@ import { provideServices, type Services } from '../stack/services.ts';
 import { ensureTopics } from '../stack/topics.ts';
 import { ensureK6, runK6, type K6Result } from './lib/k6.ts';
 import { benchKafka, groupLag, highWatermarks, percentile, preload, readRange, waitForLag0 } from './lib/kafka.ts';
+import { measureRedisBytes } from './lib/memory.ts';
 import { startPipeline as startServices, type Pipeline } from './lib/pipeline.ts';
 import { CpuWatch, memoryMb, pidListening, round } from './lib/procs.ts';
 import { describeMix, makeWorld, mixBodies, mixStream, setup, type Body, type World } from './mix.ts';
@@ -54,6 +55,8 @@ const plan = smoke
       overloadRate: 400,
       settleS: 30,
       warmupS: 3,
+      aofS: 4,
+      memoryN: 500,
     }
   : {
       world: { accounts: 10_000, skus: 100, events: 20, seatsPerEvent: 2000 },
@@ -71,6 +74,8 @@ const plan = smoke
       overloadRate: 0,
       settleS: 60,
       warmupS: 30,
+      aofS: 20,
+      memoryN: 10_000,
     };
 
 const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
@@ -301,6 +306,15 @@ async function stage3(p: Pipeline, bodiesFile: string, rates: number[]) {
     const to = await highWatermarks(admin, p.topics.results);
     const records = (await readRange(kafka, p.topics.results, from, to)).filter((r) => !r.duplicate);
     const lat = records.map((r) => r.appliedAt - r.ingestedAt).sort((a, b) => a - b);
+    // By type: a transfer takes three trips through Kafka (debit, credit, settle), the others one.
+    const byType: Record<string, { n: number; p50: number; p99: number }> = {};
+    for (const type of [...new Set(records.map((r) => r.type))].sort()) {
+      const l = records
+        .filter((r) => r.type === type)
+        .map((r) => r.appliedAt - r.ingestedAt)
+        .sort((a, b) => a - b);
+      byType[type] = { n: l.length, p50: percentile(l, 50), p99: percentile(l, 99) };
+    }
     const accepted = w.value.requests - w.value.failed;
     const row = {
       rate,
@@ -309,6 +323,7 @@ async function stage3(p: Pipeline, bodiesFile: string, rates: number[]) {
       accepted,
       outcomes: records.length,
       e2e: { p50: percentile(lat, 50), p95: percentile(lat, 95), p99: percentile(lat, 99), max: lat.at(-1) ?? NaN },
+      e2eByType: byType,
       lagAtEnd,
       lagLeft,
       drainAfterS: round(drainS, 1),
@@ -459,6 +474,87 @@ async function stage6(p: Pipeline, bodiesFile: string, rate: number, settle: () 
     overload: runsOut[0],
     overloads: runsOut,
   };
+}
+
+/**
+ * Accept latency while Redis rewrites its AOF (a fork, then the child writing the whole dataset) against the
+ * same load without one, at the same rate: first a run without, then a run during which a rewrite is started
+ * again as soon as the last one ends, so the whole run is "during a rewrite".
+ */
+async function stage7(p: Pipeline, bodiesFile: string, rate: number, settle: () => Promise<void>) {
+  say(`stage 7: accept latency at ${rate} req/s, outside and during AOF rewrites, ${plan.aofS} s each`);
+  const redis = new Redis(svc.redisUrl);
+  try {
+    const info = async () => {
+      const text = await redis.info('persistence');
+      const field = (k: string) => Number(new RegExp(`${k}:(-?\\d+)`).exec(text)?.[1] ?? NaN);
+      return { inProgress: field('aof_rewrite_in_progress') === 1, lastS: field('aof_last_rewrite_time_sec') };
+    };
+    const used = Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1] ?? NaN);
+    const outside = await watched(() => k6Ingest(p.url, bodiesFile, rate, plan.aofS));
+    await settle();
+    let rewrites = 0;
+    let rewriteS = 0;
+    let running = true;
+    const rewriting = (async () => {
+      while (running) {
+        if (!(await info()).inProgress) {
+          await redis.bgrewriteaof().catch(() => undefined);
+          rewrites++;
+          await sleep(50);
+          while (running && (await info()).inProgress) await sleep(100);
+          rewriteS += Math.max(0, (await info()).lastS);
+        }
+        await sleep(20);
+      }
+    })();
+    const during = await watched(() => k6Ingest(p.url, bodiesFile, rate, plan.aofS));
+    running = false;
+    await rewriting;
+    await settle();
+    const row = {
+      rate,
+      seconds: plan.aofS,
+      redisUsedMb: round(used / 2 ** 20, 0),
+      rewrites,
+      rewriteS,
+      outside: { ...brief(outside.value), cores: outside.cores },
+      during: { ...brief(during.value), cores: during.cores },
+      p99Ratio: round(during.value.p99 / outside.value.p99, 2),
+    };
+    say(
+      `  outside: p50 ${row.outside.p50} / p99 ${row.outside.p99} ms; during ${rewrites} rewrites of a ${row.redisUsedMb} MB dataset: p50 ${row.during.p50} / p99 ${row.during.p99} ms (${row.p99Ratio}x)`,
+    );
+    results.stages['7'] = { name: 'AOF rewrite', ...row };
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Redis bytes per retained transaction, by type (bench/lib/memory.ts), on a world and pipeline of its own. */
+async function stage8() {
+  const prefix = `${stamp.slice(5).replace(/\D/g, '')}m`;
+  say(`stage 8: Redis bytes per retained transaction, ${plan.memoryN} of each type`);
+  await ensureTopics(svc.kafkaBrokers, prefix, 6);
+  // 5,000 accounts: their setup alone fills the capped outcome feed, which then no longer grows.
+  const world = makeWorld(`m${prefix}`, { accounts: 5000, skus: 100, events: 20, seatsPerEvent: 2000 });
+  await preload(kafka, topicNames(prefix), setup(world), `${prefix}-setup-`);
+  const p = await startPipeline(svc, prefix, { ingest: true, processor: true });
+  try {
+    await waitForLag0(admin, p.groupId, p.topics, plan.settleS * 2000);
+    const rows = await measureRedisBytes({
+      redisUrl: svc.redisUrl,
+      admin,
+      pipeline: p,
+      world,
+      n: plan.memoryN,
+      settleMs: plan.settleS * 2000,
+      say,
+    });
+    results.stages['8'] = { name: 'Redis bytes per transaction', rows };
+  } finally {
+    await Promise.all([p.ingest.stop(), p.processor.stop()]);
+  }
 }
 
 async function stage4(world: World) {
@@ -667,7 +763,7 @@ async function main() {
     if (runs(1)) await stage1(bodiesFile, ndjson);
 
     let rate2 = Number(option('rate') ?? 2000);
-    if ([2, 3, 5, 6].some(runs)) {
+    if ([2, 3, 5, 6, 7].some(runs)) {
       await ensureTopics(svc.kafkaBrokers, prefix, 6);
       const s = setup(world);
       const pre = await preload(kafka, topicNames(prefix), s, `${prefix}-setup-`);
@@ -690,12 +786,14 @@ async function main() {
           );
         if (runs(5)) await stage5(p, bodiesFile);
         if (runs(6)) await stage6(p, bodiesFile, plan.overloadRate || Math.max(2 * rate2, 1000), settle);
+        if (runs(7)) await stage7(p, bodiesFile, smoke ? plan.e2eRate : Math.min(2000, rate2), settle);
       } finally {
         await Promise.all([p.ingest.stop(), p.processor.stop()]);
       }
     }
     pids = () => ({ ...infra });
     if (runs(4)) await stage4(world);
+    if (runs(8)) await stage8();
   } finally {
     await admin?.disconnect().catch(() => undefined);
     await svc.stop();
@@ -732,6 +830,10 @@ function assertSmoke() {
   if (runs(5) && !st['5']?.skipped && !st['5']?.runs?.every((r: any) => r.txPerS > 0))
     problems.push('stage 5: no batch accepted');
   if (runs(6) && !(st['6']?.overload?.accepted > 0)) problems.push('stage 6: nothing accepted under overload');
+  if (runs(7) && !(st['7']?.rewrites > 0 && st['7']?.during?.requests > 0 && st['7']?.during?.failed === 0))
+    problems.push(`stage 7: ${st['7']?.rewrites} rewrites, ${st['7']?.during?.failed} failed during them`);
+  if (runs(8) && !(st['8']?.rows?.length > 0 && st['8'].rows.every((r: any) => r.bytesPerTx > 0)))
+    problems.push('stage 8: no Redis bytes per transaction');
   if (problems.length) {
     console.error(`bench smoke failed:\n  ${problems.join('\n  ')}`);
     process.exit(1);

@@ -25,13 +25,26 @@ const Env = z.object({
   TXPIPE_KAFKA_PORT: z.coerce.number().int().min(1).max(65534).default(9092),
   TXPIPE_REDIS_PORT: z.coerce.number().int().min(1).max(65535).default(6379),
   /** How long a request waits for others to be accepted with it: one claim pipeline, one produce call (ingest-api/window.ts). */
-  TXPIPE_LINGER_MS: z.coerce.number().min(0).max(100).default(2),
-  /** Idempotency flags outlive the topic's retention so a redelivered message always finds its flag. */
+  TXPIPE_LINGER_MS: z.coerce.number().min(0).max(100).default(5),
+  /**
+   * The processor's idempotency flags (and hold records): as long as a redelivery or the watermark rewind can
+   * reach back, since a rewind never replays past it. Two days: a Redis restored from a copy up to that old is
+   * brought up to date from the log; an older one is refused (and rebuilt from the log instead).
+   */
   TXPIPE_FLAG_RETENTION_MS: z.coerce
     .number()
     .int()
     .min(1000)
-    .default(8 * 24 * 3600 * 1000),
+    .default(2 * 24 * 3600 * 1000),
+  /**
+   * The client's idempotency window: how long ingest's claim and the status record (GET /v1/transactions/:id)
+   * live. Unset: a day, or the flag retention if that is shorter.
+   */
+  TXPIPE_IDEMPOTENCY_WINDOW_MS: z.coerce.number().int().min(1000).optional(),
+  /** How long an entity's history entries are kept. Unset: the idempotency window. */
+  TXPIPE_HISTORY_RETENTION_MS: z.coerce.number().int().min(1000).optional(),
+  /** The rate Redis's maxmemory is checked against at the processor's start (processor/sizing.ts). */
+  TXPIPE_SIZING_TX_PER_SEC: z.coerce.number().int().min(0).default(2000),
   /** How often the processor's sweeper looks for expired holds. */
   TXPIPE_SWEEP_INTERVAL_MS: z.coerce.number().int().min(10).default(1000),
   /**
@@ -85,13 +98,47 @@ export interface Config {
     nice: number;
   };
   lingerMs: number;
+  /** How long each kind of record lives in Redis (README "Retention and sizing"). */
+  retention: Retention;
+  /** Kept for the callers that need the flags' retention alone (the rewind's horizon): retention.flagMs. */
   flagRetentionMs: number;
+  /** Transactions a second that Redis's maxmemory should hold at the configured retention. */
+  sizingTxPerSec: number;
   sweepIntervalMs: number;
   /** For the launcher (stack/start.ts): where the servers it starts listen. */
   stack: { kafkaPort: number; redisPort: number };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   auth: { enabled: boolean; keysFile: string };
   rateLimit: { rate: number; burst: number; whenRedisDown: 'open' | 'closed' };
+}
+
+export interface Retention {
+  /** ingest's claim and the status record: the client's idempotency window. */
+  idempotencyWindowMs: number;
+  /** The processor's idempotency flags and hold records. */
+  flagMs: number;
+  /** The entities' history entries. */
+  historyMs: number;
+}
+
+const dayMs = 24 * 3600 * 1000;
+
+/** The retention settings, checked against each other. */
+export function retentionOf(e: {
+  TXPIPE_FLAG_RETENTION_MS: number;
+  TXPIPE_IDEMPOTENCY_WINDOW_MS?: number | undefined;
+  TXPIPE_HISTORY_RETENTION_MS?: number | undefined;
+}): Retention {
+  const flagMs = e.TXPIPE_FLAG_RETENTION_MS;
+  const idempotencyWindowMs = e.TXPIPE_IDEMPOTENCY_WINDOW_MS ?? Math.min(dayMs, flagMs);
+  // A re-send within the window whose claim Redis lost must still meet the processor's flag.
+  if (flagMs < idempotencyWindowMs)
+    throw new Error(
+      `invalid configuration: TXPIPE_FLAG_RETENTION_MS (${flagMs}) is shorter than TXPIPE_IDEMPOTENCY_WINDOW_MS ` +
+        `(${idempotencyWindowMs}): a re-send within the idempotency window must still find the processor's flag. ` +
+        'Raise the flag retention or shorten the window.',
+    );
+  return { idempotencyWindowMs, flagMs, historyMs: e.TXPIPE_HISTORY_RETENTION_MS ?? idempotencyWindowMs };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -123,7 +170,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       nice: e.TXPIPE_PROCESSOR_NICE,
     },
     lingerMs: e.TXPIPE_LINGER_MS,
+    retention: retentionOf(e),
     flagRetentionMs: e.TXPIPE_FLAG_RETENTION_MS,
+    sizingTxPerSec: e.TXPIPE_SIZING_TX_PER_SEC,
     sweepIntervalMs: e.TXPIPE_SWEEP_INTERVAL_MS,
     stack: { kafkaPort: e.TXPIPE_KAFKA_PORT, redisPort: e.TXPIPE_REDIS_PORT },
     logLevel: e.TXPIPE_LOG_LEVEL,

@@ -13,12 +13,14 @@ import { ApiError } from './errors.ts';
 import type { Publisher } from './publisher.ts';
 import { checkReferences } from './references.ts';
 import { clientIdOf, producerHeader, statusKey } from '../common/keys.ts';
+import { claimAccepted, statusField } from '../common/status.ts';
 
 export interface AcceptDeps {
   redis: Redis;
   publisher: Publisher;
   topics: Topics;
-  retentionMs: number;
+  /** How long the claim and the status record live (TXPIPE_IDEMPOTENCY_WINDOW_MS). */
+  idempotencyWindowMs: number;
   log: Logger;
 }
 
@@ -124,7 +126,9 @@ async function claimAndPublish(
           ...(claims[i] === 'unchecked' && { unchecked: true as const }),
         };
         if (claimed)
-          await coalesced(deps.redis, (p) => p.hset(statusKey(m.id), 'state', 'accepted')).catch(() => undefined);
+          await coalesced(deps.redis, (p) => p.hset(statusKey(m.id), statusField.claim, claimAccepted)).catch(
+            () => undefined,
+          );
       } catch (e) {
         // Every refusal names the transaction: a client that sent no id retries with this one.
         const refusal =
@@ -135,7 +139,7 @@ async function claimAndPublish(
         // Free the id, keeping its digest: the retry with this id (and payload) is published again. If the
         // first did land, the log holds it twice and the processor's flag answers the second with the first outcome.
         if (claimed)
-          await coalesced(deps.redis, (p) => p.hdel(statusKey(m.id), 'state', 'until')).catch(() => undefined);
+          await coalesced(deps.redis, (p) => p.hdel(statusKey(m.id), statusField.claim)).catch(() => undefined);
       }
     }),
   );
@@ -154,7 +158,12 @@ async function claimAll(deps: AcceptDeps, messages: Message[], digests: string[]
       deps.redis,
       (p) =>
         messages.forEach((m, i) =>
-          callScript(p, 'tx.claim', [statusKey(m.id)], [digests[i]!, now, limits.claimInFlightMs, deps.retentionMs]),
+          callScript(
+            p,
+            'tx.claim',
+            [statusKey(m.id)],
+            [digests[i]!, now, limits.claimInFlightMs, deps.idempotencyWindowMs],
+          ),
         ),
       messages.length,
     );

@@ -74,7 +74,7 @@ const acceptDeps = {
   publisher,
   log,
   topics: topicNames(config.topicPrefix),
-  retentionMs: config.flagRetentionMs,
+  idempotencyWindowMs: config.retention.idempotencyWindowMs,
 };
 const deps: AppDeps = {
   ...acceptDeps,

@@ -1,10 +1,10 @@
 // Read endpoints: a transaction's status and each domain's state, straight from Redis.
 import type { RedisClient as Redis } from '../common/redis.ts';
 import type { Domain } from '../common/domains.ts';
-import { entityKey, holdKey, producerOf, statusKey } from '../common/keys.ts';
+import { entityKey, holdKey, statusKey } from '../common/keys.ts';
 import { shownId } from './namespace.ts';
 import { dropIfTimedOut } from '../common/redis.ts';
-import { conflictsOf } from '../common/status.ts';
+import { readStatus } from '../common/status.ts';
 import { ApiError } from './errors.ts';
 
 /** A read Redis cannot answer (away, or too slow) is a 503 to retry, never a 500. */
@@ -16,32 +16,18 @@ const fromRedis = <T>(redis: Redis, reply: Promise<T>): Promise<T> =>
 
 /** `stored`: the id as stored (in its producer's namespace); `id`: as the reader named it. */
 export async function readTransaction(redis: Redis, stored: string, id: string = stored) {
-  const h = await fromRedis(redis, redis.hgetall(statusKey(stored)));
-  if (!h || Object.keys(h).length === 0) throw new ApiError(404, 'not_found', `no transaction ${id}`, 'id');
-  const dropped = conflictsOf(h);
-  const conflicts = dropped.length ? { conflicts: dropped } : {};
   // Who sent it: recorded with the outcome, and the id's namespace until then.
-  const producer = h.producer ?? producerOf(stored);
-  const sender = producer === undefined ? {} : { producer };
-  if (h.status) {
-    return {
-      id,
-      ...sender,
-      type: h.type,
-      status: h.status,
-      code: h.code,
-      result: JSON.parse(h.result ?? '{}') as Record<string, number>,
-      ingestedAt: Number(h.ingestedAt),
-      appliedAt: Number(h.appliedAt),
-      ...conflicts,
-    };
-  }
+  const record = readStatus(await fromRedis(redis, redis.hgetall(statusKey(stored))), stored);
+  if (!record) throw new ApiError(404, 'not_found', `no transaction ${id}`, 'id');
+  const conflicts = record.conflicts.length ? { conflicts: record.conflicts } : {};
+  const sender = record.producer === undefined ? {} : { producer: record.producer };
+  if (record.outcome) return { id, ...sender, ...record.outcome, ...conflicts };
   return {
     id,
     ...sender,
-    ...(h.type && { type: h.type }),
+    ...(record.step?.type && { type: record.step.type }),
     status: 'pending' as const,
-    ...(h.step && { step: h.step }),
+    ...(record.step && { step: record.step.step }),
     ...conflicts,
   };
 }

@@ -4,6 +4,7 @@
 // Advisory: the Lua script decides again, atomically; when Redis does not answer, the check is skipped.
 import type { RedisClient as Redis } from '../common/redis.ts';
 import { clientIdOf, entityKey, holdKey, statusKey } from '../common/keys.ts';
+import { readStatusFields, statusFields } from '../common/status.ts';
 import { domainRegistry, type HoldName } from '../common/domains.ts';
 import { entityOf, type Message } from '../common/messages/index.ts';
 import { ApiError } from './errors.ts';
@@ -48,7 +49,7 @@ export async function checkReferences(
   try {
     const p = redis.pipeline();
     for (const ref of refs) {
-      if (ref?.kind === 'hold') p.exists(ref.key).hmget(statusKey(ref.id), 'state', 'status');
+      if (ref?.kind === 'hold') p.exists(ref.key).hmget(statusKey(ref.id), ...statusFields);
       else if (ref?.kind === 'seats') p.exists(ref.key).hmget(ref.key, ...ref.seats);
     }
     replies = ((await p.exec()) ?? []) as Array<[Error | null, unknown]>;
@@ -76,8 +77,8 @@ export async function checkReferences(
     }
     if (exists === 1) return undefined;
     // Its transaction accepted and not yet decided: the hold is on its way.
-    const [state, status] = fields as [string | null, string | null];
-    if (state && !status) return undefined;
+    const record = readStatusFields(fields as Array<string | null>);
+    if (record?.claim && !record.outcome) return undefined;
     return new ApiError(422, ref.code, `no ${ref.field} ${clientIdOf(ref.id)} on ${ref.on}`, at(ref.field));
   });
 }

@@ -53,7 +53,7 @@ export async function runVerify(o: VerifyRunOptions): Promise<VerifyReport> {
         kafka,
         lookup: redis,
         topics: t,
-        retentionMs: config.flagRetentionMs,
+        retentionMs: config.retention.idempotencyWindowMs,
         progress: o.progress,
       });
       report.counted.outcomes = log.outcomes;

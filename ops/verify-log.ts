@@ -4,7 +4,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import type { Topics } from '../common/config.ts';
-import { type Outcome } from '../common/status.ts';
+import { readStatusFields, statusFields, type Outcome } from '../common/status.ts';
 import { readTopicRecords } from './read-topic.ts';
 import type { Violation } from './verify.ts';
 import { statusKey } from '../common/keys.ts';
@@ -13,7 +13,7 @@ export interface LogCheckOptions {
   kafka: Kafka;
   lookup: Redis | Cluster;
   topics: Topics;
-  /** Status records live this long: an outcome older than that may be gone from Redis by design. */
+  /** Status records live this long (the idempotency window): an outcome older than that may be gone from Redis by design. */
   retentionMs: number;
   progress?: (line: string) => void;
 }
@@ -29,9 +29,10 @@ export async function verifyLog(o: LogCheckOptions): Promise<{ outcomes: number;
     const records = batch;
     batch = [];
     const now = Date.now();
-    const found = await Promise.all(records.map((r) => o.lookup.hmget(statusKey(r.id), 'status', 'code')));
+    const found = await Promise.all(records.map((r) => o.lookup.hmget(statusKey(r.id), ...statusFields)));
     records.forEach((r, i) => {
-      const [status, code] = found[i]!;
+      const outcome = readStatusFields(found[i]!)?.outcome;
+      const [status, code] = outcome ? [outcome.status, outcome.code] : [null, null];
       if (status === null && r.ingestedAt + o.retentionMs < now) return;
       if (status !== r.status || code !== r.code) {
         violations.push({

@@ -32,7 +32,8 @@ export const checks = {
   stock_customers: "the customers' units add up to reserved + sold",
   seat_state: 'each seat is free, held by one pending hold that lists it, or sold by one confirmed hold that lists it',
   seat_hold: 'each pending seat hold holds every seat it lists, each confirmed one has sold them',
-  log_outcome: 'verify --log: each outcome in <prefix>.results has its status record in Redis, equal',
+  log_outcome:
+    'verify --log: each outcome in <prefix>.results younger than the idempotency window has its status record in Redis, equal',
 } as const;
 export type CheckName = keyof typeof checks;
 

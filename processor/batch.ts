@@ -3,7 +3,7 @@
 import type { ChainableCommander } from 'ioredis';
 import { isCluster, type RedisClient } from '../common/redis.ts';
 import type { KafkaMessage, Message as KafkaRecord, TopicMessages } from 'kafkajs';
-import type { Topics } from '../common/config.ts';
+import type { Retention, Topics } from '../common/config.ts';
 import { isDomain, type Domain } from '../common/domains.ts';
 import { groupByTopic, recordBytes, type KafkaSender } from '../common/kafka-sender.ts';
 import { limits } from '../common/limits.ts';
@@ -16,6 +16,7 @@ import {
   writeConflict,
   writeDigest,
   writeOutcome,
+  scriptRetention,
   writeStep,
   type Outcome,
 } from '../common/status.ts';
@@ -32,7 +33,7 @@ export interface BatchDeps {
   /** Shared by the partitions' batches (and the sweeper): their publishes go out in common produce calls. */
   sender: KafkaSender;
   topics: Topics;
-  retentionMs: number;
+  retention: Retention;
   log: Logger;
 }
 
@@ -76,11 +77,12 @@ class Effects {
 
 /** Handles the batch; true once every effect is durable, false when abandoned (stop or rebalance). */
 export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: RetryHooks): Promise<boolean> {
-  const { topics, retentionMs } = deps;
+  const { topics, retention } = deps;
   const decoded = input.messages.map((incoming) => decode(incoming.value));
   const calls: ScriptCall[] = [];
   // Each decoded message's payload digest: the script's first argument, and the status record's.
   const digests: string[] = [];
+  const retentionArg = scriptRetention(retention);
   decoded.forEach((item, i) => {
     if (!item.ok) return;
     const spec = commandOf(item.message);
@@ -91,7 +93,7 @@ export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: Ret
     calls.push({
       script: spec.script,
       keys: keysOf(item.message, spec),
-      args: [digest, retentionMs, now, entryOf(input.messages[i]!.offset, item.message), ...spec.args(item.message)],
+      args: [digest, retentionArg, now, entryOf(input.messages[i]!.offset, item.message), ...spec.args(item.message)],
     });
   });
   const replies = calls.length ? await runScripts(deps.redis, calls, hooks) : [];
@@ -131,7 +133,9 @@ export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: Ret
     if (code === 'conflict') {
       // Another payload under an id already used: report it, and list it on the id's record beside the first
       // one's outcome (which stays), so its sender can learn it was dropped.
-      effects.statusWrites.push((p) => writeConflict(p, m.id, digests[i]!, m.type, ingestedAt, retentionMs));
+      effects.statusWrites.push((p) =>
+        writeConflict(p, m.id, digests[i]!, m.type, ingestedAt, retention.idempotencyWindowMs),
+      );
       effects.publish(
         topics.results,
         resultRecord({
@@ -162,13 +166,13 @@ export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: Ret
         appliedAt: now,
         duplicate: !fresh,
       };
-      effects.statusWrites.push((p) => writeOutcome(p, outcome, retentionMs));
+      effects.statusWrites.push((p) => writeOutcome(p, outcome, retention.idempotencyWindowMs));
       effects.announcements.push((p) => announceOutcome(p, topics.results, outcome));
       effects.publish(topics.results, resultRecord(outcome));
       if (fresh) endToEndLatency.observe({ domain }, (now - ingestedAt) / 1000);
     } else if (!next.silent) {
       effects.statusWrites.push((p) =>
-        writeStep(p, m.id, spec.transaction ?? m.type, spec.step ?? m.type, retentionMs),
+        writeStep(p, m.id, spec.transaction ?? m.type, spec.step ?? m.type, retention.idempotencyWindowMs),
       );
     }
   });

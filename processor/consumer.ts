@@ -51,7 +51,7 @@ export async function startConsumer(
     admin,
     watermarks: new Watermarks(deps.redis),
     groupId: opts.groupId,
-    retentionMs: deps.retentionMs,
+    retentionMs: deps.retention.flagMs,
     checkMs: opts.watermarkCheckMs,
     log: deps.log,
   });

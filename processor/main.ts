@@ -11,6 +11,7 @@ import { startOpsServer } from '../common/ops-server.ts';
 import { limits } from '../common/limits.ts';
 import { createRedis } from '../common/redis.ts';
 import { startConsumer } from './consumer.ts';
+import { warnIfUndersized } from './sizing.ts';
 import { Sweeper } from './sweeper.ts';
 import { Watermarks } from './watermarks.ts';
 
@@ -51,10 +52,11 @@ await untilConnected(
   () => redis.disconnect(),
 );
 await refuseEvictingRedis();
+await warnIfUndersized(redis, config.retention, config.sizingTxPerSec, log);
 await untilConnected('Kafka', () => sender.connect());
 const { consumer, positions } = await startConsumer(
   kafka,
-  { redis, sender, topics, retentionMs: config.flagRetentionMs, log },
+  { redis, sender, topics, retention: config.retention, log },
   topics,
   {
     groupId: config.processor.groupId,

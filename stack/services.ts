@@ -78,7 +78,7 @@ async function fromContainers(tc: typeof import('testcontainers'), opts: Provide
       .withStartupTimeout(120_000)
       .start(),
     new GenericContainer('redis:7')
-      .withCommand(['redis-server', '--appendonly', 'yes', '--save', ''])
+      .withCommand(['redis-server', '--appendonly', 'yes', '--save', '', '--zset-max-listpack-value', '128'])
       .withExposedPorts(6379)
       .withWaitStrategy(Wait.forLogMessage(/Ready to accept connections/))
       .start(),

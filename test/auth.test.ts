@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scopedId, statusKey } from '../common/keys.ts';
+import { readStatus } from '../common/status.ts';
 import { generateKey } from '../ingest-api/keys.ts';
 import { readTopic, startPipeline, uid, waitFor, waitForOutcomes, type Pipeline } from './harness.ts';
 import { addKey, revoke, type TestKey } from './keys.ts';
@@ -293,7 +294,9 @@ describe('producers apart', () => {
       .map((m) => JSON.parse(m.value!.toString()))
       .find((r) => r.id === `shop~${id}`);
     expect(result).toMatchObject({ producer: 'shop', status: 'applied' });
-    expect(await p.redis.hget(statusKey(scopedId('shop', id)), 'producer')).toBe('shop');
+    expect(readStatus(await p.redis.hgetall(statusKey(scopedId('shop', id))), scopedId('shop', id))?.producer).toBe(
+      'shop',
+    );
   });
 
   it("a transfer's producer is recorded when its last step decides it, also for ids stored as sent (the follow-ups carry the header)", async () => {

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { pipeline, startPipeline, uid, waitFor, waitForOutcomes, type Pipeline } from './harness.ts';
 import { statusKey } from '../common/keys.ts';
+import { statusField } from '../common/status.ts';
 
 let p: Pipeline;
 // Small fetches: the backlog drains as many sequential batches, so a kill lands in the middle of it.
@@ -83,7 +84,7 @@ it('SIGKILL mid-run: count and sum of balances match what was accepted', async (
 
 async function countOutcomes(ids: string[]) {
   const pipe = pipeline(p.redis);
-  for (const id of ids) pipe.hexists(statusKey(id), 'status');
+  for (const id of ids) pipe.hexists(statusKey(id), statusField.outcome);
   const replies = (await pipe.exec()) ?? [];
   return { done: replies.filter(([, v]) => v === 1).length };
 }

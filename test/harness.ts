@@ -10,6 +10,7 @@ import { freePort } from '../stack/ports.ts';
 import { Service, waitFor } from '../stack/app-service.ts';
 import { readTopic as readTopicRecords } from '../ops/read-topic.ts';
 import { scopedId, statusKey } from '../common/keys.ts';
+import { readStatus, type StatusRecord } from '../common/status.ts';
 import { parseNode, type RedisClient } from '../common/redis.ts';
 import { pipeline } from '../common/redis-batch.ts';
 import { testKey } from './keys.ts';
@@ -149,6 +150,20 @@ export async function readTopic(kafka: Kafka, topic: string): Promise<KafkaMessa
   return (await readTopicRecords(kafka, topic)).map((r) => r.message);
 }
 
+/** A decided status record as flat strings: type, status, code, result (JSON), ingestedAt, appliedAt, producer. */
+function flatOutcome(record: StatusRecord): Record<string, string> {
+  const o = record.outcome!;
+  return {
+    type: o.type,
+    status: o.status,
+    code: o.code,
+    result: JSON.stringify(o.result),
+    ingestedAt: String(o.ingestedAt),
+    appliedAt: String(o.appliedAt),
+    ...(record.producer !== undefined && { producer: record.producer }),
+  };
+}
+
 /** Waits for the outcome of every id (status applied or rejected), in parallel batches. */
 export async function waitForOutcomes(
   p: Pipeline,
@@ -164,7 +179,8 @@ export async function waitForOutcomes(
       for (const id of missing) pipe.hgetall(statusKey(scopedId(p.namespace, id)));
       const replies = (await pipe.exec()) ?? [];
       replies.forEach(([, h], i) => {
-        if (h && (h as Record<string, string>).status) out.set(missing[i]!, h as Record<string, string>);
+        const record = readStatus(h as Record<string, string>);
+        if (record?.outcome) out.set(missing[i]!, flatOutcome(record));
       });
       return out.size === ids.length;
     },

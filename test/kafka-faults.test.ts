@@ -9,6 +9,7 @@ import { kafkaProxyName } from '../stack/services.ts';
 import { getProxy, proxyTcp } from '../stack/toxiproxy.ts';
 import { readTopic, services, sleep, startPipeline, uid, waitFor, waitForOutcomes, type Pipeline } from './harness.ts';
 import { statusKey } from '../common/keys.ts';
+import { statusField } from '../common/status.ts';
 
 const faults = services().faults;
 if (!faults)
@@ -207,7 +208,7 @@ describe.runIf(faults)('Kafka responses swallowed, then healed', () => {
       'the processor under way',
       async () => {
         const pipe = p.redis.pipeline();
-        for (const id of ids) pipe.hmget(statusKey(id), 'step', 'status');
+        for (const id of ids) pipe.hmget(statusKey(id), statusField.step, statusField.outcome);
         return ((await pipe.exec()) ?? []).some(([, v]) => (v as Array<string | null>).some(Boolean));
       },
       30_000,

@@ -5,6 +5,7 @@ import { topics } from '../common/config.ts';
 import { appRoutes } from './app-routes.ts';
 import { limits } from '../common/limits.ts';
 import { checks } from '../ops/verify.ts';
+import { bytesPerTransaction } from '../processor/sizing.ts';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 const section = (name: string) =>
@@ -51,4 +52,11 @@ it('the Operating section lists every check verify makes, as the code words it',
     [...section('operating').matchAll(/^\| `(\w+)` \| (.+) \|$/gm)].map((m) => [m[1], m[2]]),
   );
   expect(rows).toEqual({ ...checks });
+});
+
+it('the sizing table lists the bytes per transaction the start-up check uses', () => {
+  const rows = Object.fromEntries(
+    [...section('retention').matchAll(/^\| `(\w+)` \| (\d+) \|$/gm)].map((m) => [m[1], Number(m[2])]),
+  );
+  expect(rows).toEqual({ ...bytesPerTransaction });
 });

@@ -8,6 +8,7 @@ import { freePort } from '../stack/ports.ts';
 import { proxyTcp } from '../stack/toxiproxy.ts';
 import { pipeline, Service, services, startPipeline, uid, waitFor, waitForOutcomes, type Pipeline } from './harness.ts';
 import { statusKey } from '../common/keys.ts';
+import { statusField } from '../common/status.ts';
 
 const faults = services().faults;
 if (!faults)
@@ -154,7 +155,7 @@ describe.runIf(faults)('Redis stops answering without closing', () => {
       'the new member to apply its share',
       async () => {
         const pipe = pipeline(p!.redis);
-        for (const id of ids) pipe.hexists(statusKey(id), 'status');
+        for (const id of ids) pipe.hexists(statusKey(id), statusField.outcome);
         const done = ((await pipe.exec()) ?? []).filter(([, v]) => v === 1).length;
         return done > 0;
       },

@@ -2,6 +2,7 @@
 // never lost or doubled (also while in flight), no account goes below its limit, each transfer once.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { entityKey, flagKey, statusKey } from '../common/keys.ts';
+import { statusField } from '../common/status.ts';
 import { pipeline, startPipeline, uid, waitFor, waitForOutcomes, type Pipeline } from './harness.ts';
 import { applyAll, postBatch } from './domains.ts';
 
@@ -85,7 +86,7 @@ async function checkFrozen(names: string[], sent: Transfer[]) {
 
   const undecided = s.filter((x) => x.debit === 'ok' && !x.settle && !x.refund).map((x) => x.t.id);
   const pipe = pipeline(p.redis);
-  for (const id of undecided) pipe.hget(statusKey(id), 'status');
+  for (const id of undecided) pipe.hget(statusKey(id), statusField.outcome);
   const statuses = ((await pipe.exec()) ?? []).map(([, v]) => v);
   expect(
     statuses.filter((v) => v !== null),
@@ -132,7 +133,7 @@ it('2,000 transfers, 50 accounts, 6 partitions, 2 SIGKILLs: sums, limits and exa
   };
   const decided = async () => {
     const pipe = pipeline(p.redis);
-    for (const t of sent) pipe.hexists(statusKey(t.id), 'status');
+    for (const t of sent) pipe.hexists(statusKey(t.id), statusField.outcome);
     return ((await pipe.exec()) ?? []).filter(([, v]) => v === 1).length;
   };
 

@@ -67,7 +67,9 @@ async function usedMemory(redis: Redis): Promise<number> {
 
 /** The first entity a body touches and its domain: where its flag lives. */
 function flagOf(body: Body, id: string): string {
-  if (body.type.startsWith('wallet.')) return flagKey('wallet', String(body.account ?? body.from), id);
+  // A transfer's first flag is its debit step's, on the source account.
+  if (body.type === 'wallet.transfer') return flagKey('wallet', String(body.from), id, 'debit');
+  if (body.type.startsWith('wallet.')) return flagKey('wallet', String(body.account), id);
   if (body.type.startsWith('stock.')) return flagKey('stock', String(body.sku), id);
   return flagKey('seats', String(body.event), id);
 }

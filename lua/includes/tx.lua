@@ -4,7 +4,8 @@
     KEYS[1]  the flag key   <domain>:{<entity>}:tx:<id>[/<step>...]  (common/keys.ts flagKey: '/' is no id
              character, so a client's id never names a step's flag)
     ARGV[1]  payload digest (the same id with another payload is a conflict)
-    ARGV[2]  flag retention in ms
+    ARGV[2]  '<flag retention ms> <history retention ms>': how long the flag (and a hold record) and the
+             history's entries live; one number: both
     ARGV[3]  now, epoch ms: the message's time; scripts never read the server clock, so replays agree
     ARGV[4]  '<offset> <transaction id> <type>': the message's Kafka offset and what it is, for the history
     KEYS[#KEYS]  the entity's history <domain>:{<entity>}:entries (common/keys.ts entriesKey), last
@@ -15,7 +16,8 @@
 ]]
 local txFlagKey = KEYS[1]
 local txDigest = ARGV[1]
-local txRetentionMs = ARGV[2]
+local txRetentionMs, txHistoryMs = string.match(ARGV[2], '^(%d+) ?(%d*)$')
+if txHistoryMs == '' then txHistoryMs = txRetentionMs end
 local txNow = tonumber(ARGV[3])
 local txOffset, txId, txType = string.match(ARGV[4], '^(%d+) (%S+) (%S+)$')
 local txEntriesKey = KEYS[#KEYS]
@@ -56,8 +58,8 @@ end
   set scored by the message's offset (an entity's messages share one partition, so offsets order them),
   member '<time>-<offset> <id> <type> <v1> <v2> ...' with the domain's values after the change. Time and
   offset come from the message, so a replay of the log writes the same entries. Entries whose message
-  time is older than the flag retention are trimmed, a few per write; the set expires with the flags
-  once the entity goes quiet.
+  time is older than the history retention are trimmed, a few per write; the set expires that long after
+  the entity's last change.
 ]]
 local function txRecord(...)
   local values = { ... }
@@ -67,10 +69,10 @@ local function txRecord(...)
     parts[#parts + 1] = type(v) == 'number' and intString(v) or v
   end
   redis.call('ZADD', txEntriesKey, txOffset, table.concat(parts, ' '))
-  local horizon = txNow - tonumber(txRetentionMs)
+  local horizon = txNow - tonumber(txHistoryMs)
   for _, e in ipairs(redis.call('ZRANGE', txEntriesKey, 0, 9)) do
     if tonumber(string.match(e, '^(%d+)-')) >= horizon then break end
     redis.call('ZREM', txEntriesKey, e)
   end
-  redis.call('PEXPIRE', txEntriesKey, txRetentionMs)
+  redis.call('PEXPIRE', txEntriesKey, txHistoryMs)
 end

@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import type { Topics } from '../../common/config.ts';
 import { entityKey, statusKey } from '../../common/keys.ts';
+import { readStatusFields, statusFields } from '../../common/status.ts';
 import { readTopicRecords } from '../read-topic.ts';
 import type { History } from './load.ts';
 
@@ -35,10 +36,14 @@ export async function checkHistory(h: History, redis: Redis, kafka: Kafka, topic
   const outcomes = new Map<string, Status>();
   for (let i = 0; i < accepted.length; i += 500) {
     const slice = accepted.slice(i, i + 500);
-    const replies = await Promise.all(slice.map((e) => redis.hmget(statusKey(e.id), 'status', 'code', 'result')));
+    const replies = await Promise.all(slice.map((e) => redis.hmget(statusKey(e.id), ...statusFields)));
     slice.forEach((e, j) => {
-      const [status, code, result] = replies[j]!;
-      outcomes.set(e.id, { status: status ?? null, code: code ?? null, result: JSON.parse(result ?? '{}') });
+      const outcome = readStatusFields(replies[j]!)?.outcome;
+      outcomes.set(e.id, {
+        status: outcome?.status ?? null,
+        code: outcome?.code ?? null,
+        result: outcome?.result ?? {},
+      });
     });
   }
   const lost = accepted
@@ -58,8 +63,8 @@ export async function checkHistory(h: History, redis: Redis, kafka: Kafka, topic
   });
 
   const refused = h.refused();
-  const present = await Promise.all(refused.map((e) => redis.hget(statusKey(e.id), 'status')));
-  const refusedButPresent = refused.filter((_, i) => present[i] !== null).map((e) => e.id);
+  const present = await Promise.all(refused.map((e) => redis.hmget(statusKey(e.id), ...statusFields)));
+  const refusedButPresent = refused.filter((_, i) => readStatusFields(present[i]!)?.outcome).map((e) => e.id);
 
   return {
     accepted: accepted.length,

@@ -14,6 +14,7 @@ import { History, makeWorld, runLoad, send, setupWaves } from './load.ts';
 import { startChaosPipeline, type ChaosPipeline } from './pipeline.ts';
 import { describeFault, makeSchedule, type Fault } from './schedule.ts';
 import { expiringKey, statusKey } from '../../common/keys.ts';
+import { readStatusFields, statusFields } from '../../common/status.ts';
 
 const usage = `Usage: npm run chaos -- [--seed N] [--duration 60s] [--workers 4] [--max-requests 20000]
 
@@ -162,8 +163,8 @@ async function waitOutcomes(redis: Redis, ids: string[], timeoutMs: number): Pro
   await waitFor(
     `the outcome of every accepted id (${ids.length})`,
     async () => {
-      const statuses = await Promise.all(missing.map((id) => redis.hget(statusKey(id), 'status')));
-      missing = missing.filter((_, i) => statuses[i] !== 'applied' && statuses[i] !== 'rejected');
+      const records = await Promise.all(missing.map((id) => redis.hmget(statusKey(id), ...statusFields)));
+      missing = missing.filter((_, i) => !readStatusFields(records[i]!)?.outcome);
       return missing.length === 0 || undefined;
     },
     timeoutMs,
