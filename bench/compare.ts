@@ -4,7 +4,8 @@
 //     [--wrk] (also the closed-loop maximum)  [--work <dir>] (instead of this checkout)
 //     [--only overload] (k6/overload.js at --rate: 202s and 503s, their p99s)
 //     [--only memory [--memory-n 10000]] (Redis bytes per retained transaction, by type)
-//     [--profile <dir>] (the working tree's services write V8 CPU profiles there)
+//     [--profile <dir>] [--profile-base <dir>] (the working tree's / the base's services write V8 CPU profiles there)
+//     [--node-args-work '--a --b'] [--node-args-base ...] (more node flags for that side's services)
 //     [--env-base K=V,K=V] [--env-work K=V] (environment of each side's services, to compare settings)
 // Reports per version: accept latency at a fixed arrival rate, the closed-loop maximum (wrk), CPU per
 // request of ingest-api, and the processor's drain rate with its CPU per message; then the ratios.
@@ -20,7 +21,7 @@ import { ensureK6, runK6 } from './lib/k6.ts';
 import { benchKafka, groupLag, highWatermarks, percentile, preload, readRange, waitForLag0 } from './lib/kafka.ts';
 import { measureRedisBytes, memoryTypes, type MemoryRow } from './lib/memory.ts';
 import { startPipeline } from './lib/pipeline.ts';
-import { cpuSeconds, pidListening, round } from './lib/procs.ts';
+import { cpuSeconds, memoryMb, pidListening, round } from './lib/procs.ts';
 import { makeWorld, mixBodies, mixStream, setup, type Body } from './mix.ts';
 
 const argv = process.argv.slice(2);
@@ -41,8 +42,16 @@ const envBase = option('env-base')?.split(',').filter(Boolean) ?? [];
 const envWork = option('env-work')?.split(',').filter(Boolean) ?? [];
 /** --profile <dir>: the working tree's services write V8 CPU profiles (--cpu-prof) there. */
 const profileDir = option('profile');
-const nodeArgsOf = (v: { label: string }) =>
-  profileDir && v.label === 'working tree' ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`] : [];
+const profileBaseDir = option('profile-base');
+const nodeArgsOf = (v: { label: string }) => {
+  const work = v.label === 'working tree';
+  const dir = work ? profileDir : profileBaseDir;
+  const more =
+    option(work ? 'node-args-work' : 'node-args-base')
+      ?.split(' ')
+      .filter(Boolean) ?? [];
+  return [...(dir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(dir)}`] : []), ...more];
+};
 const envOf = (v: { label: string }) =>
   Object.fromEntries(
     (v.label === 'working tree' ? envWork : envBase).map((kv) => [
@@ -88,7 +97,15 @@ interface Sample {
     e2eOtherP99: number;
   };
   wrk?: { rps: number; ingestCpuMsPerReq: number };
-  drain?: { msgPerS: number; txPerS: number; processorCpuMsPerMsg: number; redisCpuMsPerMsg: number; seconds: number };
+  drain?: {
+    msgPerS: number;
+    txPerS: number;
+    processorCpuMsPerMsg: number;
+    redisCpuMsPerMsg: number;
+    /** The processor's peak RSS (VmHWM) over the drain. */
+    processorPeakRssMb: number;
+    seconds: number;
+  };
   memory?: MemoryRow[];
   overload?: {
     rate: number;
@@ -244,6 +261,7 @@ async function drainRound(svc: Services, v: { dir: string; label: string }, tag:
   const secs = (performance.now() - t0) / 1000;
   const pc = cpuOf(p.processor.pid);
   const r1 = cpuOf(redisPid);
+  const hwm = p.processor.pid ? (memoryMb(p.processor.pid)?.hwm ?? NaN) : NaN;
   await p.processor.stop();
   await admin.disconnect();
   return {
@@ -254,6 +272,7 @@ async function drainRound(svc: Services, v: { dir: string; label: string }, tag:
       txPerS: round(total / secs, 0),
       processorCpuMsPerMsg: round((pc * 1000) / last.committed, 4),
       redisCpuMsPerMsg: round(((r1 - r0) * 1000) / last.committed, 4),
+      processorPeakRssMb: round(hwm, 0),
     },
   };
 }
@@ -429,6 +448,7 @@ async function main() {
     ['drain messages/s', (s) => s.drain?.msgPerS, true],
     ['processor CPU ms per message', (s) => s.drain?.processorCpuMsPerMsg, false],
     ['Redis CPU ms per message', (s) => s.drain?.redisCpuMsPerMsg, false],
+    ['processor peak RSS MB in the drain', (s) => s.drain?.processorPeakRssMb, false],
     ...memoryTypes.map((type): (typeof rows)[number] => [
       `Redis bytes per ${type}`,
       (s) => s.memory?.find((m) => m.type === type)?.bytesPerTx,

@@ -47,13 +47,18 @@ const Env = z.object({
   TXPIPE_SIZING_TX_PER_SEC: z.coerce.number().int().min(0).default(2000),
   /** How often the processor's sweeper looks for expired holds. */
   TXPIPE_SWEEP_INTERVAL_MS: z.coerce.number().int().min(10).default(1000),
-  /** Bytes the processor fetches per partition at a time: bigger batches go faster, smaller ones use less memory. */
+  /**
+   * Bytes the processor fetches per partition at a time: bigger batches take fewer rounds, smaller ones use
+   * less memory. A fetch's messages stay alive until its batches are done (the Redis rounds, the produce):
+   * fetches much larger than this outlive V8's young generation, are promoted, and the processor's heap and
+   * its GC time grow with them.
+   */
   TXPIPE_FETCH_MAX_BYTES: z.coerce
     .number()
     .int()
     .min(1024)
     .max(64 * 1024 * 1024)
-    .default(128 * 1024),
+    .default(16 * 1024),
   /** How long a processor fetch waits for messages to gather: fewer, larger rounds (CPU) against latency. */
   TXPIPE_FETCH_WAIT_MS: z.coerce.number().int().min(0).max(1000).default(20),
   /**

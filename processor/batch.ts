@@ -1,7 +1,7 @@
 // One Kafka batch of one partition: decode, run the Lua commands in order, record outcomes, publish
 // follow-ups, results and dead letters, and only then report the batch done (its offsets may be committed).
 import type { ChainableCommander } from 'ioredis';
-import type { RedisClient } from '../common/redis.ts';
+import { isCluster, type RedisClient } from '../common/redis.ts';
 import type { KafkaMessage, Message as KafkaRecord, TopicMessages } from 'kafkajs';
 import type { Retention, Topics } from '../common/config.ts';
 import { isDomain, type Domain } from '../common/domains.ts';
@@ -49,12 +49,24 @@ class Effects {
   readonly statusWrites: Array<(p: ChainableCommander) => void> = [];
   /**
    * What is told once the status records are written (outcomes to ingest's waiters and streams, changed
-   * entities to the live streams): a round of its own, after theirs, because on a cluster a record and its
-   * announcement live on different nodes, and a waiter woken first would read the record not yet there.
+   * entities to the live streams). On one Redis, queued after them in the same pipeline: one connection, run
+   * in order. On a cluster, a round of its own after theirs: a record and its announcement live on different
+   * nodes, and a waiter woken first would read the record not yet there.
    */
   readonly announcements: Array<(p: ChainableCommander) => void> = [];
   /** '<domain> <entity>' of each entity a fresh reply may have changed: announced once for the live streams. */
   readonly changed = new Set<string>();
+  /** Messages handled, by their metric labels: counted once a batch rather than once a message. */
+  private readonly counts = new Map<string, { labels: { domain: string; type: string; code: string }; n: number }>();
+  count(domain: string, type: string, code: string) {
+    const key = `${domain} ${type} ${code}`;
+    const c = this.counts.get(key);
+    if (c) c.n++;
+    else this.counts.set(key, { labels: { domain, type, code }, n: 1 });
+  }
+  recordCounts() {
+    for (const { labels, n } of this.counts.values()) processedMessages.inc(labels, n);
+  }
   publish(topic: string, record: KafkaRecord) {
     this.out.push({ topic, record });
   }
@@ -68,21 +80,20 @@ export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: Ret
   const { topics, retention } = deps;
   const decoded = input.messages.map((incoming) => decode(incoming.value));
   const calls: ScriptCall[] = [];
+  // Each decoded message's payload digest: the script's first argument, and the status record's.
+  const digests: string[] = [];
+  const retentionArg = scriptRetention(retention);
   decoded.forEach((item, i) => {
     if (!item.ok) return;
     const spec = commandOf(item.message);
     // "now" for the script is the message's own time, so a replay of the log decides the same way.
     const now = Number(input.messages[i]!.timestamp);
+    const digest = digestOf(item.message);
+    digests[i] = digest;
     calls.push({
       script: spec.script,
       keys: keysOf(item.message, spec),
-      args: [
-        digestOf(item.message),
-        scriptRetention(retention),
-        now,
-        entryOf(input.messages[i]!.offset, item.message),
-        ...spec.args(item.message),
-      ],
+      args: [digest, retentionArg, now, entryOf(input.messages[i]!.offset, item.message), ...spec.args(item.message)],
     });
   });
   const replies = calls.length ? await runScripts(deps.redis, calls, hooks) : [];
@@ -105,7 +116,7 @@ export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: Ret
     const values = Object.fromEntries(spec.result.map((name, j) => [name, ints[j] ?? 0]));
     const ingestedAt = Number(incoming.timestamp);
     const { domain, entity } = entityOf(m);
-    processedMessages.inc({ domain, type: m.type, code: fresh ? code : 'duplicate' });
+    effects.count(domain, m.type, fresh ? code : 'duplicate');
     if (fresh) effects.changed.add(`${domain} ${entity}`);
 
     const next: Next = spec.then
@@ -123,7 +134,7 @@ export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: Ret
       // Another payload under an id already used: report it, and list it on the id's record beside the first
       // one's outcome (which stays), so its sender can learn it was dropped.
       effects.statusWrites.push((p) =>
-        writeConflict(p, m.id, digestOf(m), m.type, ingestedAt, retention.idempotencyWindowMs),
+        writeConflict(p, m.id, digests[i]!, m.type, ingestedAt, retention.idempotencyWindowMs),
       );
       effects.publish(
         topics.results,
@@ -142,7 +153,7 @@ export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: Ret
     }
     // The client's own payload digest on its id's record, as ingest's claim writes it: an id whose claim
     // was skipped (Redis away) or lost still refuses another payload (422) once the processor has seen it.
-    if (messageTypes[m.type].public) effects.statusWrites.push((p) => writeDigest(p, m.id, digestOf(m)));
+    if (messageTypes[m.type].public) effects.statusWrites.push((p) => writeDigest(p, m.id, digests[i]!));
     if (next.outcome) {
       const outcome: Outcome = {
         id: m.id,
@@ -166,11 +177,20 @@ export async function handleBatch(deps: BatchDeps, input: BatchInput, hooks: Ret
     }
   });
 
+  effects.recordCounts();
+  // Let go of what the rest of the batch does not need (the writes' closures keep this scope alive): kept
+  // across its remaining rounds, it would outlive V8's young generation and be promoted.
+  decoded.length = 0;
+  calls.length = 0;
+  replies.length = 0;
   for (const c of effects.changed) {
     const [domain, entity] = c.split(' ') as [string, string];
     effects.announcements.push((p) => announceChange(p, topics.results, domain, entity));
   }
-  for (const writes of [effects.statusWrites, effects.announcements]) {
+  const rounds = isCluster(deps.redis)
+    ? [effects.statusWrites, effects.announcements]
+    : [effects.statusWrites.concat(effects.announcements)];
+  for (const writes of rounds) {
     if (!writes.length) continue;
     const ok = await runWrites(deps.redis, (p) => writes.forEach((w) => w(p)), hooks, writes.length * 2);
     if (!ok) return false;
@@ -194,7 +214,7 @@ function shortReply(declared: number, [code, fresh, ...ints]: ScriptReply): stri
 }
 
 function deadLetter(effects: Effects, dlq: string, input: BatchInput, incoming: KafkaMessage, reason: string): void {
-  processedMessages.inc({ domain: domainOfTopic(input.topic), type: 'unknown', code: 'dlq' });
+  effects.count(domainOfTopic(input.topic), 'unknown', 'dlq');
   // The original bytes stay as they were; where they came from and why they failed travel in headers.
   const record: KafkaRecord = {
     key: incoming.key,
