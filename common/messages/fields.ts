@@ -2,15 +2,12 @@
 import { z } from 'zod';
 import { limits } from '../limits.ts';
 
-/** The characters of an Id (the schema below; common/messages/check.ts tests the same). */
-export const idPattern = /^[A-Za-z0-9._:@-]+$/;
-
 /** Ids become Redis key parts and Kafka keys: printable ASCII, no spaces, no `{}` (hash tags). */
 export const Id = z
   .string()
   .min(1, 'must not be empty')
   .max(limits.maxIdLength, `must be at most ${limits.maxIdLength} characters`)
-  .regex(idPattern, 'may contain only letters, digits and . _ : @ -');
+  .regex(/^[A-Za-z0-9._:@-]+$/, 'may contain only letters, digits and . _ : @ -');
 
 /** A producer's id (its namespace of transaction ids): short, lower case, never the producer separator `~`. */
 export const ProducerId = z
@@ -24,18 +21,17 @@ export const ProducerId = z
  * in its producer's namespace (`<producer>~<id>`, common/keys.ts) when ingest-api authenticated it. Clients
  * send plain Ids (ingest-api/parse.ts refuses the separator); the namespace is added at ingest.
  */
-export const txIdPattern = new RegExp(
-  `^(?:[a-z0-9][a-z0-9-]{0,${limits.maxProducerIdLength - 1}}~)?[A-Za-z0-9._:@-]{1,${limits.maxIdLength}}$`,
-);
 export const TxId = z
   .string()
-  .regex(txIdPattern, `must be an id of 1-${limits.maxIdLength} letters, digits and . _ : @ -`);
+  .regex(
+    new RegExp(
+      `^(?:[a-z0-9][a-z0-9-]{0,${limits.maxProducerIdLength - 1}}~)?[A-Za-z0-9._:@-]{1,${limits.maxIdLength}}$`,
+    ),
+    `must be an id of 1-${limits.maxIdLength} letters, digits and . _ : @ -`,
+  );
 
 /** The fields of public types that name another transaction (a hold, a reservation): namespaced like the id. */
 export const transactionRefFields = ['hold', 'reservation'] as const;
-
-/** The bounds of a transfer refund's `reason` (the credit's rejection code). */
-export const reasonLength = { min: 1, max: 64 } as const;
 
 /** Amounts and quantities: integers in minor units, 1 ≤ n ≤ 2^53−1. Strings and floats are refused. */
 export const Amount = z

@@ -1,6 +1,6 @@
 // wallet.* message types: one strict zod schema each; TypeScript types are inferred from them.
 import { z } from 'zod';
-import { Amount, Id, TxId, NonNegative, TtlMs, reasonLength } from './fields.ts';
+import { Amount, Id, TxId, NonNegative, TtlMs } from './fields.ts';
 
 export const walletOpen = z.strictObject({
   id: TxId,
@@ -48,7 +48,7 @@ export const walletTransferCredit = transferStep('wallet.transfer.credit');
 export const walletTransferSettle = transferStep('wallet.transfer.settle');
 /** The credit could not apply: give the money back to `from`; `reason` is the credit's rejection code. */
 export const walletTransferRefund = transferStep('wallet.transfer.refund').extend({
-  reason: z.string().min(reasonLength.min).max(reasonLength.max),
+  reason: z.string().min(1).max(64),
 });
 
 /** Reserves funds (available drops, balance does not) until captured, voided or expired. Its id is the hold's. */
