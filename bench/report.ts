@@ -285,7 +285,7 @@ export function markdown(r: Results): string {
   for (const x of s['8']?.rows ?? [])
     row(
       '8',
-      `Redis bytes per retained ${x.type} (used_memory growth over ${n(x.transactions)})`,
+      `Redis bytes per retained ${x.type} (dataset growth over ${n(x.transactions)}, with its keys' share of the key tables)`,
       `**${n(x.bytesPerTx)} B**`,
       `${n(x.keysPerTx, 2)} keys per transaction; status record ${n(x.statusBytes)} B, idempotency flag ${n(x.flagBytes)} B (MEMORY USAGE)`,
     );
