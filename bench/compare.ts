@@ -132,17 +132,10 @@ async function roundOn(svc: Services, prefix: string) {
   return { world: makeWorld(prefix, worldSize), kafka, admin, topics: topicNames(prefix) };
 }
 
-async function ingestRound(
-  svc: Services,
-  k6: string,
-  v: { dir: string; label: string },
-  tag: string,
-  bodiesFile: string,
-  ndjson: string,
-): Promise<Sample> {
-  const prefix = `c${tag}`;
-  const { world, kafka, admin, topics } = await roundOn(svc, prefix);
-  await preload(kafka, topics, setup(world), `${prefix}-s-`);
+/** A round with both services of version `v` running on its own prefix, its world's setup preloaded. */
+async function pipelineRound(svc: Services, v: { dir: string; label: string }, prefix: string) {
+  const round = await roundOn(svc, prefix);
+  await preload(round.kafka, round.topics, setup(round.world), `${prefix}-s-`);
   const p = await startPipeline(svc, prefix, {
     workDir,
     ingest: true,
@@ -151,6 +144,18 @@ async function ingestRound(
     env: envOf(v),
     nodeArgs: nodeArgsOf(v),
   });
+  return { ...round, p };
+}
+
+async function ingestRound(
+  svc: Services,
+  k6: string,
+  v: { dir: string; label: string },
+  tag: string,
+  bodiesFile: string,
+  ndjson: string,
+): Promise<Sample> {
+  const { kafka, admin, topics, p } = await pipelineRound(svc, v, `c${tag}`);
   const sample: Sample = { variant: v.label };
   const kafkaPid = pidListening(Number(svc.kafkaBrokers[0]!.split(':').pop()));
   const redisPid = pidListening(Number(new URL(svc.redisUrl).port || 6379));
@@ -285,17 +290,7 @@ async function overloadRound(
   tag: string,
   bodiesFile: string,
 ): Promise<Sample> {
-  const prefix = `o${tag}`;
-  const { world, kafka, admin, topics } = await roundOn(svc, prefix);
-  await preload(kafka, topics, setup(world), `${prefix}-s-`);
-  const p = await startPipeline(svc, prefix, {
-    workDir,
-    ingest: true,
-    processor: true,
-    appDir: v.dir,
-    env: envOf(v),
-    nodeArgs: nodeArgsOf(v),
-  });
+  const { admin, topics, p } = await pipelineRound(svc, v, `o${tag}`);
   try {
     await waitForLag0(admin, p.groupId, topics, 60_000);
     const log = path.join(workDir, 'k6.log');
