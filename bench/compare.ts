@@ -19,7 +19,7 @@ import { provideServices, type Services } from '../stack/services.ts';
 import { ensureTopics } from '../stack/topics.ts';
 import { ensureK6, runK6 } from './lib/k6.ts';
 import { benchKafka, groupLag, highWatermarks, percentile, preload, readRange, waitForLag0 } from './lib/kafka.ts';
-import { measureRedisBytes, memoryTypes, type MemoryRow } from './lib/memory.ts';
+import { measureRedisBytes, memoryTypes, memoryWorldSize, type MemoryRow } from './lib/memory.ts';
 import { startPipeline } from './lib/pipeline.ts';
 import { cpuSeconds, memoryMb, pidListening, round } from './lib/procs.ts';
 import { makeWorld, mixBodies, mixStream, setup, type Body } from './mix.ts';
@@ -124,17 +124,34 @@ const cpuOf = (pid: number | undefined) => (pid ? (cpuSeconds(pid) ?? 0) : 0);
 const worldSize = { accounts: 10_000, skus: 100, events: 20, seatsPerEvent: 2000 };
 
 /** A round's own topics (its prefix), world, Kafka client and connected admin. */
-async function roundOn(svc: Services, prefix: string) {
+async function roundOn(svc: Services, prefix: string, size = worldSize) {
   await ensureTopics(svc.kafkaBrokers, prefix, 6);
   const kafka = benchKafka(svc.kafkaBrokers);
   const admin = kafka.admin();
   await admin.connect();
-  return { world: makeWorld(prefix, worldSize), kafka, admin, topics: topicNames(prefix) };
+  return { world: makeWorld(prefix, size), kafka, admin, topics: topicNames(prefix) };
 }
 
+/** k6 `script` against `url` at `rate` for `seconds` (killed `slackS` later), its log in the work dir. */
+const k6Run = (
+  k6: string,
+  script: string,
+  url: string,
+  bodiesFile: string,
+  rate: number,
+  seconds: number,
+  slackS = 60,
+) =>
+  runK6(
+    k6,
+    script,
+    { BASE_URL: url, BODIES: bodiesFile, RATE: rate, DURATION: `${seconds}s` },
+    { timeoutMs: (seconds + slackS) * 1000, logFile: path.join(workDir, 'k6.log') },
+  );
+
 /** A round with both services of version `v` running on its own prefix, its world's setup preloaded. */
-async function pipelineRound(svc: Services, v: { dir: string; label: string }, prefix: string) {
-  const round = await roundOn(svc, prefix);
+async function pipelineRound(svc: Services, v: { dir: string; label: string }, prefix: string, size = worldSize) {
+  const round = await roundOn(svc, prefix, size);
   await preload(round.kafka, round.topics, setup(round.world), `${prefix}-s-`);
   const p = await startPipeline(svc, prefix, {
     workDir,
@@ -161,22 +178,11 @@ async function ingestRound(
   const redisPid = pidListening(Number(new URL(svc.redisUrl).port || 6379));
   try {
     await waitForLag0(admin, p.groupId, topics, 60_000);
-    const log = path.join(workDir, 'k6.log');
-    await runK6(
-      k6,
-      'k6/ingest.js',
-      { BASE_URL: p.url, BODIES: bodiesFile, RATE: Math.round(rate / 2), DURATION: '3s' },
-      { timeoutMs: 60_000, logFile: log },
-    );
+    await k6Run(k6, 'k6/ingest.js', p.url, bodiesFile, Math.round(rate / 2), 3);
     await waitForLag0(admin, p.groupId, topics, 60_000);
     const from = await highWatermarks(admin, topics.results);
     const [i0, p0, k0, r0] = [cpuOf(p.ingest.pid), cpuOf(p.processor.pid), cpuOf(kafkaPid), cpuOf(redisPid)];
-    const r = await runK6(
-      k6,
-      'k6/ingest.js',
-      { BASE_URL: p.url, BODIES: bodiesFile, RATE: rate, DURATION: `${seconds}s` },
-      { timeoutMs: (seconds + 60) * 1000, logFile: log },
-    );
+    const r = await k6Run(k6, 'k6/ingest.js', p.url, bodiesFile, rate, seconds);
     const i1 = cpuOf(p.ingest.pid);
     await waitForLag0(admin, p.groupId, topics, 60_000);
     const [p2, k2, r2] = [cpuOf(p.processor.pid), cpuOf(kafkaPid), cpuOf(redisPid)];
@@ -293,21 +299,10 @@ async function overloadRound(
   const { admin, topics, p } = await pipelineRound(svc, v, `o${tag}`);
   try {
     await waitForLag0(admin, p.groupId, topics, 60_000);
-    const log = path.join(workDir, 'k6.log');
-    await runK6(
-      k6,
-      'k6/ingest.js',
-      { BASE_URL: p.url, BODIES: bodiesFile, RATE: 1000, DURATION: '5s' },
-      { timeoutMs: 60_000, logFile: log },
-    );
+    await k6Run(k6, 'k6/ingest.js', p.url, bodiesFile, 1000, 5);
     await waitForLag0(admin, p.groupId, topics, 120_000);
     const c0 = cpuOf(p.ingest.pid);
-    const r = await runK6(
-      k6,
-      'k6/overload.js',
-      { BASE_URL: p.url, BODIES: bodiesFile, RATE: rate, DURATION: `${seconds}s` },
-      { timeoutMs: (seconds + 90) * 1000, logFile: log },
-    );
+    const r = await k6Run(k6, 'k6/overload.js', p.url, bodiesFile, rate, seconds, 90);
     const c1 = cpuOf(p.ingest.pid);
     await waitForLag0(admin, p.groupId, topics, 180_000);
     return {
@@ -330,21 +325,7 @@ async function overloadRound(
 
 /** Redis bytes per retained transaction, by type (bench/lib/memory.ts), on a world of 5,000 accounts. */
 async function memoryRound(svc: Services, v: { dir: string; label: string }, tag: string): Promise<Sample> {
-  const prefix = `m${tag}`;
-  await ensureTopics(svc.kafkaBrokers, prefix, 6);
-  const kafka = benchKafka(svc.kafkaBrokers);
-  const admin = kafka.admin();
-  await admin.connect();
-  const world = makeWorld(prefix, { accounts: 5000, skus: 100, events: 20, seatsPerEvent: 2000 });
-  await preload(kafka, topicNames(prefix), setup(world), `${prefix}-s-`);
-  const p = await startPipeline(svc, prefix, {
-    workDir,
-    ingest: true,
-    processor: true,
-    appDir: v.dir,
-    env: envOf(v),
-    nodeArgs: nodeArgsOf(v),
-  });
+  const { world, admin, p } = await pipelineRound(svc, v, `m${tag}`, memoryWorldSize);
   try {
     await waitForLag0(admin, p.groupId, p.topics, 120_000);
     const memory = await measureRedisBytes({

@@ -30,16 +30,17 @@ const cores = (c: Record<string, number> | undefined) =>
     : '';
 
 /** The services' CPU per transaction, from the cores each used at a rate: what carries to another machine. */
+/** One service's CPU per transaction, µs. */
+const usOf = (c: Record<string, number> | undefined, k: string, perSecond: number) =>
+  c && perSecond > 0 ? ((c[k] ?? NaN) / perSecond) * 1e6 : NaN;
 const services = ['bare', 'ingest-api', 'processor', 'kafka', 'redis'];
 function cpuPerTx(c: Record<string, number> | undefined, perSecond: number | undefined): string {
   if (!c || !perSecond || !Number.isFinite(perSecond)) return '–';
-  const parts = services.filter((k) => (c[k] ?? 0) > 0).map((k) => [k, (c[k]! / perSecond) * 1e6] as const);
+  const parts = services.filter((k) => (c[k] ?? 0) > 0).map((k) => [k, usOf(c, k, perSecond)] as const);
   if (!parts.length) return '–';
   const total = parts.reduce((a, [, us]) => a + us, 0);
   return `${parts.map(([k, us]) => `${k} ${n(us)} µs`).join(', ')}${parts.length > 1 ? `; all ${n(total)} µs` : ''}`;
 }
-const usOf = (c: Record<string, number> | undefined, k: string, perSecond: number) =>
-  c && perSecond > 0 ? ((c[k] ?? NaN) / perSecond) * 1e6 : NaN;
 
 /** The goals (the floor, then the CPU, latency and memory targets) as met / not met with what was measured. */
 function goals(r: Results) {

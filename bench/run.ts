@@ -19,7 +19,7 @@ import { provideServices, type Services } from '../stack/services.ts';
 import { ensureTopics } from '../stack/topics.ts';
 import { ensureK6, runK6, type K6Result } from './lib/k6.ts';
 import { benchKafka, groupLag, highWatermarks, percentile, preload, readRange, waitForLag0 } from './lib/kafka.ts';
-import { measureRedisBytes } from './lib/memory.ts';
+import { measureRedisBytes, memoryWorldSize } from './lib/memory.ts';
 import { startPipeline as startServices, type Pipeline } from './lib/pipeline.ts';
 import { CpuWatch, memoryMb, pidListening, round } from './lib/procs.ts';
 import { describeMix, makeWorld, mixBodies, mixStream, setup, type Body, type World } from './mix.ts';
@@ -536,8 +536,7 @@ async function stage8() {
   const prefix = `${stamp.slice(5).replace(/\D/g, '')}m`;
   say(`stage 8: Redis bytes per retained transaction, ${plan.memoryN} of each type`);
   await ensureTopics(svc.kafkaBrokers, prefix, 6);
-  // 5,000 accounts: their setup alone fills the capped outcome feed, which then no longer grows.
-  const world = makeWorld(`m${prefix}`, { accounts: 5000, skus: 100, events: 20, seatsPerEvent: 2000 });
+  const world = makeWorld(`m${prefix}`, memoryWorldSize);
   await preload(kafka, topicNames(prefix), setup(world), `${prefix}-setup-`);
   const p = await startPipeline(svc, prefix, { ingest: true, processor: true });
   try {

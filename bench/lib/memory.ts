@@ -5,7 +5,9 @@
 // further transaction adds for as long as it is retained.
 import { Redis } from 'ioredis';
 import type { Admin } from 'kafkajs';
-import { flagKey, statusKey } from '../../common/keys.ts';
+import { statusKey } from '../../common/keys.ts';
+import type { Message } from '../../common/messages/index.ts';
+import { commandOf, keysOf } from '../../processor/commands/index.ts';
 import { sleep } from '../../stack/proc.ts';
 import { waitForLag0 } from './kafka.ts';
 import type { Pipeline } from './pipeline.ts';
@@ -25,6 +27,9 @@ export interface MemoryRow {
 }
 
 const holdTtl = 60 * 60_000;
+
+/** The world measured on: 5,000 accounts, whose setup alone fills the capped outcome feed (which then stops growing). */
+export const memoryWorldSize = { accounts: 5000, skus: 100, events: 20, seatsPerEvent: 2000 };
 
 /** One body per transaction of each measured type, on the world the mix's setup created. */
 const generators: Record<string, (w: World, r: Rng, i: number) => Body> = {
@@ -82,13 +87,10 @@ async function memoryStats(redis: Redis): Promise<{ dataset: number; tablesPerKe
   return { dataset, tablesPerKey: keys ? tables / keys : 0 };
 }
 
-/** The first entity a body touches and its domain: where its flag lives. */
+/** The flag of a body's first step, as the processor names it (processor/commands keysOf: KEYS[1]). */
 function flagOf(body: Body, id: string): string {
-  // A transfer's first flag is its debit step's, on the source account.
-  if (body.type === 'wallet.transfer') return flagKey('wallet', String(body.from), id, 'debit');
-  if (body.type.startsWith('wallet.')) return flagKey('wallet', String(body.account), id);
-  if (body.type.startsWith('stock.')) return flagKey('stock', String(body.sku), id);
-  return flagKey('seats', String(body.event), id);
+  const m = { id, ...body } as unknown as Message;
+  return keysOf(m, commandOf(m))[0]!;
 }
 
 async function post(p: Pipeline, bodies: Body[]): Promise<string[]> {
